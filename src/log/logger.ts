@@ -1,10 +1,9 @@
-import { pino, type Logger, type LoggerOptions } from "pino";
+import { type Logger, type LoggerOptions, pino } from "pino";
 
 export type { Logger };
 
 export interface LogSettings {
   level?: string;
-  /** `json` (default, for machines) or `pretty`-free `text` is not offered: pino's JSON is the one format. */
   name?: string;
 }
 

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The project's test command (`npm test`): sets up what is missing, then runs the static
+# checks and every test suite (unit and integration against a real control plane).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/setup.sh
+export KUBE_BIN_DIR="$(bash scripts/build-kube.sh)"
+run() { bash scripts/with-node.sh "$@"; }
+echo "== lint and format check" >&2
+run biome ci .
+echo "== typecheck" >&2
+run tsc -p tsconfig.json --noEmit
+echo "== generated CRDs and types are current" >&2
+run node scripts/gen-crds.ts --check
+echo "== tests" >&2
+run vitest run "$@"

@@ -1,0 +1,444 @@
+// Every operator setting in one table: flag, environment variable, default, parser and the
+// text shown by --help and in docs/configuration.md. Parsing is pure: argv, env and an
+// optional YAML file's content in, a typed Config or a ConfigError naming the setting out.
+import { load as loadYaml } from "js-yaml";
+
+export class ConfigError extends Error {
+  readonly setting: string;
+  constructor(setting: string, message: string) {
+    super(`invalid setting ${setting}: ${message}`);
+    this.name = "ConfigError";
+    this.setting = setting;
+  }
+}
+
+export const CONTROLLER_NAMES = ["import", "imagestreamtag", "trigger"] as const;
+export type ControllerName = (typeof CONTROLLER_NAMES)[number];
+
+export interface Config {
+  kubeconfig: string | undefined;
+  namespaces: string[];
+  controllers: ControllerName[];
+  importWorkers: number;
+  triggerWorkers: number;
+  scheduledImportIntervalMs: number;
+  scheduledImportsPerMinute: number;
+  historyLimit: number;
+  bulkImportLimit: number;
+  defaultPlatform: { os: string; architecture: string; variant?: string };
+  registryAllow: string[];
+  registryBlock: string[];
+  caBundle: string | undefined;
+  localRegistry: string | undefined;
+  logLevel: string;
+  metricsAddress: string;
+  healthAddress: string;
+  leaderElect: boolean;
+  leaderElectionNamespace: string;
+  leaderElectionName: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+interface Setting<K extends keyof Config> {
+  key: K;
+  flag: string;
+  env: string;
+  default: string;
+  help: string;
+  parse: (raw: string, setting: string) => Config[K];
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+function integer(min: number) {
+  return (raw: string, setting: string): number => {
+    const n = Number(raw);
+    if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n))
+      throw new ConfigError(setting, `"${raw}" is not an integer`);
+    if (n < min) throw new ConfigError(setting, `${n} is below the minimum ${min}`);
+    return n;
+  };
+}
+
+/** Go-style durations as Kubernetes users write them: 500ms, 30s, 15m, 1h30m. */
+export function parseDuration(raw: string, setting: string): number {
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const text = raw.trim();
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+  let total = 0;
+  let consumed = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    total += Number(m[1]) * (units[m[2] ?? ""] ?? 0);
+    consumed = re.lastIndex;
+  }
+  if (text === "" || consumed !== text.length) {
+    throw new ConfigError(setting, `"${raw}" is not a duration (examples: 30s, 15m, 1h)`);
+  }
+  return Math.round(total);
+}
+
+function durationAtLeast(minMs: number) {
+  return (raw: string, setting: string): number => {
+    const ms = parseDuration(raw, setting);
+    if (ms < minMs) throw new ConfigError(setting, `${raw} is shorter than the minimum ${minMs / 1000}s`);
+    return ms;
+  };
+}
+
+function list(raw: string): string[] {
+  return raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+function boolean(raw: string, setting: string): boolean {
+  if (/^(true|1|yes)$/i.test(raw.trim())) return true;
+  if (/^(false|0|no)$/i.test(raw.trim())) return false;
+  throw new ConfigError(setting, `"${raw}" is not a boolean (true or false)`);
+}
+
+function optional(raw: string): string | undefined {
+  return raw.trim() === "" ? undefined : raw.trim();
+}
+
+function address(raw: string, setting: string): string {
+  if (raw === "0" || /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5}$/.test(raw)) return raw;
+  throw new ConfigError(setting, `"${raw}" is not host:port, :port or 0 (disabled)`);
+}
+
+function platform(raw: string, setting: string): Config["defaultPlatform"] {
+  const parts = raw.split("/");
+  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[a-z0-9_]+$/.test(p))) {
+    throw new ConfigError(setting, `"${raw}" is not os/architecture[/variant], e.g. linux/amd64`);
+  }
+  const [os = "", architecture = "", variant] = parts;
+  return variant ? { os, architecture, variant } : { os, architecture };
+}
+
+function controllers(raw: string, setting: string): ControllerName[] {
+  const names = list(raw);
+  for (const n of names) {
+    if (!(CONTROLLER_NAMES as readonly string[]).includes(n)) {
+      throw new ConfigError(setting, `unknown controller "${n}" (known: ${CONTROLLER_NAMES.join(", ")})`);
+    }
+  }
+  return names as ControllerName[];
+}
+
+function hosts(raw: string, setting: string): string[] {
+  const entries = list(raw);
+  for (const h of entries) {
+    if (!/^(\*\.)?[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9a-fA-F:]+\](:\d+)?$/.test(h)) {
+      throw new ConfigError(setting, `"${h}" is not a host, host:port or *.domain pattern`);
+    }
+  }
+  return entries;
+}
+
+function level(raw: string, setting: string): string {
+  if (!LOG_LEVELS.includes(raw))
+    throw new ConfigError(setting, `"${raw}" is not one of ${LOG_LEVELS.join(", ")}`);
+  return raw;
+}
+
+function name(raw: string, setting: string): string {
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(raw))
+    throw new ConfigError(setting, `"${raw}" is not a valid name`);
+  return raw;
+}
+
+type SettingTable = { [K in keyof Config]: Setting<K> }[keyof Config][];
+
+export const SETTINGS: SettingTable = [
+  {
+    key: "kubeconfig",
+    flag: "kubeconfig",
+    env: "KUBECONFIG",
+    default: "",
+    parse: optional,
+    help: "Kubeconfig file; empty means in-cluster service account, then ~/.kube/config.",
+  },
+  {
+    key: "namespaces",
+    flag: "namespaces",
+    env: "IMAGESTREAM_NAMESPACES",
+    default: "",
+    parse: (r, s) => list(r).map((n) => name(n, s)),
+    help: "Comma-separated namespaces to watch; empty watches all namespaces.",
+  },
+  {
+    key: "controllers",
+    flag: "controllers",
+    env: "IMAGESTREAM_CONTROLLERS",
+    default: CONTROLLER_NAMES.join(","),
+    parse: controllers,
+    help: `Controllers to run (${CONTROLLER_NAMES.join(", ")}).`,
+  },
+  {
+    key: "importWorkers",
+    flag: "import-workers",
+    env: "IMAGESTREAM_IMPORT_WORKERS",
+    default: "4",
+    parse: integer(1),
+    help: "ImageStreams reconciled in parallel.",
+  },
+  {
+    key: "triggerWorkers",
+    flag: "trigger-workers",
+    env: "IMAGESTREAM_TRIGGER_WORKERS",
+    default: "4",
+    parse: integer(1),
+    help: "Workloads reconciled in parallel by the trigger controller.",
+  },
+  {
+    key: "scheduledImportIntervalMs",
+    flag: "scheduled-import-interval",
+    env: "IMAGESTREAM_SCHEDULED_IMPORT_INTERVAL",
+    default: "15m",
+    parse: durationAtLeast(10_000),
+    help: "How often tags with importPolicy.scheduled are re-imported (OpenShift: 15m).",
+  },
+  {
+    key: "scheduledImportsPerMinute",
+    flag: "scheduled-imports-per-minute",
+    env: "IMAGESTREAM_SCHEDULED_IMPORTS_PER_MINUTE",
+    default: "60",
+    parse: integer(1),
+    help: "Cluster-wide cap on scheduled imports per minute (OpenShift: 60).",
+  },
+  {
+    key: "historyLimit",
+    flag: "history-limit",
+    env: "IMAGESTREAM_HISTORY_LIMIT",
+    default: "25",
+    parse: integer(1),
+    help: "Tag history items kept per tag in status.",
+  },
+  {
+    key: "bulkImportLimit",
+    flag: "bulk-import-limit",
+    env: "IMAGESTREAM_BULK_IMPORT_LIMIT",
+    default: "50",
+    parse: integer(-1),
+    help: "Tags imported from spec.dockerImageRepository; -1 is unlimited (OpenShift: 50).",
+  },
+  {
+    key: "defaultPlatform",
+    flag: "default-platform",
+    env: "IMAGESTREAM_DEFAULT_PLATFORM",
+    default: "linux/amd64",
+    parse: platform,
+    help: "Platform picked from manifest lists in Legacy import mode when a tag states no preference.",
+  },
+  {
+    key: "registryAllow",
+    flag: "registry-allow",
+    env: "IMAGESTREAM_REGISTRY_ALLOW",
+    default: "",
+    parse: hosts,
+    help: "Registry hosts imports may reach (host, host:port, *.domain); empty allows all not blocked.",
+  },
+  {
+    key: "registryBlock",
+    flag: "registry-block",
+    env: "IMAGESTREAM_REGISTRY_BLOCK",
+    default: "169.254.169.254,metadata.google.internal",
+    parse: hosts,
+    help: "Registry hosts imports must never reach; checked before the allow list.",
+  },
+  {
+    key: "caBundle",
+    flag: "ca-bundle",
+    env: "IMAGESTREAM_CA_BUNDLE",
+    default: "",
+    parse: optional,
+    help: "PEM file of extra CAs trusted for registry TLS, added to the system roots.",
+  },
+  {
+    key: "localRegistry",
+    flag: "local-registry",
+    env: "IMAGESTREAM_LOCAL_REGISTRY",
+    default: "",
+    parse: optional,
+    help: "Cluster registry host; status.dockerImageRepository becomes <host>/<namespace>/<name>.",
+  },
+  {
+    key: "logLevel",
+    flag: "log-level",
+    env: "IMAGESTREAM_LOG_LEVEL",
+    default: "info",
+    parse: level,
+    help: `Log level (${LOG_LEVELS.join(", ")}); logs are JSON lines.`,
+  },
+  {
+    key: "metricsAddress",
+    flag: "metrics-address",
+    env: "IMAGESTREAM_METRICS_ADDRESS",
+    default: ":8080",
+    parse: address,
+    help: "Listen address of /metrics; 0 disables it.",
+  },
+  {
+    key: "healthAddress",
+    flag: "health-address",
+    env: "IMAGESTREAM_HEALTH_ADDRESS",
+    default: ":8081",
+    parse: address,
+    help: "Listen address of /healthz and /readyz; 0 disables it.",
+  },
+  {
+    key: "leaderElect",
+    flag: "leader-elect",
+    env: "IMAGESTREAM_LEADER_ELECT",
+    default: "false",
+    parse: boolean,
+    help: "Run controllers only while holding the leader Lease (set true when running several replicas).",
+  },
+  {
+    key: "leaderElectionNamespace",
+    flag: "leader-election-namespace",
+    env: "IMAGESTREAM_LEADER_ELECTION_NAMESPACE",
+    default: "default",
+    parse: name,
+    help: "Namespace of the leader Lease (the chart sets its own namespace).",
+  },
+  {
+    key: "leaderElectionName",
+    flag: "leader-election-name",
+    env: "IMAGESTREAM_LEADER_ELECTION_NAME",
+    default: "imagestream-operator",
+    parse: name,
+    help: "Name of the leader Lease.",
+  },
+  {
+    key: "leaseDurationMs",
+    flag: "lease-duration",
+    env: "IMAGESTREAM_LEASE_DURATION",
+    default: "15s",
+    parse: durationAtLeast(1000),
+    help: "How long a lease is valid without renewal (client-go default 15s).",
+  },
+  {
+    key: "renewDeadlineMs",
+    flag: "renew-deadline",
+    env: "IMAGESTREAM_RENEW_DEADLINE",
+    default: "10s",
+    parse: durationAtLeast(500),
+    help: "How long the leader keeps retrying to renew before it stops its controllers (default 10s).",
+  },
+  {
+    key: "retryPeriodMs",
+    flag: "retry-period",
+    env: "IMAGESTREAM_RETRY_PERIOD",
+    default: "2s",
+    parse: durationAtLeast(100),
+    help: "Interval between lease acquire/renew attempts (default 2s).",
+  },
+];
+
+export type ConfigSource = "flag" | "env" | "file" | "default";
+
+/**
+ * Precedence: command-line flag, then environment variable, then config file, then default.
+ * `--config FILE` / IMAGESTREAM_CONFIG names a YAML file keyed by flag names.
+ */
+export function parseConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  fileContent?: string,
+): Config {
+  const flags = parseFlags(argv);
+  const file = fileContent === undefined ? {} : parseFile(fileContent);
+  const out: Partial<Record<keyof Config, unknown>> = {};
+  for (const s of SETTINGS) {
+    const fromFlag = flags.get(s.flag);
+    const fromEnv = env[s.env];
+    const fromFile = file[s.flag];
+    const [raw, label] =
+      fromFlag !== undefined
+        ? [fromFlag, `--${s.flag}`]
+        : fromEnv !== undefined
+          ? [fromEnv, s.env]
+          : fromFile !== undefined
+            ? [fromFile, `${s.flag} (config file)`]
+            : [s.default, `--${s.flag}`];
+    out[s.key] = s.parse(raw, label);
+  }
+  const config = out as Config;
+  validateLeaderTiming(config);
+  return config;
+}
+
+function validateLeaderTiming(c: Config): void {
+  // client-go's rule: the leader must give up before anyone else may take the lease.
+  if (!(c.leaseDurationMs > c.renewDeadlineMs)) {
+    throw new ConfigError("--lease-duration", "must be longer than --renew-deadline");
+  }
+  if (!(c.renewDeadlineMs > c.retryPeriodMs * 1.2)) {
+    throw new ConfigError("--renew-deadline", "must be longer than 1.2 x --retry-period");
+  }
+}
+
+const KNOWN_FLAGS = new Set([...SETTINGS.map((s) => s.flag), "config"]);
+
+export function parseFlags(argv: readonly string[]): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
+    if (!m?.[1]) throw new ConfigError(arg, "unexpected argument (flags look like --name=value)");
+    const flag = m[1];
+    if (!KNOWN_FLAGS.has(flag)) throw new ConfigError(`--${flag}`, "unknown flag (see --help)");
+    let value = m[2];
+    if (value === undefined) {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith("--")) {
+        // A bare boolean flag means true.
+        if (flag === "leader-elect") value = "true";
+        else throw new ConfigError(`--${flag}`, "needs a value");
+      } else {
+        value = next;
+        i++;
+      }
+    }
+    flags.set(flag, value);
+  }
+  return flags;
+}
+
+function parseFile(content: string): Record<string, string> {
+  let doc: unknown;
+  try {
+    doc = loadYaml(content);
+  } catch (err) {
+    throw new ConfigError("--config", `not valid YAML: ${(err as Error).message}`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== "object" || Array.isArray(doc))
+    throw new ConfigError("--config", "must be a YAML mapping of flag names to values");
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(doc)) {
+    if (!KNOWN_FLAGS.has(k) || k === "config") throw new ConfigError(`${k} (config file)`, "unknown setting");
+    out[k] = Array.isArray(v) ? v.map(String).join(",") : String(v);
+  }
+  return out;
+}
+
+export function helpText(): string {
+  const lines = [
+    "Usage: imagestream-operator [--flag=value ...]",
+    "",
+    "Every flag also reads from its environment variable.",
+    "",
+  ];
+  lines.push(
+    "  --config  (IMAGESTREAM_CONFIG)  YAML file with settings keyed by flag name; flags and env win.",
+  );
+  for (const s of SETTINGS) {
+    lines.push(`  --${s.flag}  (${s.env}, default "${s.default}")  ${s.help}`);
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,224 @@
+// Kubernetes Events (events.k8s.io/v1) for the objects controllers act on. Repeats of the same
+// (object, type, reason, action, note) within a window update the first Event's series count
+// instead of creating new Events, as client-go's event recorder does. Recording never throws.
+import {
+  EventsV1Api,
+  type EventsV1Event,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  V1MicroTime,
+} from "@kubernetes/client-node";
+import type { Logger } from "../log/logger.ts";
+import { isNotFound } from "./status.ts";
+
+export type EventType = "Normal" | "Warning";
+
+/** The object an Event is about. */
+export interface EventObjectRef {
+  apiVersion?: string;
+  kind?: string;
+  namespace?: string;
+  name: string;
+  uid?: string;
+  resourceVersion?: string;
+}
+
+export interface EventSeriesPatch {
+  series: { count: number; lastObservedTime: Date };
+}
+
+/** Where Events are written; a client-node implementation is below, tests use a fake. */
+export interface EventSink {
+  create(namespace: string, event: EventsV1Event): Promise<EventsV1Event>;
+  patchSeries(namespace: string, name: string, patch: EventSeriesPatch): Promise<EventsV1Event>;
+}
+
+export interface EventRecorderOptions {
+  sink: EventSink;
+  logger: Logger;
+  /** e.g. "image.openshift.io/import-controller". */
+  reportingController: string;
+  /** This replica, e.g. the pod name. */
+  reportingInstance: string;
+  /** Repeats within this long of the last occurrence join its series (default 6 minutes, as client-go). */
+  windowMs?: number;
+  /** Distinct events remembered for aggregation (default 4096; the oldest are dropped). */
+  maxTracked?: number;
+}
+
+export interface EventSpec {
+  type: EventType;
+  /** CamelCase machine-readable reason, e.g. "ImportFailed". */
+  reason: string;
+  /** Human-readable, at most 1 kB (longer is cut). */
+  note: string;
+  /** What the controller did or failed to do, e.g. "Import". */
+  action: string;
+}
+
+interface Tracked {
+  namespace: string;
+  /** The Event's name once created. */
+  name: string | undefined;
+  count: number;
+  lastObserved: number;
+  /** Writes for one aggregate run one after another, so a patch follows its create. */
+  chain: Promise<void>;
+}
+
+const MAX_NOTE_LENGTH = 1024;
+
+export function objectRefOf(obj: {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string } | undefined;
+}): EventObjectRef {
+  const ref: EventObjectRef = { name: obj.metadata?.name ?? "" };
+  if (obj.apiVersion) ref.apiVersion = obj.apiVersion;
+  if (obj.kind) ref.kind = obj.kind;
+  if (obj.metadata?.namespace) ref.namespace = obj.metadata.namespace;
+  if (obj.metadata?.uid) ref.uid = obj.metadata.uid;
+  if (obj.metadata?.resourceVersion) ref.resourceVersion = obj.metadata.resourceVersion;
+  return ref;
+}
+
+function truncateNote(note: string): string {
+  return note.length <= MAX_NOTE_LENGTH ? note : `${note.slice(0, MAX_NOTE_LENGTH - 3)}...`;
+}
+
+export class EventRecorder {
+  readonly #sink: EventSink;
+  readonly #log: Logger;
+  readonly #reportingController: string;
+  readonly #reportingInstance: string;
+  readonly #windowMs: number;
+  readonly #maxTracked: number;
+  /** Insertion-ordered, refreshed on use: the first entry is the least recently seen. */
+  readonly #tracked = new Map<string, Tracked>();
+  #sequence = 0;
+
+  constructor(options: EventRecorderOptions) {
+    this.#sink = options.sink;
+    this.#log = options.logger;
+    this.#reportingController = options.reportingController;
+    this.#reportingInstance = options.reportingInstance;
+    this.#windowMs = options.windowMs ?? 6 * 60_000;
+    this.#maxTracked = options.maxTracked ?? 4096;
+  }
+
+  /**
+   * Records an Event about `regarding`. Resolves once written (or once the failure was logged);
+   * callers need not await it.
+   */
+  record(regarding: EventObjectRef, spec: EventSpec): Promise<void> {
+    const note = truncateNote(spec.note);
+    const namespace = regarding.namespace || "default";
+    const aggregateKey = JSON.stringify([
+      regarding.uid ?? "",
+      regarding.kind ?? "",
+      namespace,
+      regarding.name,
+      spec.type,
+      spec.reason,
+      spec.action,
+      note,
+    ]);
+    const now = Date.now();
+    let tracked = this.#tracked.get(aggregateKey);
+    if (tracked && now - tracked.lastObserved > this.#windowMs) tracked = undefined;
+    if (!tracked) {
+      tracked = { namespace, name: undefined, count: 0, lastObserved: now, chain: Promise.resolve() };
+    }
+    tracked.count++;
+    tracked.lastObserved = now;
+    // Re-insert so the map stays ordered by last use.
+    this.#tracked.delete(aggregateKey);
+    this.#tracked.set(aggregateKey, tracked);
+    this.#evict(now);
+
+    const entry = tracked;
+    const count = entry.count;
+    const write = async (): Promise<void> => {
+      try {
+        if (entry.name !== undefined && count > 1) {
+          try {
+            await this.#sink.patchSeries(entry.namespace, entry.name, {
+              series: { count, lastObservedTime: new Date(now) },
+            });
+            return;
+          } catch (err) {
+            // The Event expired (events have a TTL) or was deleted: start a new one.
+            if (!isNotFound(err)) throw err;
+          }
+        }
+        entry.name = await this.#create(regarding, namespace, spec, note, now);
+      } catch (err) {
+        this.#log.warn(
+          { err, reason: spec.reason, regarding: `${namespace}/${regarding.name}` },
+          "could not write event",
+        );
+      }
+    };
+    entry.chain = entry.chain.then(write);
+    return entry.chain;
+  }
+
+  async #create(
+    regarding: EventObjectRef,
+    namespace: string,
+    spec: EventSpec,
+    note: string,
+    now: number,
+  ): Promise<string> {
+    // client-go's naming: the object's name and a hex timestamp, plus a sequence for uniqueness.
+    const suffix = (BigInt(now) * 1_000_000n + BigInt(this.#sequence++ % 1_000_000)).toString(16);
+    const name = `${regarding.name}.${suffix}`;
+    const event: EventsV1Event = {
+      apiVersion: "events.k8s.io/v1",
+      kind: "Event",
+      metadata: { name, namespace },
+      eventTime: new V1MicroTime(now),
+      type: spec.type,
+      reason: spec.reason,
+      note,
+      action: spec.action,
+      regarding: { ...regarding },
+      reportingController: this.#reportingController,
+      reportingInstance: this.#reportingInstance,
+    };
+    const created = await this.#sink.create(namespace, event);
+    return created.metadata?.name ?? name;
+  }
+
+  #evict(now: number): void {
+    for (const [key, tracked] of this.#tracked) {
+      if (this.#tracked.size <= this.#maxTracked && now - tracked.lastObserved <= this.#windowMs) break;
+      this.#tracked.delete(key);
+    }
+  }
+}
+
+/** An EventSink writing through client-node's EventsV1Api. */
+export function eventSinkFromClient(kc: KubeConfig): EventSink {
+  const api = kc.makeApiClient(EventsV1Api);
+  // client-node's patch methods default to JSON patch; a series update is a merge patch.
+  const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+  return {
+    create: (namespace, event) => api.createNamespacedEvent({ namespace, body: event }),
+    patchSeries: (namespace, name, patch) =>
+      api.patchNamespacedEvent(
+        {
+          namespace,
+          name,
+          body: {
+            series: {
+              count: patch.series.count,
+              lastObservedTime: new V1MicroTime(patch.series.lastObservedTime),
+            },
+          },
+        },
+        mergePatch,
+      ),
+  };
+}

@@ -1,0 +1,180 @@
+// A ListWatchSource over a real API server through @kubernetes/client-node: paginated lists
+// of any collection path and client-node's Watch, optionally as PartialObjectMetadata.
+import { HttpMethod, type KubeConfig, RequestContext, Watch } from "@kubernetes/client-node";
+import { fetch } from "undici";
+import type { ListWatchSource, WatchEventType } from "./informer.ts";
+import { httpStatusOf } from "./status.ts";
+
+export interface KubeListWatchOptions {
+  /**
+   * Collection path without query, e.g. `/apis/image.openshift.io/v1/namespaces/x/imagestreams`,
+   * `/apis/image.openshift.io/v1/imagestreams` (all namespaces) or `/api/v1/secrets`.
+   */
+  path: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** List and watch PartialObjectMetadata only (metadata, no spec/status): cheap for wide watches. */
+  metadataOnly?: boolean;
+  /** Items per list page (default 500). */
+  pageSize?: number;
+  /**
+   * Server-side watch timeout in seconds; client-go draws it from [5, 10) minutes so watches
+   * of many clients do not expire together, and so does the default here.
+   */
+  timeoutSeconds?: () => number;
+  /**
+   * client-node's own connect/inactivity timeout for a watch (default 5 minutes). Kept above
+   * the informer's silence threshold so the informer decides when a quiet watch is dead.
+   */
+  inactivityTimeoutMs?: number;
+}
+
+/** An error response from the API server, with its HTTP status and Status reason. */
+export class KubeApiError extends Error {
+  readonly statusCode: number;
+  readonly reason: string | undefined;
+  constructor(statusCode: number, message: string, reason?: string) {
+    super(message);
+    this.name = "KubeApiError";
+    this.statusCode = statusCode;
+    this.reason = reason;
+  }
+}
+
+const METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+const METADATA_WATCH_ACCEPT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+
+interface ListBody<T> {
+  items?: T[] | null;
+  metadata?: { resourceVersion?: string; continue?: string };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+/** A KubeApiError from a Kubernetes Status body (or its absence). */
+export function errorFromStatus(statusCode: number, body: unknown): KubeApiError {
+  const message = isRecord(body) && typeof body.message === "string" ? body.message : `HTTP ${statusCode}`;
+  const reason = isRecord(body) && typeof body.reason === "string" ? body.reason : undefined;
+  return new KubeApiError(statusCode, message, reason);
+}
+
+function defaultTimeoutSeconds(): number {
+  return Math.floor(300 + Math.random() * 300);
+}
+
+/**
+ * A KubeConfig that also sets `Accept` on every request it authenticates: client-node's Watch
+ * builds its headers only from applySecurityAuthentication, so this is where the header goes.
+ */
+function withAccept(kc: KubeConfig, accept: string): KubeConfig {
+  const wrapped = Object.create(kc) as KubeConfig;
+  wrapped.applySecurityAuthentication = async (ctx: RequestContext): Promise<void> => {
+    await kc.applySecurityAuthentication(ctx);
+    ctx.setHeaderParam("Accept", accept);
+  };
+  return wrapped;
+}
+
+export function listWatchFromClient<T>(kc: KubeConfig, options: KubeListWatchOptions): ListWatchSource<T> {
+  const selectors: Record<string, string> = {};
+  if (options.labelSelector) selectors.labelSelector = options.labelSelector;
+  if (options.fieldSelector) selectors.fieldSelector = options.fieldSelector;
+  const pageSize = options.pageSize ?? 500;
+  const nextTimeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds;
+  const watchConfig = options.metadataOnly ? withAccept(kc, METADATA_WATCH_ACCEPT) : kc;
+  const listAccept = options.metadataOnly ? METADATA_LIST_ACCEPT : "application/json";
+
+  async function listPage(continueToken: string | undefined): Promise<ListBody<T>> {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error("no current cluster in kubeconfig");
+    const url = new URL(cluster.server + options.path);
+    for (const [key, value] of Object.entries(selectors)) url.searchParams.set(key, value);
+    url.searchParams.set("limit", String(pageSize));
+    if (continueToken) url.searchParams.set("continue", continueToken);
+    const ctx = new RequestContext(url.toString(), HttpMethod.GET);
+    await kc.applySecurityAuthentication(ctx);
+    ctx.setHeaderParam("Accept", listAccept);
+    const dispatcher = ctx.getDispatcher();
+    const response = await fetch(url, {
+      method: "GET",
+      headers: ctx.getHeaders(),
+      ...(dispatcher ? { dispatcher } : {}),
+    });
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
+    if (response.status !== 200) throw errorFromStatus(response.status, body);
+    if (!isRecord(body))
+      throw new KubeApiError(response.status, `list ${options.path}: response is not a JSON object`);
+    return body as ListBody<T>;
+  }
+
+  return {
+    async list() {
+      const items: T[] = [];
+      let continueToken: string | undefined;
+      let resourceVersion = "";
+      // An expired continue token fails with 410; the informer then relists from the start.
+      do {
+        const page = await listPage(continueToken);
+        items.push(...(page.items ?? []));
+        resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+        continueToken = page.metadata?.continue || undefined;
+      } while (continueToken);
+      return { items, resourceVersion };
+    },
+
+    async watch(resourceVersion, onEvent, onDone) {
+      let ended = false;
+      let controller: AbortController | undefined;
+      const endOnce = (err?: unknown): void => {
+        if (ended) return;
+        ended = true;
+        controller?.abort();
+        onDone(err);
+      };
+      const watch = new Watch(watchConfig);
+      // client-node aborts a watch that received no bytes for requestTimeoutMs (30 s by default,
+      // below the API server's ~1 minute bookmark interval); the field is private, hence the cast.
+      (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs =
+        options.inactivityTimeoutMs ?? 300_000;
+      const query = {
+        ...selectors,
+        resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: nextTimeoutSeconds(),
+      };
+      controller = await watch.watch(
+        options.path,
+        query,
+        (phase: string, obj: unknown) => {
+          if (ended) return;
+          if (phase === "ERROR") {
+            // e.g. {"kind":"Status","code":410,"reason":"Expired"} when resourceVersion is too old.
+            endOnce(errorFromStatus(httpStatusOf(obj) ?? 500, obj));
+            return;
+          }
+          if (phase === "ADDED" || phase === "MODIFIED" || phase === "DELETED" || phase === "BOOKMARK") {
+            onEvent(phase as WatchEventType, obj as T);
+          }
+        },
+        // client-node reports HTTP errors (status >= 300) as an Error with `statusCode`, a clean
+        // end of the stream as null, and our own abort as an AbortError (ignored: already ended).
+        (err: unknown) => endOnce(err ?? undefined),
+      );
+      if (ended) controller.abort();
+      return {
+        abort: () => {
+          ended = true;
+          controller?.abort();
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, helpText, parseConfig, parseDuration, SETTINGS } from "../../../src/config/index.ts";
+
+describe("parseConfig", () => {
+  it("gives documented defaults when nothing is set", () => {
+    const c = parseConfig([], {});
+    expect(c.namespaces).toEqual([]);
+    expect(c.controllers).toEqual(["import", "imagestreamtag", "trigger"]);
+    expect(c.scheduledImportIntervalMs).toBe(15 * 60_000);
+    expect(c.scheduledImportsPerMinute).toBe(60);
+    expect(c.bulkImportLimit).toBe(50);
+    expect(c.defaultPlatform).toEqual({ os: "linux", architecture: "amd64" });
+    expect(c.leaseDurationMs).toBe(15_000);
+    expect(c.renewDeadlineMs).toBe(10_000);
+    expect(c.retryPeriodMs).toBe(2_000);
+    expect(c.kubeconfig).toBeUndefined();
+  });
+
+  it("takes flags over environment over file", () => {
+    const file = "history-limit: 7\nnamespaces: [a, b]\nimport-workers: 3\n";
+    const env = { IMAGESTREAM_IMPORT_WORKERS: "5", IMAGESTREAM_HISTORY_LIMIT: "9" };
+    const c = parseConfig(["--history-limit=11"], env, file);
+    expect(c.historyLimit).toBe(11);
+    expect(c.importWorkers).toBe(5);
+    expect(c.namespaces).toEqual(["a", "b"]);
+  });
+
+  it("accepts `--flag value` and a bare --leader-elect", () => {
+    const c = parseConfig(["--namespaces", "dev,prod", "--leader-elect"], {});
+    expect(c.namespaces).toEqual(["dev", "prod"]);
+    expect(c.leaderElect).toBe(true);
+  });
+
+  it.each([
+    [["--import-workers=0"], {}, "--import-workers", "below the minimum 1"],
+    [["--import-workers=two"], {}, "--import-workers", "not an integer"],
+    [
+      [],
+      { IMAGESTREAM_SCHEDULED_IMPORT_INTERVAL: "soon" },
+      "IMAGESTREAM_SCHEDULED_IMPORT_INTERVAL",
+      "not a duration",
+    ],
+    [["--controllers=import,deploy"], {}, "--controllers", 'unknown controller "deploy"'],
+    [["--default-platform=amd64"], {}, "--default-platform", "os/architecture"],
+    [["--log-level=loud"], {}, "--log-level", "not one of"],
+    [["--frobnicate=1"], {}, "--frobnicate", "unknown flag"],
+    [["--lease-duration=5s", "--renew-deadline=10s"], {}, "--lease-duration", "longer than --renew-deadline"],
+    [["--renew-deadline=2s", "--retry-period=2s"], {}, "--renew-deadline", "1.2 x --retry-period"],
+    [["--registry-allow=http://x"], {}, "--registry-allow", "not a host"],
+    [["--metrics-address=localhost"], {}, "--metrics-address", "host:port"],
+  ])("rejects %j %j naming %s", (argv, env, setting, text) => {
+    let error: unknown;
+    try {
+      parseConfig(argv, env);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).setting).toBe(setting);
+    expect((error as ConfigError).message).toContain(text);
+  });
+
+  it("rejects unknown keys and non-mappings in the config file", () => {
+    expect(() => parseConfig([], {}, "colour: blue\n")).toThrow(/colour \(config file\): unknown setting/);
+    expect(() => parseConfig([], {}, "- a\n")).toThrow(/must be a YAML mapping/);
+  });
+});
+
+describe("parseDuration", () => {
+  it.each([
+    ["500ms", 500],
+    ["30s", 30_000],
+    ["15m", 900_000],
+    ["1h30m", 5_400_000],
+    ["1.5s", 1_500],
+  ])("%s is %d ms", (raw, ms) => {
+    expect(parseDuration(raw, "x")).toBe(ms);
+  });
+
+  it.each(["", "10", "5 m", "1d", "m5"])("rejects %j", (raw) => {
+    expect(() => parseDuration(raw, "x")).toThrow(ConfigError);
+  });
+});
+
+describe("helpText", () => {
+  it("lists every setting with its environment variable", () => {
+    const text = helpText();
+    for (const s of SETTINGS) expect(text).toContain(`--${s.flag}  (${s.env}`);
+  });
+});

@@ -1,0 +1,169 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  Controller,
+  isTerminal,
+  type ReconcileContext,
+  type ReconcileResult,
+  splitKey,
+  TerminalError,
+  terminal,
+} from "../../../src/runtime/index.ts";
+import { captureLogger, deferred, flush, silentLogger } from "./helpers.ts";
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function recordingController(
+  behaviour: (key: string, ctx: ReconcileContext, run: number) => Promise<ReconcileResult>,
+  logger = silentLogger(),
+) {
+  const runs: { key: string; at: number; retries: number }[] = [];
+  const controller = new Controller({
+    name: "test",
+    logger,
+    backoff: { baseMs: 100, maxMs: 1000 },
+    reconcile: async (key, ctx) => {
+      runs.push({ key, at: Date.now(), retries: ctx.retries });
+      return behaviour(key, ctx, runs.length);
+    },
+  });
+  return { controller, runs };
+}
+
+describe("Controller", () => {
+  it("waits for start() before reconciling keys enqueued early", async () => {
+    const { controller, runs } = recordingController(async () => {});
+    controller.enqueue("ns/a");
+    await flush();
+    expect(runs).toHaveLength(0);
+    controller.start();
+    await flush();
+    expect(runs.map((r) => r.key)).toEqual(["ns/a"]);
+  });
+
+  it("requeues after requeueAfter when reconcile asks for it", async () => {
+    const t0 = Date.now();
+    const { controller, runs } = recordingController(async (_key, _ctx, run) =>
+      run < 3 ? { requeueAfter: 500 } : undefined,
+    );
+    controller.start();
+    controller.enqueue("ns/a");
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(runs.map((r) => r.at - t0)).toEqual([0, 500, 1000]);
+  });
+
+  it("retries thrown errors with growing backoff and resets it after a success", async () => {
+    const t0 = Date.now();
+    const { controller, runs } = recordingController(async (_key, _ctx, run) => {
+      if (run <= 3) throw new Error("registry unavailable");
+      if (run === 4) return { requeueAfter: 1 };
+      if (run === 5) throw new Error("again");
+    });
+    controller.start();
+    controller.enqueue("ns/a");
+    await vi.advanceTimersByTimeAsync(10_000);
+    // 0, +100, +200, +400 (success, requeue 1 ms), then the next failure starts at the base again.
+    expect(runs.map((r) => r.at - t0)).toEqual([0, 100, 300, 700, 701, 801]);
+    expect(runs.map((r) => r.retries)).toEqual([0, 1, 2, 3, 0, 1]);
+  });
+
+  it("does not retry a terminal error until the key is enqueued again", async () => {
+    const { controller, runs } = recordingController(async () => {
+      throw terminal(new Error("invalid trigger annotation"), "InvalidAnnotation");
+    });
+    controller.start();
+    controller.enqueue("ns/a");
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(runs).toHaveLength(1);
+    // The object changed: its informer handler enqueues the key again.
+    controller.enqueue("ns/a");
+    await flush();
+    expect(runs).toHaveLength(2);
+  });
+
+  it("logs every line with controller, key, namespace and name", async () => {
+    const { logger, lines } = captureLogger();
+    const { controller } = recordingController(async (_key, ctx, run) => {
+      ctx.log.info("working");
+      if (run === 1) throw new Error("transient");
+      if (run === 2) throw new TerminalError("bad spec");
+    }, logger);
+    controller.start();
+    controller.enqueue("team/web");
+    controller.enqueue("cluster-thing");
+    await vi.advanceTimersByTimeAsync(1000);
+    const objectLines = lines().filter((line) => line.key !== undefined);
+    expect(objectLines.length).toBeGreaterThanOrEqual(6);
+    const msgs = objectLines.map((line) => line.msg);
+    expect(msgs).toContain("reconcile failed; retrying with backoff");
+    expect(msgs).toContain("reconcile failed permanently; waiting for the object to change");
+    for (const line of objectLines) {
+      expect(line.controller).toBe("test");
+      if (line.key === "team/web") expect(line).toMatchObject({ namespace: "team", name: "web" });
+      else expect(line).toMatchObject({ key: "cluster-thing", name: "cluster-thing" });
+    }
+  });
+
+  it("stop() waits for in-flight reconciles and takes no new work", async () => {
+    const gate = deferred();
+    const { controller, runs } = recordingController(async (key) => {
+      if (key === "ns/slow") await gate.promise;
+    });
+    controller.start();
+    controller.enqueue("ns/slow");
+    await flush();
+    let stopped: boolean | undefined;
+    void controller.stop().then((result) => {
+      stopped = result;
+    });
+    controller.enqueue("ns/new");
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(stopped).toBeUndefined();
+    gate.resolve();
+    await flush();
+    expect(stopped).toBe(true);
+    expect(runs.map((r) => r.key)).toEqual(["ns/slow"]);
+  });
+
+  it("stop() gives up at its deadline and aborts the reconcile's signal", async () => {
+    let signal: AbortSignal | undefined;
+    const controller = new Controller({
+      name: "test",
+      logger: silentLogger(),
+      shutdownTimeoutMs: 2000,
+      reconcile: (_key, ctx) => {
+        signal = ctx.signal;
+        return new Promise(() => {});
+      },
+    });
+    controller.start();
+    controller.enqueue("ns/stuck");
+    await flush();
+    const stopped = controller.stop();
+    await vi.advanceTimersByTimeAsync(2000);
+    await expect(stopped).resolves.toBe(false);
+    expect(signal?.aborted).toBe(true);
+  });
+});
+
+describe("keys and terminal errors", () => {
+  it("splits namespaced and cluster-scoped keys", () => {
+    expect(splitKey("ns/name")).toEqual({ namespace: "ns", name: "name" });
+    expect(splitKey("name")).toEqual({ namespace: undefined, name: "name" });
+  });
+
+  it("terminal() keeps the cause and reason and is idempotent", () => {
+    const cause = new Error("bad");
+    const err = terminal(cause, "Invalid");
+    expect(isTerminal(err)).toBe(true);
+    expect(err.cause).toBe(cause);
+    expect(err.reason).toBe("Invalid");
+    expect(err.message).toBe("bad");
+    expect(terminal(err)).toBe(err);
+    expect(isTerminal(new Error("x"))).toBe(false);
+  });
+});

@@ -1,0 +1,40 @@
+// Shared test helpers for the runtime unit tests.
+import { Writable } from "node:stream";
+import { vi } from "vitest";
+import { createLogger, type Logger } from "../../../src/log/logger.ts";
+
+export interface Deferred<T = void> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(err: unknown): void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Runs pending microtasks and zero-delay timers under fake timers. */
+export async function flush(): Promise<void> {
+  await vi.advanceTimersByTimeAsync(0);
+}
+
+/** A logger whose JSON lines are collected for assertions. */
+export function captureLogger(level = "debug"): { logger: Logger; lines: () => Record<string, unknown>[] } {
+  const raw: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      raw.push(...chunk.toString().split("\n").filter(Boolean));
+      callback();
+    },
+  });
+  const logger = createLogger({ level }, sink);
+  return { logger, lines: () => raw.map((line) => JSON.parse(line) as Record<string, unknown>) };
+}
+
+export const silentLogger = (): Logger => createLogger({ level: "silent" });
