@@ -1,0 +1,103 @@
+// Event texts for the trigger controller, and fingerprints that let it report each distinct
+// problem once instead of on every resync.
+
+import { createHash } from "node:crypto";
+import { describeSource } from "./plan.ts";
+import type { ImageChange, Problem, Trigger } from "./types.ts";
+
+export type EventType = "Normal" | "Warning";
+
+export interface EventSpec {
+  readonly type: EventType;
+  readonly reason: string;
+  readonly message: string;
+}
+
+export const FIRED_REASON = "ImageTriggerFired";
+
+/** events.k8s.io/v1 rejects a `note` over 1 kB; core/v1 Events are kept to the same size. */
+export const MAX_EVENT_MESSAGE_BYTES = 1024;
+
+/** Shortens to at most `maxBytes` UTF-8 bytes, marking the cut with an ellipsis. */
+export function truncateMessage(message: string, maxBytes = MAX_EVENT_MESSAGE_BYTES): string {
+  const encoder = new TextEncoder();
+  if (encoder.encode(message).length <= maxBytes) return message;
+  const ellipsis = "…";
+  const budget = maxBytes - encoder.encode(ellipsis).length;
+  let result = "";
+  let used = 0;
+  for (const char of message) {
+    const size = encoder.encode(char).length;
+    if (used + size > budget) break;
+    result += char;
+    used += size;
+  }
+  return result + ellipsis;
+}
+
+function containerNoun(change: ImageChange): string {
+  return change.containerList === "initContainers" ? "init container" : "container";
+}
+
+export function firedMessage(change: ImageChange): string {
+  const by = `by trigger ${describeSource(change.trigger)}`;
+  const what = `Image for ${containerNoun(change)} "${change.name}"`;
+  return change.oldImage === undefined
+    ? `${what} set to ${change.newImage} ${by}`
+    : `${what} changed from ${change.oldImage} to ${change.newImage} ${by}`;
+}
+
+/** The Normal Event for a trigger that fired. */
+export function firedEvent(change: ImageChange): EventSpec {
+  return { type: "Normal", reason: FIRED_REASON, message: truncateMessage(firedMessage(change)) };
+}
+
+/** The Warning Event for a problem; the problem's reason is the Event reason. */
+export function problemEvent(problem: Problem): EventSpec {
+  return { type: "Warning", reason: problem.reason, message: truncateMessage(problem.message) };
+}
+
+/**
+ * A cross-namespace trigger the workload's namespace may not read from. Authorization is
+ * checked by the controller (SubjectAccessReview); only the wording lives here.
+ */
+export function notAuthorizedProblem(trigger: Trigger, workloadNamespace: string): Problem {
+  const source = trigger.from.namespace;
+  return {
+    reason: "TriggerNotAuthorized",
+    message: `triggers[${trigger.index}]: ${describeSource(trigger)} is in namespace "${source}", and the service accounts of namespace "${workloadNamespace}" may not get imagestreams there; grant them "get" on imagestreams in "${source}" to allow this trigger`,
+    triggerIndex: trigger.index,
+  };
+}
+
+/** Stable identity of a problem: same reason and message, same fingerprint. */
+export function problemFingerprint(problem: Problem): string {
+  return createHash("sha256").update(`${problem.reason}\n${problem.message}`).digest("hex").slice(0, 16);
+}
+
+/** One fingerprint for a set of problems, independent of their order; "" for none. */
+export function problemSetFingerprint(problems: readonly Problem[]): string {
+  if (problems.length === 0) return "";
+  const parts = [...new Set(problems.map(problemFingerprint))].sort();
+  return createHash("sha256").update(parts.join(",")).digest("hex").slice(0, 16);
+}
+
+export interface ProblemReport {
+  /** Problems not reported before: emit a Warning for each. */
+  readonly toReport: Problem[];
+  /** Remember these for the object; problems that went away drop out, so a recurrence is reported again. */
+  readonly fingerprints: string[];
+}
+
+/** Splits current problems into new ones and the fingerprints to remember for next time. */
+export function problemsToReport(problems: readonly Problem[], reported: ReadonlySet<string>): ProblemReport {
+  const seen = new Set<string>();
+  const toReport: Problem[] = [];
+  for (const problem of problems) {
+    const fingerprint = problemFingerprint(problem);
+    if (seen.has(fingerprint)) continue;
+    seen.add(fingerprint);
+    if (!reported.has(fingerprint)) toReport.push(problem);
+  }
+  return { toReport, fingerprints: [...seen].sort() };
+}

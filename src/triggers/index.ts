@@ -1,0 +1,74 @@
+// Pure core of the image trigger controller (`image.openshift.io/triggers`): parsing,
+// container resolution, update planning, JSON Patch, index keys and event texts. No I/O.
+
+export {
+  type EventSpec,
+  type EventType,
+  FIRED_REASON,
+  firedEvent,
+  firedMessage,
+  MAX_EVENT_MESSAGE_BYTES,
+  notAuthorizedProblem,
+  type ProblemReport,
+  problemEvent,
+  problemFingerprint,
+  problemSetFingerprint,
+  problemsToReport,
+  truncateMessage,
+} from "./events.ts";
+export {
+  canonicalFieldPath,
+  type FieldPathResult,
+  isValidContainerName,
+  parseFieldPath,
+} from "./fieldpath.ts";
+export {
+  changedTags,
+  newestTagImage,
+  tagKeysForStream,
+  tagLookupFromStreams,
+  triggerKey,
+  triggerKeys,
+} from "./keys.ts";
+export {
+  isWorkloadKind,
+  WORKLOAD_KINDS,
+  type WorkloadKind,
+  type WorkloadKindInfo,
+  workloadKindInfo,
+} from "./kinds.ts";
+export {
+  isValidNamespace,
+  isValidStreamName,
+  isValidTagName,
+  type ParsedTriggers,
+  parseStreamTagName,
+  parseTriggers,
+  parseWorkloadTriggers,
+  triggerAnnotation,
+} from "./parse.ts";
+export {
+  buildPatch,
+  describeSource,
+  evaluateWorkload,
+  planTriggerUpdates,
+  type TriggerPlan,
+  type WorkloadEvaluation,
+} from "./plan.ts";
+export { jsonPointer, type ResolvedContainer, type ResolveResult, resolveContainer } from "./resolve.ts";
+export {
+  type ContainerList,
+  type ContainerSelector,
+  type FieldPathTarget,
+  type ImageChange,
+  JSON_PATCH_CONTENT_TYPE,
+  type JsonPatchOperation,
+  type Problem,
+  type ProblemReason,
+  type TagImage,
+  type TagLookup,
+  TRIGGER_ANNOTATION,
+  type Trigger,
+  type TriggerSource,
+  type WorkloadObject,
+} from "./types.ts";
