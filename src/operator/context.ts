@@ -1,0 +1,31 @@
+// What every controller gets from the operator, and what the operator needs back.
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Config } from "../config/index.ts";
+import type { Logger } from "../log/logger.ts";
+import type { EventRecorder, WorkQueueHooks } from "../runtime/index.ts";
+import type { SharedInformers } from "./informers.ts";
+
+/** Field manager of every write the operator makes (server-side apply, patches, status). */
+export const FIELD_MANAGER = "imagestream-operator";
+
+export interface OperatorContext {
+  kc: KubeConfig;
+  log: Logger;
+  config: Config;
+  /** Shared caches; request informers in the controller's constructor, before start. */
+  informers: SharedInformers;
+  events: EventRecorder;
+  /** Metrics hooks for a controller's work queue (no-op when metrics are off). */
+  queueHooks(controller: string): WorkQueueHooks;
+}
+
+/**
+ * A controller as the operator runs it: built (registering informers and handlers) before the
+ * caches start, started once they have synced, stopped on shutdown or loss of leadership.
+ */
+export interface ControllerHandle {
+  readonly name: string;
+  start(): void;
+  /** Finishes in-flight work; resolves false when the deadline passed first. */
+  stop(): Promise<boolean>;
+}

@@ -1,0 +1,142 @@
+// Shared informers: one cache per resource type for the whole process, however many
+// controllers read it. With a namespace list, one informer per namespace stands behind
+// a single view, so controllers never care which mode the operator runs in.
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "../log/logger.ts";
+import {
+  type IndexFunc,
+  Informer,
+  type InformerHandlers,
+  type KubeObjectLike,
+  listWatchFromClient,
+} from "../runtime/index.ts";
+
+export interface ResourceType {
+  /** "" for the core group. */
+  group: string;
+  version: string;
+  plural: string;
+}
+
+export interface InformerOptions {
+  /** Watch PartialObjectMetadata only: for wide watches where most objects are irrelevant. */
+  metadataOnly?: boolean;
+  fieldSelector?: string;
+  labelSelector?: string;
+}
+
+/** The read side of an informer, whichever namespaces stand behind it. */
+export interface SharedInformer<T extends KubeObjectLike> {
+  get(key: string): T | undefined;
+  list(namespace?: string): T[];
+  byIndex(name: string, value: string): T[];
+  addIndex(name: string, fn: IndexFunc<T>): void;
+  addHandlers(handlers: InformerHandlers<T>): () => void;
+  hasSynced(): boolean;
+}
+
+export function collectionPath(type: ResourceType, namespace?: string): string {
+  const base = type.group === "" ? `/api/${type.version}` : `/apis/${type.group}/${type.version}`;
+  return namespace ? `${base}/namespaces/${namespace}/${type.plural}` : `${base}/${type.plural}`;
+}
+
+class MultiNamespaceInformer<T extends KubeObjectLike> implements SharedInformer<T> {
+  readonly #byNamespace: Map<string, Informer<T>>;
+
+  constructor(informers: Map<string, Informer<T>>) {
+    this.#byNamespace = informers;
+  }
+
+  get all(): Informer<T>[] {
+    return [...this.#byNamespace.values()];
+  }
+
+  get(key: string): T | undefined {
+    const slash = key.indexOf("/");
+    const namespace = slash < 0 ? "" : key.slice(0, slash);
+    const single = this.#byNamespace.get("");
+    return (single ?? this.#byNamespace.get(namespace))?.get(key);
+  }
+
+  list(namespace?: string): T[] {
+    const items = this.all.flatMap((inf) => inf.list());
+    return namespace === undefined ? items : items.filter((o) => o.metadata?.namespace === namespace);
+  }
+
+  byIndex(name: string, value: string): T[] {
+    return this.all.flatMap((inf) => inf.byIndex(name, value));
+  }
+
+  addIndex(name: string, fn: IndexFunc<T>): void {
+    for (const inf of this.all) inf.addIndex(name, fn);
+  }
+
+  addHandlers(handlers: InformerHandlers<T>): () => void {
+    const removers = this.all.map((inf) => inf.addHandlers(handlers));
+    return () => {
+      for (const remove of removers) remove();
+    };
+  }
+
+  hasSynced(): boolean {
+    return this.all.every((inf) => inf.hasSynced());
+  }
+}
+
+export class SharedInformers {
+  readonly #kc: KubeConfig;
+  readonly #log: Logger;
+  readonly #namespaces: string[];
+  readonly #informers = new Map<string, MultiNamespaceInformer<KubeObjectLike>>();
+  #started = false;
+
+  /** `namespaces` empty means the whole cluster. */
+  constructor(kc: KubeConfig, log: Logger, namespaces: readonly string[]) {
+    this.#kc = kc;
+    this.#log = log;
+    this.#namespaces = [...namespaces];
+  }
+
+  /** The informer of a resource type, created on first use; call before start(). */
+  for<T extends KubeObjectLike>(type: ResourceType, options: InformerOptions = {}): SharedInformer<T> {
+    const id = `${type.group}/${type.version}/${type.plural}?${options.metadataOnly ? "meta" : "full"}&${options.fieldSelector ?? ""}&${options.labelSelector ?? ""}`;
+    let shared = this.#informers.get(id);
+    if (!shared) {
+      if (this.#started) throw new Error(`informer ${id} requested after start`);
+      const scopes = this.#namespaces.length === 0 ? [""] : this.#namespaces;
+      const informers = new Map<string, Informer<KubeObjectLike>>();
+      for (const ns of scopes) {
+        const source = listWatchFromClient<KubeObjectLike>(this.#kc, {
+          path: collectionPath(type, ns || undefined),
+          ...(options.metadataOnly ? { metadataOnly: true } : {}),
+          ...(options.fieldSelector ? { fieldSelector: options.fieldSelector } : {}),
+          ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
+        });
+        const name = ns ? `${type.plural}/${ns}` : type.plural;
+        informers.set(ns, new Informer({ source, logger: this.#log, name }));
+      }
+      shared = new MultiNamespaceInformer(informers);
+      this.#informers.set(id, shared);
+    }
+    return shared as unknown as SharedInformer<T>;
+  }
+
+  start(): void {
+    this.#started = true;
+    for (const shared of this.#informers.values()) for (const inf of shared.all) inf.start();
+  }
+
+  async waitForSync(): Promise<boolean> {
+    const all = [...this.#informers.values()].flatMap((s) => s.all);
+    const results = await Promise.all(all.map((inf) => inf.waitForSync()));
+    return results.every(Boolean);
+  }
+
+  hasSynced(): boolean {
+    return [...this.#informers.values()].every((s) => s.hasSynced());
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.#informers.values()].flatMap((s) => s.all.map((inf) => inf.stop())));
+  }
+}
