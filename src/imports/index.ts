@@ -1,0 +1,36 @@
+// Public surface of the import core: pure decisions about what to import and how a stream's
+// status changes. No I/O; time is always a parameter.
+
+export type { TagEventChange } from "./history.ts";
+export {
+  addTagEvent,
+  clearConditions,
+  hasImportFailure,
+  observedGeneration,
+  setImportFailure,
+} from "./history.ts";
+export * from "./model.ts";
+export {
+  backoffDelay,
+  isImportable,
+  newImportState,
+  nextScheduledImport,
+  pendingImportRequest,
+  planImports,
+  recordImportAttempts,
+  specTagGeneration,
+  stableHash,
+} from "./plan.ts";
+export type { ManifestListEntry, ManifestSelection, PlatformPreferences } from "./platform.ts";
+export { choosePlatform, selectFromManifestList, tagPlatformPreferences } from "./platform.ts";
+export type { ParsedSourceName } from "./references.ts";
+export {
+  digestOrImageMatch,
+  joinRepositoryTag,
+  mostSpecificPullSpec,
+  parseSourceName,
+  splitPullSpec,
+} from "./references.ts";
+export type { ComputeStatusInput, StatusUpdate } from "./status.ts";
+export { computeStatus, formatTime, resolveImageId, resolveTagPullSpec } from "./status.ts";
+export { prioritizeTags, selectRepositoryTags, summarizeTags } from "./tag-order.ts";
