@@ -23,6 +23,13 @@ fi
 
 command -v go >/dev/null || { echo "build-kube: Go is required to build $version" >&2; exit 1; }
 mkdir -p "$out"
+# One build at a time: a second caller waits for the first and then reuses its result.
+exec 9>"$out/.lock"
+flock 9
+if have_all; then
+  echo "$out"
+  exit 0
+fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
