@@ -1,0 +1,249 @@
+// Manifest and config parsing, digest verification and mapping into OpenShift's Image shape.
+// Everything here is pure: bytes in, plain objects out.
+
+import { createHash } from "node:crypto";
+import type { DockerConfig, DockerImageMetadata, ImageLayer, ImageManifest } from "../api/types.ts";
+import { RegistryError } from "./errors.ts";
+
+export const MediaTypes = {
+  ociManifest: "application/vnd.oci.image.manifest.v1+json",
+  ociIndex: "application/vnd.oci.image.index.v1+json",
+  dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
+  dockerManifestList: "application/vnd.docker.distribution.manifest.list.v2+json",
+  dockerSchema1: "application/vnd.docker.distribution.manifest.v1+json",
+  dockerSchema1Signed: "application/vnd.docker.distribution.manifest.v1+prettyjws",
+  dockerConfig: "application/vnd.docker.container.image.v1+json",
+  ociConfig: "application/vnd.oci.image.config.v1+json",
+} as const;
+
+/** One Accept header for every manifest request; schema 1 is deliberately not offered. */
+export const MANIFEST_ACCEPT = [
+  MediaTypes.ociManifest,
+  MediaTypes.ociIndex,
+  MediaTypes.dockerManifest,
+  MediaTypes.dockerManifestList,
+].join(", ");
+
+const LIST_TYPES = new Set<string>([MediaTypes.ociIndex, MediaTypes.dockerManifestList]);
+const IMAGE_TYPES = new Set<string>([MediaTypes.ociManifest, MediaTypes.dockerManifest]);
+const SCHEMA1_TYPES = new Set<string>([MediaTypes.dockerSchema1, MediaTypes.dockerSchema1Signed]);
+const CONFIG_TYPES = new Set<string>([MediaTypes.dockerConfig, MediaTypes.ociConfig]);
+
+export function isListMediaType(mediaType: string): boolean {
+  return LIST_TYPES.has(mediaType);
+}
+
+/** `sha256:<hex>` (or sha512) of the bytes, using the algorithm of `like` when given. */
+export function digestOf(bytes: Uint8Array, like = "sha256:"): string {
+  const algorithm = like.startsWith("sha512:") ? "sha512" : "sha256";
+  return `${algorithm}:${createHash(algorithm).update(bytes).digest("hex")}`;
+}
+
+/**
+ * The digest of received bytes, checked against what the registry claimed and what was
+ * asked for. A mismatch is never trusted: it means a broken or tampered response.
+ */
+export function verifiedDigest(
+  bytes: Uint8Array,
+  claimed: string | undefined,
+  requested: string | undefined,
+  subject: string,
+): string {
+  const expected = requested ?? claimed;
+  const actual = digestOf(bytes, expected);
+  if (requested !== undefined && actual !== requested) {
+    throw new RegistryError(
+      "BadResponse",
+      `the registry returned content with digest ${actual} for "${subject}", which was requested by digest ${requested}`,
+    );
+  }
+  if (claimed !== undefined && claimed !== "" && digestOf(bytes, claimed) !== claimed) {
+    throw new RegistryError(
+      "BadResponse",
+      `the registry's Docker-Content-Digest ${claimed} for "${subject}" does not match the manifest received (${digestOf(bytes, claimed)})`,
+    );
+  }
+  return requested ?? (claimed && claimed !== "" ? claimed : actual);
+}
+
+interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: { architecture?: string; os?: string; variant?: string };
+  annotations?: Record<string, string>;
+}
+
+export type ParsedManifest =
+  | { kind: "image"; mediaType: string; config: Descriptor; layers: Descriptor[] }
+  | { kind: "list"; mediaType: string; manifests: Descriptor[] };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function descriptor(value: unknown, what: string, subject: string): Descriptor {
+  const bad = () =>
+    new RegistryError("InvalidManifest", `the manifest of "${subject}" has an invalid ${what}`);
+  if (!isObject(value)) throw bad();
+  const { mediaType, digest, size, platform, annotations } = value;
+  if (typeof digest !== "string" || !/^[a-z0-9]+:[a-f0-9]+$/.test(digest)) throw bad();
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw bad();
+  const d: Descriptor = { mediaType: typeof mediaType === "string" ? mediaType : "", digest, size };
+  if (isObject(platform)) {
+    d.platform = {};
+    if (typeof platform.architecture === "string") d.platform.architecture = platform.architecture;
+    if (typeof platform.os === "string") d.platform.os = platform.os;
+    if (typeof platform.variant === "string") d.platform.variant = platform.variant;
+  }
+  if (isObject(annotations)) {
+    d.annotations = Object.fromEntries(
+      Object.entries(annotations).filter((e): e is [string, string] => typeof e[1] === "string"),
+    );
+  }
+  return d;
+}
+
+/** Media type from the response header, or from the document when the header is generic. */
+export function effectiveMediaType(headerType: string | undefined, doc: Record<string, unknown>): string {
+  const header = headerType?.split(";")[0]?.trim().toLowerCase() ?? "";
+  if (IMAGE_TYPES.has(header) || LIST_TYPES.has(header) || SCHEMA1_TYPES.has(header)) {
+    return header;
+  }
+  if (typeof doc.mediaType === "string" && doc.mediaType !== "") return doc.mediaType;
+  if (doc.schemaVersion === 1) return MediaTypes.dockerSchema1;
+  if (Array.isArray(doc.manifests)) return MediaTypes.ociIndex;
+  if (isObject(doc.config) && Array.isArray(doc.layers)) return MediaTypes.ociManifest;
+  return header;
+}
+
+export function parseManifest(
+  bytes: Uint8Array,
+  headerType: string | undefined,
+  subject: string,
+): ParsedManifest {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(Buffer.from(bytes).toString("utf8"));
+  } catch {
+    throw new RegistryError("InvalidManifest", `the manifest of "${subject}" is not valid JSON`);
+  }
+  if (!isObject(doc))
+    throw new RegistryError("InvalidManifest", `the manifest of "${subject}" is not a JSON object`);
+  const mediaType = effectiveMediaType(headerType, doc);
+  if (SCHEMA1_TYPES.has(mediaType)) {
+    throw new RegistryError(
+      "Unsupported",
+      `the container image "${subject}" uses the Docker schema 1 manifest format, which is not supported; push it again with a current client`,
+    );
+  }
+  if (LIST_TYPES.has(mediaType)) {
+    if (!Array.isArray(doc.manifests)) {
+      throw new RegistryError("InvalidManifest", `the manifest list of "${subject}" has no manifests`);
+    }
+    return {
+      kind: "list",
+      mediaType,
+      manifests: doc.manifests.map((m: unknown) => descriptor(m, "manifest entry", subject)),
+    };
+  }
+  if (IMAGE_TYPES.has(mediaType)) {
+    if (!Array.isArray(doc.layers)) {
+      throw new RegistryError("InvalidManifest", `the manifest of "${subject}" has no layers`);
+    }
+    return {
+      kind: "image",
+      mediaType,
+      config: descriptor(doc.config, "config descriptor", subject),
+      layers: doc.layers.map((l: unknown) => descriptor(l, "layer", subject)),
+    };
+  }
+  throw new RegistryError(
+    "Unsupported",
+    `the manifest of "${subject}" has the unsupported media type "${mediaType || "unknown"}"`,
+  );
+}
+
+/** Checks that a config descriptor is a container image config (not a Helm chart, WASM, ...). */
+export function assertImageConfig(config: { mediaType: string }, subject: string): void {
+  if (config.mediaType !== "" && !CONFIG_TYPES.has(config.mediaType)) {
+    throw new RegistryError(
+      "Unsupported",
+      `"${subject}" is not a container image (its config has media type "${config.mediaType}")`,
+    );
+  }
+}
+
+/** Sub-manifest entries for a list; attestation entries (not runnable platforms) are left out. */
+export function listEntries(manifests: readonly Descriptor[]): ImageManifest[] {
+  return manifests
+    .filter((m) => m.annotations?.["vnd.docker.reference.type"] !== "attestation-manifest")
+    .map((m) => {
+      const entry: ImageManifest = {
+        digest: m.digest,
+        mediaType: m.mediaType,
+        manifestSize: m.size,
+        architecture: m.platform?.architecture ?? "",
+        os: m.platform?.os ?? "",
+      };
+      if (m.platform?.variant) entry.variant = m.platform.variant;
+      return entry;
+    });
+}
+
+export function imageLayers(layers: readonly Descriptor[]): ImageLayer[] {
+  return layers.map((l) => ({ name: l.digest, size: l.size, mediaType: l.mediaType }));
+}
+
+function stringArray(value: unknown): string[] | undefined {
+  return Array.isArray(value) && value.every((v) => typeof v === "string") ? (value as string[]) : undefined;
+}
+
+function stringRecord(value: unknown): Record<string, string> | undefined {
+  if (!isObject(value)) return undefined;
+  return Object.fromEntries(
+    Object.entries(value).filter((e): e is [string, string] => typeof e[1] === "string"),
+  );
+}
+
+/** The image config blob (`architecture`, `os`, `config{...}`) as DockerImageMetadata. */
+export function imageMetadata(
+  configBytes: Uint8Array,
+  layers: readonly ImageLayer[],
+  subject: string,
+): DockerImageMetadata {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(Buffer.from(configBytes).toString("utf8"));
+  } catch {
+    throw new RegistryError("InvalidManifest", `the image config of "${subject}" is not valid JSON`);
+  }
+  if (!isObject(doc))
+    throw new RegistryError("InvalidManifest", `the image config of "${subject}" is not an object`);
+  const meta: DockerImageMetadata = {};
+  if (typeof doc.architecture === "string") meta.Architecture = doc.architecture;
+  if (typeof doc.os === "string") meta.Os = doc.os;
+  if (typeof doc.variant === "string" && doc.variant !== "") meta.Variant = doc.variant;
+  if (typeof doc.created === "string") meta.Created = doc.created;
+  if (typeof doc.author === "string" && doc.author !== "") meta.Author = doc.author;
+  if (isObject(doc.config)) {
+    const c = doc.config;
+    const config: DockerConfig = {};
+    if (typeof c.User === "string" && c.User !== "") config.User = c.User;
+    if (isObject(c.ExposedPorts)) {
+      config.ExposedPorts = Object.fromEntries(Object.keys(c.ExposedPorts).map((port) => [port, {}]));
+    }
+    const env = stringArray(c.Env);
+    if (env) config.Env = env;
+    const cmd = stringArray(c.Cmd);
+    if (cmd) config.Cmd = cmd;
+    const entrypoint = stringArray(c.Entrypoint);
+    if (entrypoint) config.Entrypoint = entrypoint;
+    if (typeof c.WorkingDir === "string" && c.WorkingDir !== "") config.WorkingDir = c.WorkingDir;
+    const labels = stringRecord(c.Labels);
+    if (labels && Object.keys(labels).length > 0) config.Labels = labels;
+    meta.Config = config;
+  }
+  meta.Size = layers.reduce((sum, layer) => sum + layer.size, 0);
+  return meta;
+}

@@ -1,0 +1,314 @@
+// The client's request flow against a fake transport: which requests it sends, with which
+// headers, and how it reacts to the answers. Real registries are in test/integration.
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import {
+  createRegistryClient,
+  type HttpRequest,
+  type HttpResponse,
+  MediaTypes,
+  type RegistryClientOptions,
+  type RequestEvent,
+} from "../../../src/registry/index.ts";
+
+const sha = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+
+interface Reply {
+  status: number;
+  headers?: Record<string, string>;
+  body?: Buffer | string;
+}
+type Handler = (req: HttpRequest, url: URL) => Reply | undefined;
+
+function fakeTransport(handler: Handler) {
+  const requests: HttpRequest[] = [];
+  const transport = async (req: HttpRequest): Promise<HttpResponse> => {
+    requests.push(req);
+    const reply = handler(req, new URL(req.url)) ?? {
+      status: 404,
+      body: '{"errors":[{"code":"NAME_UNKNOWN"}]}',
+    };
+    const body = Buffer.from(reply.body ?? "");
+    const headers: Record<string, string> = { "content-length": String(body.length), ...reply.headers };
+    return {
+      status: reply.status,
+      headers,
+      read: async (limit) => {
+        if (body.length > limit) throw new Error("limit");
+        return req.method === "HEAD" ? Buffer.alloc(0) : body;
+      },
+      discard: async () => {},
+    };
+  };
+  return { transport, requests };
+}
+
+const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", config: { Cmd: ["sh"] } }));
+const configDigest = sha(config);
+const manifest = Buffer.from(
+  JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MediaTypes.ociManifest,
+    config: { mediaType: MediaTypes.ociConfig, digest: configDigest, size: config.length },
+    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: configDigest, size: 5 }],
+  }),
+);
+const manifestDigest = sha(manifest);
+
+/** An open registry at r.test serving repo `app` with tag `1`. */
+function openRegistry(extra?: Handler): Handler {
+  return (req, url) => {
+    const hit = extra?.(req, url);
+    if (hit) return hit;
+    if (url.pathname === "/v2/") return { status: 200 };
+    if (url.pathname === "/v2/app/manifests/1" || url.pathname === `/v2/app/manifests/${manifestDigest}`) {
+      return {
+        status: 200,
+        headers: { "content-type": MediaTypes.ociManifest, "docker-content-digest": manifestDigest },
+        body: manifest,
+      };
+    }
+    if (url.pathname === `/v2/app/blobs/${configDigest}`) return { status: 200, body: config };
+    return undefined;
+  };
+}
+
+function client(handler: Handler, options: RegistryClientOptions = {}) {
+  const fake = fakeTransport(handler);
+  const events: RequestEvent[] = [];
+  const c = createRegistryClient({ transport: fake.transport, onRequest: (e) => events.push(e), ...options });
+  const paths = () => fake.requests.map((r) => `${r.method} ${new URL(r.url).pathname}`);
+  return { c, requests: fake.requests, events, paths };
+}
+
+describe("inspect", () => {
+  it("imports an image with one manifest GET and one config GET", async () => {
+    const { c, paths } = client(openRegistry());
+    const result = await c.inspect("r.test/app:1");
+    expect(result.kind).toBe("image");
+    if (result.kind !== "image") return;
+    expect(result.digest).toBe(manifestDigest);
+    expect(result.image.dockerImageReference).toBe(`r.test/app@${manifestDigest}`);
+    expect(result.image.dockerImageMetadata).toMatchObject({
+      Architecture: "amd64",
+      Os: "linux",
+      Config: { Cmd: ["sh"] },
+    });
+    expect(paths()).toEqual(["GET /v2/", "GET /v2/app/manifests/1", `GET /v2/app/blobs/${configDigest}`]);
+  });
+
+  it("costs one HEAD when the tag still points at the known digest", async () => {
+    const { c, paths, events } = client(openRegistry(), { resultTtlMs: 0 });
+    await c.inspect("r.test/app:1"); // warms the ping cache
+    const before = paths().length;
+    const result = await c.inspect("r.test/app:1", { knownDigest: manifestDigest });
+    expect(result).toMatchObject({ kind: "unchanged", digest: manifestDigest });
+    expect(paths().slice(before)).toEqual(["HEAD /v2/app/manifests/1"]);
+    expect(events.at(-1)).toMatchObject({
+      registry: "r.test",
+      method: "HEAD",
+      kind: "manifest",
+      status: 200,
+    });
+  });
+
+  it("costs nothing for a digest reference already known", async () => {
+    const { c, requests } = client(openRegistry());
+    const result = await c.inspect(`r.test/app@${manifestDigest}`, { knownDigest: manifestDigest });
+    expect(result.kind).toBe("unchanged");
+    expect(requests).toHaveLength(0);
+  });
+
+  it("shares concurrent and recent identical requests", async () => {
+    const { c, paths } = client(openRegistry(), { resultTtlMs: 5000 });
+    const results = await Promise.all(Array.from({ length: 5 }, () => c.inspect("r.test/app:1")));
+    expect(new Set(results.map((r) => r.digest)).size).toBe(1);
+    await c.inspect("r.test/app:1");
+    await c.inspect("r.test/app:1", { knownDigest: manifestDigest });
+    expect(paths().filter((p) => p.includes("/manifests/"))).toHaveLength(1);
+    expect(paths().filter((p) => p.includes("/blobs/"))).toHaveLength(1);
+  });
+
+  it("does not share results between different credentials", async () => {
+    const { c, paths } = client(openRegistry(), { resultTtlMs: 5000 });
+    await c.inspect("r.test/app:1");
+    await c.inspect("r.test/app:1", { credentials: { username: "u", password: "p" } });
+    expect(paths().filter((p) => p.includes("/manifests/"))).toHaveLength(2);
+  });
+
+  it("rejects a manifest whose Docker-Content-Digest does not match", async () => {
+    const { c } = client(
+      openRegistry((_req, url) =>
+        url.pathname === "/v2/app/manifests/1"
+          ? {
+              status: 200,
+              headers: { "content-type": MediaTypes.ociManifest, "docker-content-digest": configDigest },
+              body: manifest,
+            }
+          : undefined,
+      ),
+    );
+    await expect(c.inspect("r.test/app:1")).rejects.toMatchObject({
+      reason: "BadResponse",
+      message: /does not match/,
+    });
+  });
+
+  it("maps 404 to NotFound in OpenShift's words", async () => {
+    const { c } = client(openRegistry());
+    await expect(c.inspect("r.test/app:missing")).rejects.toMatchObject({
+      reason: "NotFound",
+      message: 'container image "r.test/app:missing" not found',
+    });
+  });
+
+  it("waits out a short 429 and retries", async () => {
+    let limited = false;
+    const { c, paths } = client(
+      openRegistry((_req, url) => {
+        if (url.pathname === "/v2/app/manifests/1" && !limited) {
+          limited = true;
+          return { status: 429, headers: { "retry-after": "0" } };
+        }
+        return undefined;
+      }),
+    );
+    await expect(c.inspect("r.test/app:1")).resolves.toMatchObject({ kind: "image" });
+    expect(paths().filter((p) => p === "GET /v2/app/manifests/1")).toHaveLength(2);
+  });
+
+  it("fails with TooManyRequests and the wait when Retry-After is long", async () => {
+    const { c } = client(
+      openRegistry((_req, url) =>
+        url.pathname === "/v2/app/manifests/1"
+          ? { status: 429, headers: { "retry-after": "120" } }
+          : undefined,
+      ),
+    );
+    await expect(c.inspect("r.test/app:1")).rejects.toMatchObject({
+      reason: "TooManyRequests",
+      retryAfter: 120,
+    });
+    // Every caller of that registry now fails fast instead of hammering it.
+    await expect(c.inspect("r.test/app:other")).rejects.toMatchObject({ reason: "TooManyRequests" });
+  });
+
+  it("enforces the manifest size limit", async () => {
+    const { c } = client(openRegistry(), { maxManifestBytes: 10 });
+    await expect(c.inspect("r.test/app:1")).rejects.toThrow();
+  });
+});
+
+describe("auth", () => {
+  const creds = { username: "u", password: "p" };
+  const basic = `Basic ${Buffer.from("u:p").toString("base64")}`;
+
+  it("sends Basic credentials, but not on a redirect to another origin", async () => {
+    const { c, requests } = client((req, url) => {
+      if (url.host === "storage.test") return { status: 200, body: config };
+      if (req.headers.authorization !== basic) {
+        return { status: 401, headers: { "www-authenticate": 'Basic realm="r"' } };
+      }
+      if (url.pathname === `/v2/app/blobs/${configDigest}`) {
+        return { status: 307, headers: { location: `https://storage.test/blob?sig=1` } };
+      }
+      return openRegistry()(req, url);
+    });
+    await expect(c.inspect("r.test/app:1", { credentials: creds })).resolves.toMatchObject({ kind: "image" });
+    const storage = requests.find((r) => r.url.startsWith("https://storage.test/"));
+    expect(storage?.headers.authorization).toBeUndefined();
+    const blob = requests.find((r) => r.url.includes("/blobs/"));
+    expect(blob?.headers.authorization).toBe(basic);
+  });
+
+  it("refuses an HTTPS to HTTP redirect unless insecure", async () => {
+    const { c } = client(
+      openRegistry((_req, url) =>
+        url.pathname === `/v2/app/blobs/${configDigest}`
+          ? { status: 302, headers: { location: "http://storage.test/b" } }
+          : undefined,
+      ),
+    );
+    await expect(c.inspect("r.test/app:1")).rejects.toThrow(/redirected from HTTPS to plain HTTP/);
+  });
+
+  function tokenRegistry(realm: string, acceptsCredentials: boolean): Handler {
+    return (req, url) => {
+      if (url.pathname === "/token") {
+        if (req.headers.authorization !== undefined && !acceptsCredentials) return { status: 401 };
+        const who = req.headers.authorization === basic ? "user" : "anon";
+        return {
+          status: 200,
+          body: JSON.stringify({ access_token: `${who}-${url.searchParams.get("scope")}` }),
+        };
+      }
+      const auth = req.headers.authorization ?? "";
+      if (!auth.startsWith("Bearer ")) {
+        return { status: 401, headers: { "www-authenticate": `Bearer realm="${realm}",service="svc"` } };
+      }
+      return openRegistry()(req, url);
+    };
+  }
+
+  it("fetches a token with credentials from a same-host realm and caches it per scope", async () => {
+    const { c, requests } = client(tokenRegistry("https://r.test:8443/token", true));
+    await c.inspect("r.test/app:1", { credentials: creds });
+    await c.inspect(`r.test/app@${manifestDigest}`, { credentials: creds });
+    const tokenRequests = requests.filter((r) => r.url.includes("/token"));
+    expect(tokenRequests).toHaveLength(1);
+    expect(tokenRequests[0]?.headers.authorization).toBe(basic);
+    expect(new URL(tokenRequests[0]?.url ?? "").searchParams.get("scope")).toBe("repository:app:pull");
+    expect(requests.find((r) => r.url.includes("/manifests/"))?.headers.authorization).toBe(
+      "Bearer user-repository:app:pull",
+    );
+  });
+
+  it("never sends credentials to a realm on another host", async () => {
+    const { c, requests } = client(tokenRegistry("https://tokens.elsewhere.test/token", true));
+    await c.inspect("r.test/app:1", { credentials: creds });
+    const tokenRequest = requests.find((r) => r.url.includes("/token"));
+    expect(tokenRequest?.headers.authorization).toBeUndefined();
+  });
+
+  it("retries anonymously when the credentials are refused", async () => {
+    const { c, requests } = client(tokenRegistry("https://r.test/token", false));
+    await expect(c.inspect("r.test/app:1", { credentials: creds })).resolves.toMatchObject({ kind: "image" });
+    const tokenRequests = requests.filter((r) => r.url.includes("/token"));
+    expect(tokenRequests.map((r) => r.headers.authorization)).toEqual([basic, undefined]);
+  });
+
+  it("reports Unauthorized when nothing works", async () => {
+    const { c } = client(() => ({ status: 401, headers: { "www-authenticate": 'Basic realm="r"' } }));
+    await expect(c.inspect("r.test/app:1", { credentials: creds })).rejects.toMatchObject({
+      reason: "Unauthorized",
+      message: 'you may not have access to the container image "r.test/app:1"',
+    });
+  });
+});
+
+describe("listTags", () => {
+  const all = ["a", "b", "c", "d", "e"];
+  const pages: Handler = (_req, url) => {
+    if (url.pathname === "/v2/") return { status: 200 };
+    if (url.pathname !== "/v2/app/tags/list") return undefined;
+    const n = Number(url.searchParams.get("n"));
+    const last = url.searchParams.get("last");
+    const start = last ? all.indexOf(last) + 1 : 0;
+    const tags = all.slice(start, start + n);
+    const headers: Record<string, string> =
+      start + n < all.length ? { link: `</v2/app/tags/list?n=${n}&last=${tags.at(-1)}>; rel="next"` } : {};
+    return { status: 200, headers, body: JSON.stringify({ name: "app", tags }) };
+  };
+
+  it("follows Link pagination", async () => {
+    const { c, paths } = client(pages);
+    expect(await c.listTags("r.test/app", { pageSize: 2 })).toEqual(all);
+    expect(paths().filter((p) => p.includes("tags"))).toHaveLength(3);
+  });
+
+  it("stops at the cap", async () => {
+    const { c, paths } = client(pages);
+    expect(await c.listTags("r.test/app", { pageSize: 2, limit: 3 })).toEqual(["a", "b", "c"]);
+    expect(paths().filter((p) => p.includes("tags"))).toHaveLength(2);
+  });
+});
