@@ -2,11 +2,29 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    // Integration suites share one control plane per file; keep files sequential on 2 cores.
-    fileParallelism: true,
-    testTimeout: 30_000,
-    hookTimeout: 180_000,
     restoreMocks: true,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts"],
+          testTimeout: 10_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          // One control plane and one registry per variant for the whole run (test/harness/README.md).
+          globalSetup: ["test/harness/global-setup.ts"],
+          // Files share that control plane and 2 cores with it: run them one at a time.
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
   },
 });

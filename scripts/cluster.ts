@@ -1,0 +1,148 @@
+// Local development cluster: the integration-test control plane (etcd, kube-apiserver,
+// kube-controller-manager, CRDs) and a plain registry, as background processes that outlive
+// this script. State lives in .dev/ (gitignored).
+//
+//   node scripts/cluster.ts up       # start (or report that it already runs)
+//   node scripts/cluster.ts status   # what runs
+//   node scripts/cluster.ts down     # stop everything and remove .dev/ state
+import { existsSync } from "node:fs";
+import { copyFile, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { launchControlPlane, REPO_ROOT } from "../test/harness/control-plane.ts";
+import { type ProcessInfo, pidRuns, stopPid } from "../test/harness/process.ts";
+import { launchRegistry } from "../test/harness/registry.ts";
+
+const DEV_DIR = join(REPO_ROOT, ".dev");
+const STATE_FILE = join(DEV_DIR, "state.json");
+const KUBECONFIG_FILE = join(DEV_DIR, "kubeconfig");
+const ENV_FILE = join(DEV_DIR, "env");
+const CLUSTER_DIR = join(DEV_DIR, "cluster");
+const REGISTRY_DIR = join(DEV_DIR, "registry");
+
+interface ClusterState {
+  startedAt: string;
+  server: string;
+  registry: string;
+  kubeconfig: string;
+  processes: ProcessInfo[];
+}
+
+function isClusterState(value: unknown): value is ClusterState {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Partial<ClusterState>;
+  return typeof v.server === "string" && typeof v.registry === "string" && Array.isArray(v.processes);
+}
+
+async function readState(): Promise<ClusterState | undefined> {
+  if (!existsSync(STATE_FILE)) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(await readFile(STATE_FILE, "utf8"));
+    return isClusterState(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const alive = (p: ProcessInfo): boolean => pidRuns(p.pid, p.command);
+
+function describe(state: ClusterState): string {
+  return [
+    `  API server  ${state.server}`,
+    `  registry    ${state.registry} (plain HTTP)`,
+    `  processes   ${state.processes.map((p) => `${p.name}[${p.pid}]${alive(p) ? "" : " (dead)"}`).join(", ")}`,
+    `  logs        ${join(".dev", "cluster")}/*.log, ${join(".dev", "registry", "registry.log")}`,
+    "  use it:     set -a; . .dev/env; set +a   (exports KUBECONFIG and REGISTRY)",
+  ].join("\n");
+}
+
+async function removeState(): Promise<void> {
+  await Promise.all(
+    [STATE_FILE, KUBECONFIG_FILE, ENV_FILE, CLUSTER_DIR, REGISTRY_DIR].map((p) =>
+      rm(p, { recursive: true, force: true }),
+    ),
+  );
+  // .dev/ may hold other tools' files; remove it only when nothing else is left.
+  if (existsSync(DEV_DIR) && (await readdir(DEV_DIR)).length === 0) await rmdir(DEV_DIR);
+}
+
+async function down(): Promise<void> {
+  const state = await readState();
+  if (!state) {
+    console.log("cluster: not running (no .dev/state.json)");
+  } else {
+    // Reverse start order: controllers and registry before the API server, etcd last.
+    for (const proc of [...state.processes].reverse()) await stopPid(proc.pid, proc.command);
+    console.log(`cluster: stopped ${state.processes.map((p) => `${p.name}[${p.pid}]`).join(", ")}`);
+  }
+  await removeState();
+}
+
+async function up(): Promise<void> {
+  const existing = await readState();
+  if (existing?.processes.every(alive)) {
+    console.log(`cluster: already up (started ${existing.startedAt})\n${describe(existing)}`);
+    return;
+  }
+  if (existing) {
+    console.log("cluster: found a partly dead cluster; cleaning it up first");
+    await down();
+  }
+  await removeState();
+  const started = Date.now();
+  const controlPlane = await launchControlPlane({
+    controllerManager: true,
+    installCrds: true,
+    dir: CLUSTER_DIR,
+    detached: true,
+  });
+  let registry: Awaited<ReturnType<typeof launchRegistry>>;
+  try {
+    registry = await launchRegistry("plain", { dir: REGISTRY_DIR, detached: true });
+  } catch (error) {
+    await controlPlane.stop();
+    throw error;
+  }
+  await copyFile(controlPlane.kubeconfigPath, KUBECONFIG_FILE);
+  await writeFile(ENV_FILE, `REGISTRY=${registry.host}\nKUBECONFIG=${KUBECONFIG_FILE}\n`);
+  const state: ClusterState = {
+    startedAt: new Date().toISOString(),
+    server: controlPlane.server,
+    registry: registry.host,
+    kubeconfig: KUBECONFIG_FILE,
+    processes: [...controlPlane.processes, ...registry.processes].map(({ name, pid, command, logFile }) => ({
+      name,
+      pid,
+      command,
+      logFile,
+    })),
+  };
+  await writeFile(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
+  console.log(`cluster: up in ${((Date.now() - started) / 1000).toFixed(1)} s\n${describe(state)}`);
+}
+
+async function status(): Promise<void> {
+  const state = await readState();
+  if (!state) {
+    console.log("cluster: not running");
+    process.exitCode = 1;
+    return;
+  }
+  const allAlive = state.processes.every(alive);
+  console.log(`cluster: ${allAlive ? "up" : "partly dead (run down, then up)"}\n${describe(state)}`);
+  if (!allAlive) process.exitCode = 1;
+}
+
+const commands: Record<string, () => Promise<void>> = { up, down, status };
+const command = commands[process.argv[2] ?? ""];
+if (!command) {
+  console.error("usage: node scripts/cluster.ts up|down|status");
+  process.exit(2);
+}
+try {
+  await command();
+  // Detached children are unref'd; exit now rather than wait for idle sockets to close.
+  process.exit(process.exitCode ?? 0);
+} catch (error) {
+  console.error(`cluster: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}

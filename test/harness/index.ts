@@ -1,0 +1,35 @@
+// Public surface of the test harness: a real local control plane and real registries.
+export { type HarnessBackend, parseBackend, selectedBackend } from "./backend.ts";
+export {
+  type ControlPlane,
+  type ControlPlaneOptions,
+  installCrds,
+  kubeBinDir,
+  startControlPlane,
+} from "./control-plane.ts";
+export { createNamespace, kubectl } from "./kubectl.ts";
+export {
+  deleteManifest,
+  type ImageConfigFields,
+  type ImageFormat,
+  MEDIA_TYPES,
+  type Platform,
+  type PushedImage,
+  type PushedIndex,
+  type PushedLayer,
+  type PushImageOptions,
+  pushImage,
+  pushIndex,
+  RegistryClient,
+  sha256Digest,
+} from "./push.ts";
+export {
+  dockerConfigJson,
+  REGISTRY_VARIANTS,
+  type RegistryConnection,
+  type RegistryInstance,
+  type RegistryVariant,
+  startRegistry,
+} from "./registry.ts";
+export { type SharedHarnessInfo, useSharedControlPlane, useSharedRegistry } from "./shared.ts";
+export { skopeoArgs } from "./skopeo.ts";
