@@ -176,8 +176,20 @@ export async function stopPid(pid: number, command: string): Promise<void> {
   }
 }
 
-/** A port that was free a moment ago on 127.0.0.1. */
+/** Ports handed out by this process: the kernel may offer a just-closed port again. */
+const handedOut = new Set<number>();
+
+/** A port that was free a moment ago on 127.0.0.1 and not handed out before by this process. */
 export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await probePort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+async function probePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -265,6 +277,8 @@ export async function run(
         stderr: Buffer.concat(err).toString("utf8"),
       });
     });
+    // A child that exits without reading stdin must not crash the run with EPIPE.
+    child.stdin.on("error", () => {});
     child.stdin.end(opts.stdin ?? "");
   });
 }
