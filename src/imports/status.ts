@@ -316,11 +316,7 @@ function buildStatus(input: ComputeStatusInput, entries: Entries): ImageStreamSt
   setOrDelete(status, "dockerImageRepository", local);
   setOrDelete(status, "publicDockerImageRepository", publicRepo);
   status.tags = tags;
-  setOrDelete(
-    status,
-    "tagSummary",
-    withImage.length > 0 ? summarizeTags(withImage.map((t) => t.tag)) : undefined,
-  );
+  setOrDelete(status, "tagSummary", withImage.length > 0 ? summarizeTags(withImage) : undefined);
   setOrDelete(status, "lastUpdated", lastUpdated);
   return status;
 }

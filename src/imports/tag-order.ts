@@ -110,28 +110,24 @@ export function selectRepositoryTags(
   return limited.filter((t) => !exclude.has(t));
 }
 
+/** How many tags the TAGS column names before ` + N more...` (oc's `numOfTagsShown`). */
+const TAGS_SHOWN = 3;
+
 /**
- * The TAGS printer column as `oc get is` prints it: tags in priority order, as many as fit
- * in about `width` characters, then ` + N more...`.
+ * The TAGS printer column as `oc get is` prints it: status tags with an image, most recently
+ * updated first (oc's SortStatusTags; ties by name), at most three, then ` + N more...`.
  */
-export function summarizeTags(tags: readonly string[], width = 40): string {
-  const ordered = prioritizeTags(tags);
-  let shown = ordered;
-  let remaining = width;
-  for (let i = 0; i < ordered.length; i++) {
-    const tag = ordered[i]!;
-    remaining -= tag.length + 1;
-    if (remaining >= 0) continue;
-    if (i === 0) {
-      shown = ordered.slice(0, 1);
-      break;
-    }
-    // Allow up to 25% overflow rather than leaving a quarter of the width empty.
-    const margin = Math.floor(width / 4);
-    if (margin < remaining + tag.length && margin >= -remaining) continue;
-    shown = ordered.slice(0, i);
-    break;
-  }
+export function summarizeTags(
+  tags: readonly { tag: string; items?: readonly { created: string }[] | null }[],
+): string {
+  const withImage = tags.filter((t) => (t.items?.length ?? 0) > 0);
+  const ordered = [...withImage].sort((a, b) => {
+    const ca = a.items?.[0]?.created ?? "";
+    const cb = b.items?.[0]?.created ?? "";
+    if (ca !== cb) return ca < cb ? 1 : -1;
+    return a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0;
+  });
+  const shown = ordered.slice(0, TAGS_SHOWN).map((t) => t.tag);
   const hidden = ordered.length - shown.length;
   return hidden > 0 ? `${shown.join(",")} + ${hidden} more...` : shown.join(",");
 }

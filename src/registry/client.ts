@@ -91,6 +91,11 @@ export interface CallOptions {
 export interface InspectOptions extends CallOptions {
   /** The digest recorded by the last import; a tag still pointing at it costs one HEAD. */
   knownDigest?: string | undefined;
+  /**
+   * Resolve the tag at the registry now, not from another caller's answer of the last few
+   * seconds: for imports a user asked for, which must see a push made just before.
+   */
+  fresh?: boolean | undefined;
 }
 
 interface ResultBase {
@@ -191,6 +196,7 @@ interface CallContext {
   identity: string;
   insecure: boolean;
   signal: AbortSignal | undefined;
+  fresh: boolean;
 }
 
 const MAX_REDIRECTS = 5;
@@ -254,6 +260,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       identity: credentialIdentity(credentials),
       insecure: call.insecure === true,
       signal: call.signal,
+      fresh: (call as InspectOptions).fresh === true,
     };
   }
 
@@ -596,35 +603,43 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
 
   function detailsByTag(ctx: CallContext, tag: string): Promise<ManifestDetails> {
     const key = tagKey(ctx, tag);
-    const recent = headResolutions.peek(key);
+    const recent = ctx.fresh ? undefined : headResolutions.peek(key);
     if (recent?.digest) return detailsByDigest(ctx, recent.digest);
-    return tagFetches.get(key, async () => {
-      const details = await getManifest(ctx, tag);
-      headResolutions.remember(key, {
-        digest: details.digest,
-        mediaType: details.mediaType,
-        manifestSize: details.manifestSize,
-      });
-      return details;
-    });
+    return tagFetches.get(
+      key,
+      async () => {
+        const details = await getManifest(ctx, tag);
+        headResolutions.remember(key, {
+          digest: details.digest,
+          mediaType: details.mediaType,
+          manifestSize: details.manifestSize,
+        });
+        return details;
+      },
+      ctx.fresh,
+    );
   }
 
   function headTag(ctx: CallContext, tag: string): Promise<TagResolution> {
-    return headResolutions.get(tagKey(ctx, tag), async () => {
-      const ep = await endpoint(ctx);
-      const res = await authorized(ctx, "manifest", "HEAD", manifestUrl(ep, ctx.ref, tag), {
-        accept: MANIFEST_ACCEPT,
-      });
-      if (res.status !== 200) throw await failure(ctx, res);
-      await res.discard();
-      const digest = headerValue(res.headers, "docker-content-digest");
-      const size = Number(headerValue(res.headers, "content-length") ?? "0");
-      return {
-        digest: digest !== undefined && validateDigest(digest) === undefined ? digest : undefined,
-        mediaType: headerValue(res.headers, "content-type")?.split(";")[0]?.trim() ?? "",
-        manifestSize: Number.isSafeInteger(size) ? size : 0,
-      };
-    });
+    return headResolutions.get(
+      tagKey(ctx, tag),
+      async () => {
+        const ep = await endpoint(ctx);
+        const res = await authorized(ctx, "manifest", "HEAD", manifestUrl(ep, ctx.ref, tag), {
+          accept: MANIFEST_ACCEPT,
+        });
+        if (res.status !== 200) throw await failure(ctx, res);
+        await res.discard();
+        const digest = headerValue(res.headers, "docker-content-digest");
+        const size = Number(headerValue(res.headers, "content-length") ?? "0");
+        return {
+          digest: digest !== undefined && validateDigest(digest) === undefined ? digest : undefined,
+          mediaType: headerValue(res.headers, "content-type")?.split(";")[0]?.trim() ?? "",
+          manifestSize: Number.isSafeInteger(size) ? size : 0,
+        };
+      },
+      ctx.fresh,
+    );
   }
 
   function result(ctx: CallContext, details: ManifestDetails): ImageResult | ListResult {

@@ -41,11 +41,14 @@ export class SharedFetches<T> {
     this.#recent.set(key, { value, until: this.#now() + this.#ttlMs });
   }
 
-  get(key: string, fetch: () => Promise<T>): Promise<T> {
-    const cached = this.peek(key);
-    if (cached !== undefined) return Promise.resolve(cached);
-    const running = this.#inflight.get(key);
-    if (running) return running;
+  /** `fresh` skips values fetched earlier or in flight: the caller needs an answer from now. */
+  get(key: string, fetch: () => Promise<T>, fresh = false): Promise<T> {
+    if (!fresh) {
+      const cached = this.peek(key);
+      if (cached !== undefined) return Promise.resolve(cached);
+      const running = this.#inflight.get(key);
+      if (running) return running;
+    }
     const promise = fetch().then(
       (value) => {
         this.#inflight.delete(key);

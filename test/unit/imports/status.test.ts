@@ -401,7 +401,7 @@ describe("computeStatus: spec.dockerImageRepository", () => {
     expect(statusTag(next, "1.0")?.items?.[0]?.dockerImageReference).toBe(`localhost:5000/lib/app@${D2}`);
     expect(statusTag(next, "2.0")?.conditions?.[0]?.reason).toBe("NotFound");
     expect(next.status?.dockerImageRepository).toBe("localhost:5000/lib/app");
-    expect(next.status?.tagSummary).toBe("latest,1.0");
+    expect(next.status?.tagSummary).toBe("1.0,latest"); // same time: by name
   });
 });
 
@@ -438,7 +438,7 @@ describe("computeStatus: stream-level fields", () => {
       ],
       { annotations: CHECKED },
     );
-    expect(compute(s)?.status).toMatchObject({ lastUpdated: "2024-03-01T00:00:00Z", tagSummary: "a,b" });
+    expect(compute(s)?.status).toMatchObject({ lastUpdated: "2024-03-01T00:00:00Z", tagSummary: "b,a" });
   });
 
   it("formats times as RFC3339 seconds", () => {

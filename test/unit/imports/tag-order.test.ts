@@ -73,20 +73,22 @@ describe("selectRepositoryTags", () => {
 });
 
 describe("summarizeTags (oc get is TAGS column)", () => {
-  it("joins all tags when they fit", () => {
-    expect(summarizeTags(["b", "latest", "1.0"])).toBe("latest,1.0,b");
+  const entry = (tag: string, created?: string) => ({ tag, items: created ? [{ created }] : [] });
+
+  it("lists tags with an image, most recently updated first, ties by name", () => {
+    expect(
+      summarizeTags([
+        entry("b", "2024-01-01T00:00:00Z"),
+        entry("a", "2024-01-01T00:00:00Z"),
+        entry("new", "2024-02-01T00:00:00Z"),
+      ]),
+    ).toBe("new,a,b");
+    expect(summarizeTags([entry("pending")])).toBe("");
     expect(summarizeTags([])).toBe("");
   });
 
-  it("truncates with + N more...", () => {
-    const tags = Array.from({ length: 20 }, (_, i) => `tag-${String(i).padStart(2, "0")}`);
-    const summary = summarizeTags(tags);
-    expect(summary).toMatch(/^tag-00,tag-01,.* \+ \d+ more\.\.\.$/);
-    const shown = summary.split(" + ")[0]!.split(",").length;
-    expect(summary.endsWith(`+ ${20 - shown} more...`)).toBe(true);
-  });
-
-  it("always shows the first tag even if too long", () => {
-    expect(summarizeTags(["x".repeat(60), "y"])).toBe(`${"x".repeat(60)} + 1 more...`);
+  it("names at most three tags, then + N more...", () => {
+    const tags = ["t1", "t2", "t3", "t4", "t5"].map((t, i) => entry(t, `2024-01-0${i + 1}T00:00:00Z`));
+    expect(summarizeTags(tags)).toBe("t5,t4,t3 + 2 more...");
   });
 });

@@ -1,0 +1,100 @@
+// Entry point: `node src/main.ts` in development, `node dist/main.js` in the container image.
+import { readFileSync } from "node:fs";
+import { ConfigError, helpText, parseConfig } from "./config/index.ts";
+import { createLogger } from "./log/logger.ts";
+import { loadKubeConfig } from "./operator/kubeconfig.ts";
+import { buildOperator } from "./operator/run.ts";
+
+const SHUTDOWN_DEADLINE_MS = 25_000;
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(helpText());
+    return 0;
+  }
+  let config: ReturnType<typeof parseConfig>;
+  let caBundle: string | undefined;
+  try {
+    const configFile = configFilePath(argv, process.env);
+    config = parseConfig(
+      withoutConfigFlag(argv),
+      process.env,
+      configFile ? readSetting("--config", configFile) : undefined,
+    );
+    caBundle = config.caBundle ? readSetting("--ca-bundle", config.caBundle) : undefined;
+  } catch (err) {
+    console.error(err instanceof ConfigError ? err.message : String(err));
+    return 2;
+  }
+  const log = createLogger({ level: config.logLevel });
+  const kc = loadKubeConfig(config.kubeconfig);
+  log.info(
+    {
+      server: kc.getCurrentCluster()?.server,
+      namespaces: config.namespaces.length ? config.namespaces : "all",
+      controllers: config.controllers,
+    },
+    "starting imagestream-operator",
+  );
+  const operator = buildOperator({ kc, config, log, ...(caBundle ? { caBundle } : {}) });
+
+  const stopped = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      log.info({ signal }, "shutting down: finishing in-flight work");
+      resolve();
+    };
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+  });
+  const synced = await Promise.race([operator.startCaches(), stopped.then(() => false)]);
+  if (synced) operator.startControllers();
+  await stopped;
+  const deadline = new Promise<boolean>((resolve) =>
+    setTimeout(() => resolve(false), SHUTDOWN_DEADLINE_MS).unref(),
+  );
+  const finished = await Promise.race([operator.stop().then(() => true), deadline]);
+  if (!finished)
+    log.warn({ deadlineMs: SHUTDOWN_DEADLINE_MS }, "shutdown deadline passed with work in flight");
+  log.info("stopped");
+  return 0;
+}
+
+function configFilePath(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (arg.startsWith("--config=")) return arg.slice("--config=".length);
+    if (arg === "--config") return argv[i + 1];
+  }
+  return env.IMAGESTREAM_CONFIG || undefined;
+}
+
+function withoutConfigFlag(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (arg.startsWith("--config=")) continue;
+    if (arg === "--config") {
+      i++;
+      continue;
+    }
+    out.push(arg);
+  }
+  return out;
+}
+
+function readSetting(setting: string, path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ConfigError(setting, `cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exit(1);
+  },
+);

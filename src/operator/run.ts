@@ -1,0 +1,86 @@
+// Assembles the operator: caches, the enabled controllers and their shared services.
+import { hostname } from "node:os";
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Config } from "../config/index.ts";
+import { createImportController } from "../imports/controller.ts";
+import type { Logger } from "../log/logger.ts";
+import { createRegistryClient, type RegistryClient, type RequestEvent } from "../registry/index.ts";
+import { EventRecorder, eventSinkFromClient, type WorkQueueHooks } from "../runtime/index.ts";
+import type { ControllerHandle, OperatorContext } from "./context.ts";
+import { SharedInformers } from "./informers.ts";
+
+export interface Operator {
+  readonly informers: SharedInformers;
+  readonly controllers: readonly ControllerHandle[];
+  /** Starts the caches (all replicas keep them warm, so a standby can take over at once). */
+  startCaches(): Promise<boolean>;
+  /** Starts the controllers; caches must have synced. */
+  startControllers(): void;
+  /** Stops the controllers, finishing in-flight work; resolves false if the deadline passed. */
+  stopControllers(): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export interface OperatorDeps {
+  kc: KubeConfig;
+  config: Config;
+  log: Logger;
+  caBundle?: string;
+  queueHooks?: (controller: string) => WorkQueueHooks;
+  onRegistryRequest?: (event: RequestEvent) => void;
+}
+
+export function buildOperator(deps: OperatorDeps): Operator {
+  const { kc, config, log } = deps;
+  const informers = new SharedInformers(kc, log, config.namespaces);
+  const events = new EventRecorder({
+    sink: eventSinkFromClient(kc),
+    logger: log,
+    reportingController: "image.openshift.io/imagestream-operator",
+    reportingInstance: process.env.POD_NAME ?? hostname(),
+  });
+  const ctx: OperatorContext = {
+    kc,
+    log,
+    config,
+    informers,
+    events,
+    queueHooks: deps.queueHooks ?? (() => ({})),
+  };
+  let registry: RegistryClient | undefined;
+  const controllers: ControllerHandle[] = [];
+  if (config.controllers.includes("import")) {
+    registry = createRegistryClient({
+      ...(deps.caBundle ? { caBundle: deps.caBundle } : {}),
+      ...(deps.onRegistryRequest ? { onRequest: deps.onRegistryRequest } : {}),
+    });
+    controllers.push(createImportController(ctx, { registry }));
+  }
+
+  let running = false;
+  return {
+    informers,
+    controllers,
+    async startCaches() {
+      informers.start();
+      return informers.waitForSync();
+    },
+    startControllers() {
+      if (running) return;
+      running = true;
+      for (const c of controllers) c.start();
+      log.info({ controllers: controllers.map((c) => c.name) }, "controllers started");
+    },
+    async stopControllers() {
+      if (!running) return true;
+      running = false;
+      const results = await Promise.all(controllers.map((c) => c.stop()));
+      return results.every(Boolean);
+    },
+    async stop() {
+      await this.stopControllers();
+      await informers.stop();
+      await registry?.close();
+    },
+  };
+}
