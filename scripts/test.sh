@@ -11,7 +11,8 @@ echo "== lint and format check" >&2
 run biome ci .
 echo "== typecheck" >&2
 run tsc -p tsconfig.json --noEmit
-echo "== generated CRDs and types are current" >&2
+echo "== generated CRDs, types and docs are current" >&2
 run node scripts/gen-crds.ts --check
+run node scripts/gen-config-docs.ts --check
 echo "== tests" >&2
 run vitest run "$@"

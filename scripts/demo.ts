@@ -1,0 +1,213 @@
+// The one-command demo: a local control plane and registry, a sample ImageStream and a
+// triggered Deployment, the operator running against them, a new image pushed and a
+// re-import requested; prints what the operator did at each step.
+//
+//   node scripts/demo.ts          # run and clean up
+//   node scripts/demo.ts --keep   # leave everything running and print how to explore
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, openSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { REPO_ROOT } from "../test/harness/control-plane.ts";
+import { pushImage } from "../test/harness/push.ts";
+
+const exec = promisify(execFile);
+const keep = process.argv.includes("--keep");
+const DEV = join(REPO_ROOT, ".dev");
+const KUBECONFIG = join(DEV, "kubeconfig");
+const NAMESPACE = "demo";
+const WAIT_MS = 60_000;
+
+let step = 0;
+function say(title: string): void {
+  step++;
+  console.log(`\n[${step}] ${title}`);
+}
+function show(label: string, value: string): void {
+  console.log(`    ${label.padEnd(22)} ${value}`);
+}
+
+async function kubectl(args: string[], stdin?: string): Promise<string> {
+  const child = execFile("kubectl", ["--kubeconfig", KUBECONFIG, ...args], { encoding: "utf8" });
+  if (stdin !== undefined) child.stdin?.end(stdin);
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    child.stdout?.on("data", (d: string) => {
+      out += d;
+    });
+    child.stderr?.on("data", (d: string) => {
+      err += d;
+    });
+    child.on("close", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(" ")}: ${err.trim()}`)),
+    );
+  });
+}
+
+async function jsonpath(resource: string, path: string): Promise<string> {
+  return (await kubectl(["-n", NAMESPACE, "get", resource, "-o", `jsonpath=${path}`])).trim();
+}
+
+async function waitFor(
+  what: string,
+  probe: () => Promise<string>,
+  accept: (v: string) => boolean,
+): Promise<string> {
+  const deadline = Date.now() + WAIT_MS;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      last = await probe();
+      if (accept(last)) return last;
+    } catch {
+      // not there yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(
+    `timed out after ${WAIT_MS / 1000}s waiting for ${what} (last: ${last || "nothing"}); see .dev/operator.log`,
+  );
+}
+
+async function clusterUp(): Promise<{ registry: string; startedHere: boolean }> {
+  const startedHere = !existsSync(join(DEV, "state.json"));
+  await exec(process.execPath, [join(REPO_ROOT, "scripts/cluster.ts"), "up"], { cwd: REPO_ROOT });
+  const env = await readFile(join(DEV, "env"), "utf8");
+  const registry = /^REGISTRY=(.*)$/m.exec(env)?.[1]?.trim();
+  if (!registry) throw new Error(".dev/env has no REGISTRY");
+  return { registry, startedHere };
+}
+
+function startOperator(): ChildProcess {
+  const log = openSync(join(DEV, "operator.log"), "a");
+  return spawn(
+    process.execPath,
+    [join(REPO_ROOT, "src/main.ts"), "--kubeconfig", KUBECONFIG, "--metrics-address=0", "--health-address=0"],
+    { cwd: REPO_ROOT, stdio: ["ignore", log, log], env: process.env, detached: keep },
+  );
+}
+
+async function main(): Promise<void> {
+  say("Starting a local control plane (etcd, kube-apiserver, kube-controller-manager) and a registry");
+  const { registry, startedHere } = await clusterUp();
+  show("registry", `${registry} (plain HTTP)`);
+  show("kubeconfig", ".dev/kubeconfig");
+
+  let operator: ChildProcess | undefined;
+  const cleanup = async () => {
+    operator?.kill("SIGTERM");
+    if (!keep && startedHere)
+      await exec(process.execPath, [join(REPO_ROOT, "scripts/cluster.ts"), "down"], { cwd: REPO_ROOT });
+  };
+  try {
+    say("Pushing demo/hello:stable (version 1) to the registry");
+    const target = { variant: "plain" as const, host: registry, url: `http://${registry}` };
+    const v1 = await pushImage(target, "demo/hello", "stable", {
+      layerContent: "hello, version 1",
+      config: { Env: ["VERSION=1"], Cmd: ["/hello"] },
+    });
+    show("pushed digest", v1.digest);
+
+    say("Applying an ImageStream and a Deployment with an image trigger (examples/demo/)");
+    await kubectl(["create", "namespace", NAMESPACE]).catch(() => "");
+    for (const file of ["imagestream.yaml", "deployment.yaml"]) {
+      const text = (await readFile(join(REPO_ROOT, "examples/demo", file), "utf8")).replaceAll(
+        "${REGISTRY}",
+        registry,
+      );
+      await kubectl(["-n", NAMESPACE, "apply", "-f", "-"], text);
+    }
+    show("deployment image", await jsonpath("deployment/hello", "{.spec.template.spec.containers[0].image}"));
+
+    say("Running the operator (logs in .dev/operator.log)");
+    operator = startOperator();
+    const imported = await waitFor(
+      "the import of hello:stable",
+      () => jsonpath("is/hello", "{.status.tags[0].items[0].image}"),
+      (v) => v === v1.digest,
+    );
+    show("imported digest", imported);
+    show("pull spec", await jsonpath("is/hello", "{.status.tags[0].items[0].dockerImageReference}"));
+    const rolled = await waitFor(
+      "the Deployment to follow the tag",
+      () => jsonpath("deployment/hello", "{.spec.template.spec.containers[0].image}"),
+      (v) => v.endsWith(v1.digest),
+    );
+    show("deployment image", rolled);
+
+    say("Pushing version 2 under the same tag and requesting a re-import");
+    const v2 = await pushImage(target, "demo/hello", "stable", {
+      layerContent: "hello, version 2",
+      config: { Env: ["VERSION=2"], Cmd: ["/hello"] },
+    });
+    show("pushed digest", v2.digest);
+    await kubectl([
+      "-n",
+      NAMESPACE,
+      "annotate",
+      "is/hello",
+      "--overwrite",
+      `image.openshift.io/import-requested=${new Date().toISOString()}`,
+    ]);
+    await waitFor(
+      "the re-import",
+      () => jsonpath("is/hello", "{.status.tags[0].items[0].image}"),
+      (v) => v === v2.digest,
+    );
+    const history = (
+      await jsonpath("is/hello", "{range .status.tags[0].items[*]}{.image}{' '}{.created}{'\\n'}{end}")
+    )
+      .split("\n")
+      .filter(Boolean);
+    history.forEach((line, i) => show(i === 0 ? "history (newest first)" : "", line));
+    const after = await waitFor(
+      "the rollout of version 2",
+      () => jsonpath("deployment/hello", "{.spec.template.spec.containers[0].image}"),
+      (v) => v.endsWith(v2.digest),
+    );
+    show("deployment image", after);
+    const replicaSets = await waitFor(
+      "a second ReplicaSet",
+      () =>
+        kubectl([
+          "-n",
+          NAMESPACE,
+          "get",
+          "rs",
+          "-o",
+          "jsonpath={range .items[*]}{.metadata.name}={.spec.template.spec.containers[0].image}{'\\n'}{end}",
+        ]),
+      (v) => v.trim().split("\n").length >= 2,
+    );
+    for (const rs of replicaSets.trim().split("\n")) show("replicaset", rs.replace("=", "  "));
+
+    say("What kubectl shows");
+    console.log((await kubectl(["-n", NAMESPACE, "get", "is,istag"])).replace(/^/gm, "    "));
+
+    if (keep) {
+      console.log(`
+The demo keeps running (operator pid ${operator.pid}, logs in .dev/operator.log). Explore:
+    export KUBECONFIG=${KUBECONFIG}
+    kubectl -n ${NAMESPACE} get is,istag
+    kubectl -n ${NAMESPACE} get is hello -o yaml
+    kubectl -n ${NAMESPACE} get events --sort-by=.metadata.creationTimestamp
+    kubectl -n ${NAMESPACE} rollout history deployment/hello
+Stop it with:
+    kill ${operator.pid}; npm run cluster:down`);
+      operator.unref();
+      return;
+    }
+    say("Cleaning up");
+  } catch (err) {
+    console.error(`\ndemo failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+    if (keep) return;
+  } finally {
+    if (!keep) await cleanup();
+  }
+  if (!keep) console.log("    stopped the operator, the control plane and the registry");
+}
+
+await main();
