@@ -18,6 +18,8 @@ const DEV = join(REPO_ROOT, ".dev");
 const KUBECONFIG = join(DEV, "kubeconfig");
 const NAMESPACE = "demo";
 const WAIT_MS = 60_000;
+/** Written as `${REGISTRY}` in examples/demo; replaced with the registry's host:port. */
+const REGISTRY_PLACEHOLDER = ["$", "{REGISTRY}"].join("");
 
 let step = 0;
 function say(title: string): void {
@@ -114,7 +116,7 @@ async function main(): Promise<void> {
     await kubectl(["create", "namespace", NAMESPACE]).catch(() => "");
     for (const file of ["imagestream.yaml", "deployment.yaml"]) {
       const text = (await readFile(join(REPO_ROOT, "examples/demo", file), "utf8")).replaceAll(
-        "${REGISTRY}",
+        REGISTRY_PLACEHOLDER,
         registry,
       );
       await kubectl(["-n", NAMESPACE, "apply", "-f", "-"], text);
@@ -161,7 +163,7 @@ async function main(): Promise<void> {
     )
       .split("\n")
       .filter(Boolean);
-    history.forEach((line, i) => show(i === 0 ? "history (newest first)" : "", line));
+    for (const [i, line] of history.entries()) show(i === 0 ? "history (newest first)" : "", line);
     const after = await waitFor(
       "the rollout of version 2",
       () => jsonpath("deployment/hello", "{.spec.template.spec.containers[0].image}"),
