@@ -1,0 +1,244 @@
+// The operator's Prometheus metrics on their own prom-client Registry (never the global
+// default, so tests and embedders get isolated registries). The rest of the code records
+// through the typed methods here and never touches prom-client.
+import { performance } from "node:perf_hooks";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { isTerminal, type Reconciler, type WorkQueueHooks } from "../runtime/index.ts";
+
+export const METRIC_PREFIX = "imagestream_";
+
+/** Seconds; covers fast cache hits up to slow registries and large reconciles. */
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Queue waits can be long when workers are saturated or a key is backing off. */
+const QUEUE_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300];
+
+export type ReconcileResultLabel = "success" | "requeue_after" | "error" | "terminal_error";
+export type ImportResultLabel = "success" | "failure" | "unchanged";
+export type TriggerWriteResultLabel = "success" | "conflict" | "failure";
+
+export interface MetricsOptions {
+  /** Node.js process and runtime metrics (process_*, nodejs_*); default true. */
+  defaultMetrics?: boolean;
+}
+
+export class OperatorMetrics {
+  readonly registry: Registry;
+  readonly #queueDepthSources = new Map<string, () => number>();
+
+  readonly #queueDepth: Gauge<"controller">;
+  readonly #queueAdds: Counter<"controller">;
+  readonly #queueRetries: Counter<"controller">;
+  readonly #queueDuration: Histogram<"controller">;
+  readonly #workDuration: Histogram<"controller">;
+  readonly #processErrors: Counter<"controller">;
+  readonly #reconciles: Counter<"controller" | "result">;
+  readonly #reconcileErrors: Counter<"controller">;
+  readonly #reconcileDuration: Histogram<"controller" | "result">;
+  readonly #registryRequests: Counter<"registry" | "method" | "code">;
+  readonly #registryRequestDuration: Histogram<"registry" | "method">;
+  readonly #rateLimitWaits: Counter<"registry">;
+  readonly #rateLimitWaitSeconds: Counter<"registry">;
+  readonly #imports: Counter<"result" | "reason">;
+  readonly #triggerWrites: Counter<"result">;
+  readonly #leader: Gauge;
+
+  constructor(options: MetricsOptions = {}) {
+    const registry = new Registry();
+    this.registry = registry;
+    const registers = [registry];
+    const depthSources = this.#queueDepthSources;
+
+    this.#queueDepth = new Gauge({
+      name: `${METRIC_PREFIX}workqueue_depth`,
+      help: "Keys waiting in the work queue, per controller.",
+      labelNames: ["controller"],
+      registers,
+      collect() {
+        // Read at scrape time: the queue owns the number, the gauge only reports it.
+        for (const [controller, depth] of depthSources) this.set({ controller }, depth());
+      },
+    });
+    this.#queueAdds = new Counter({
+      name: `${METRIC_PREFIX}workqueue_adds_total`,
+      help: "Keys accepted into the work queue (duplicates of waiting keys are not counted).",
+      labelNames: ["controller"],
+      registers,
+    });
+    this.#queueRetries = new Counter({
+      name: `${METRIC_PREFIX}workqueue_retries_total`,
+      help: "Keys scheduled again with backoff after a failed reconcile.",
+      labelNames: ["controller"],
+      registers,
+    });
+    this.#queueDuration = new Histogram({
+      name: `${METRIC_PREFIX}workqueue_queue_duration_seconds`,
+      help: "Time a key waited in the work queue before processing started.",
+      labelNames: ["controller"],
+      buckets: QUEUE_BUCKETS,
+      registers,
+    });
+    this.#workDuration = new Histogram({
+      name: `${METRIC_PREFIX}workqueue_work_duration_seconds`,
+      help: "Time one processing of a key took.",
+      labelNames: ["controller"],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.#processErrors = new Counter({
+      name: `${METRIC_PREFIX}workqueue_unhandled_errors_total`,
+      help: "Errors that escaped the reconcile loop into the work queue (a bug if not zero).",
+      labelNames: ["controller"],
+      registers,
+    });
+    this.#reconciles = new Counter({
+      name: `${METRIC_PREFIX}reconcile_total`,
+      help: "Reconciles by outcome: success, requeue_after, error (retried) or terminal_error.",
+      labelNames: ["controller", "result"],
+      registers,
+    });
+    this.#reconcileErrors = new Counter({
+      name: `${METRIC_PREFIX}reconcile_errors_total`,
+      help: "Reconciles that failed (retried or terminal).",
+      labelNames: ["controller"],
+      registers,
+    });
+    this.#reconcileDuration = new Histogram({
+      name: `${METRIC_PREFIX}reconcile_duration_seconds`,
+      help: "Time one reconcile took, by outcome.",
+      labelNames: ["controller", "result"],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.#registryRequests = new Counter({
+      name: `${METRIC_PREFIX}registry_requests_total`,
+      help: 'HTTP requests to image registries by registry host, method and status code ("error" without a response).',
+      labelNames: ["registry", "method", "code"],
+      registers,
+    });
+    this.#registryRequestDuration = new Histogram({
+      name: `${METRIC_PREFIX}registry_request_duration_seconds`,
+      help: "Duration of HTTP requests to image registries.",
+      labelNames: ["registry", "method"],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.#rateLimitWaits = new Counter({
+      name: `${METRIC_PREFIX}rate_limit_waits_total`,
+      help: "Requests that had to wait for a registry's rate limit.",
+      labelNames: ["registry"],
+      registers,
+    });
+    this.#rateLimitWaitSeconds = new Counter({
+      name: `${METRIC_PREFIX}rate_limit_wait_seconds_total`,
+      help: "Total time requests waited for a registry's rate limit.",
+      labelNames: ["registry"],
+      registers,
+    });
+    this.#imports = new Counter({
+      name: `${METRIC_PREFIX}imports_total`,
+      help: "Tag imports by result (success, failure, unchanged) and condition reason of failures.",
+      labelNames: ["result", "reason"],
+      registers,
+    });
+    this.#triggerWrites = new Counter({
+      name: `${METRIC_PREFIX}trigger_writes_total`,
+      help: "Workload image writes by image triggers, by result (success, conflict, failure).",
+      labelNames: ["result"],
+      registers,
+    });
+    this.#leader = new Gauge({
+      name: `${METRIC_PREFIX}leader`,
+      help: "1 while this replica holds the leader lease (or runs without leader election), else 0.",
+      registers,
+    });
+    this.#leader.set(0);
+
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  }
+
+  /**
+   * Work queue hooks for one controller (ControllerOptions.hooks). Its series start at zero so
+   * rates are defined from the first scrape.
+   */
+  workQueueHooks(controller: string): WorkQueueHooks {
+    const labels = { controller };
+    this.#queueAdds.inc(labels, 0);
+    this.#queueRetries.inc(labels, 0);
+    this.#processErrors.inc(labels, 0);
+    this.#reconcileErrors.inc(labels, 0);
+    return {
+      onAdd: () => this.#queueAdds.inc(labels),
+      onRetry: () => this.#queueRetries.inc(labels),
+      onQueueLatency: (_key, ms) => this.#queueDuration.observe(labels, ms / 1000),
+      onWorkDuration: (_key, ms) => this.#workDuration.observe(labels, ms / 1000),
+      onProcessError: () => this.#processErrors.inc(labels),
+    };
+  }
+
+  /** Reports `depth()` (e.g. `() => controller.queue.depth`) at every scrape; returns an unregister function. */
+  trackQueueDepth(controller: string, depth: () => number): () => void {
+    this.#queueDepthSources.set(controller, depth);
+    return () => {
+      if (this.#queueDepthSources.get(controller) === depth) this.#queueDepthSources.delete(controller);
+      this.#queueDepth.remove({ controller });
+    };
+  }
+
+  reconcile(controller: string, result: ReconcileResultLabel, seconds: number): void {
+    this.#reconciles.inc({ controller, result });
+    if (result === "error" || result === "terminal_error") this.#reconcileErrors.inc({ controller });
+    this.#reconcileDuration.observe({ controller, result }, seconds);
+  }
+
+  /** Wraps a reconciler so every call is counted and timed by outcome; results and errors pass through. */
+  instrumentReconciler(controller: string, reconcile: Reconciler): Reconciler {
+    return async (key, ctx) => {
+      const started = performance.now();
+      const elapsed = () => (performance.now() - started) / 1000;
+      try {
+        const result = await reconcile(key, ctx);
+        const requeued = result?.requeueAfter !== undefined && result.requeueAfter >= 0;
+        this.reconcile(controller, requeued ? "requeue_after" : "success", elapsed());
+        return result;
+      } catch (err) {
+        this.reconcile(controller, isTerminal(err) ? "terminal_error" : "error", elapsed());
+        throw err;
+      }
+    };
+  }
+
+  /** One HTTP request to a registry; `status` undefined when no response arrived. */
+  registryRequest(registry: string, method: string, status: number | undefined, seconds: number): void {
+    const code = status === undefined ? "error" : String(status);
+    this.#registryRequests.inc({ registry, method: method.toUpperCase(), code });
+    this.#registryRequestDuration.observe({ registry, method: method.toUpperCase() }, seconds);
+  }
+
+  /** A request waited `seconds` for a registry's rate limit. */
+  rateLimitWait(registry: string, seconds: number): void {
+    this.#rateLimitWaits.inc({ registry });
+    this.#rateLimitWaitSeconds.inc({ registry }, Math.max(0, seconds));
+  }
+
+  /** One tag import; `reason` is the OpenShift condition reason of a failure (NotFound, Unauthorized, ...). */
+  importResult(result: ImportResultLabel, reason = ""): void {
+    this.#imports.inc({ result, reason });
+  }
+
+  triggerWrite(result: TriggerWriteResultLabel): void {
+    this.#triggerWrites.inc({ result });
+  }
+
+  setLeader(leading: boolean): void {
+    this.#leader.set(leading ? 1 : 0);
+  }
+
+  /** The exposition text and its content type, as served on /metrics. */
+  async exposition(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+export function createMetrics(options: MetricsOptions = {}): OperatorMetrics {
+  return new OperatorMetrics(options);
+}
