@@ -1,7 +1,10 @@
 // Entry point: `node src/main.ts` in development, `node dist/main.js` in the container image.
 import { readFileSync } from "node:fs";
+import { CoordinationV1Api } from "@kubernetes/client-node";
 import { ConfigError, helpText, parseConfig } from "./config/index.ts";
+import { LeaderElector, leaseStoreFromClient } from "./leader/index.ts";
 import { createLogger } from "./log/logger.ts";
+import { createMetrics, HealthChecks, startHealthServer, startMetricsServer } from "./metrics/index.ts";
 import { loadKubeConfig } from "./operator/kubeconfig.ts";
 import { buildOperator } from "./operator/run.ts";
 
@@ -37,8 +40,16 @@ async function main(): Promise<number> {
     },
     "starting imagestream-operator",
   );
-  const operator = buildOperator({ kc, config, log, ...(caBundle ? { caBundle } : {}) });
+  const metrics = createMetrics();
+  const operator = buildOperator({ kc, config, log, metrics, ...(caBundle ? { caBundle } : {}) });
+  const health = new HealthChecks();
+  health.addReadiness("informers-synced", () => operator.informers.hasSynced() || "caches not synced yet");
+  const servers = await Promise.all([
+    startMetricsServer(config.metricsAddress, metrics),
+    startHealthServer(config.healthAddress, health),
+  ]);
 
+  let exitCode = 0;
   const stopped = new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       log.info({ signal }, "shutting down: finishing in-flight work");
@@ -47,17 +58,70 @@ async function main(): Promise<number> {
     process.once("SIGTERM", onSignal);
     process.once("SIGINT", onSignal);
   });
-  const synced = await Promise.race([operator.startCaches(), stopped.then(() => false)]);
-  if (synced) operator.startControllers();
-  await stopped;
+  let shuttingDown = false;
+  let elector: LeaderElector | undefined;
+  const lostLeadership = new Promise<void>((resolveLost) => {
+    void (async () => {
+      const synced = await Promise.race([operator.startCaches(), stopped.then(() => false)]);
+      if (!synced) return;
+      if (!config.leaderElect) {
+        metrics.setLeader(true);
+        operator.startControllers();
+        return;
+      }
+      elector = new LeaderElector({
+        store: leaseStoreFromClient(
+          kc.makeApiClient(CoordinationV1Api),
+          config.leaderElectionNamespace,
+          config.leaderElectionName,
+        ),
+        leaseDurationMs: config.leaseDurationMs,
+        renewDeadlineMs: config.renewDeadlineMs,
+        retryPeriodMs: config.retryPeriodMs,
+        logger: log,
+        callbacks: {
+          onStartedLeading: () => {
+            metrics.setLeader(true);
+            operator.startControllers();
+          },
+          onStoppedLeading: async () => {
+            metrics.setLeader(false);
+            await operator.stopControllers();
+            // Leadership lost without a shutdown: exit so the Pod restarts as a fresh standby.
+            if (!shuttingDown) resolveLost();
+          },
+          onNewLeader: (identity) => log.info({ leader: identity }, "leader observed"),
+        },
+      });
+      void elector.run();
+    })();
+  });
+
+  await Promise.race([
+    stopped,
+    lostLeadership.then(() => {
+      log.error("lost the leader lease; exiting so a standby can take over");
+      exitCode = 1;
+    }),
+  ]);
+  shuttingDown = true;
   const deadline = new Promise<boolean>((resolve) =>
     setTimeout(() => resolve(false), SHUTDOWN_DEADLINE_MS).unref(),
   );
-  const finished = await Promise.race([operator.stop().then(() => true), deadline]);
+  const finished = await Promise.race([
+    (async () => {
+      // The elector stops the controllers (finishing in-flight work) before releasing the lease.
+      await elector?.stop();
+      await operator.stop();
+      await Promise.all(servers.map((s) => s?.close()));
+      return true;
+    })(),
+    deadline,
+  ]);
   if (!finished)
     log.warn({ deadlineMs: SHUTDOWN_DEADLINE_MS }, "shutdown deadline passed with work in flight");
   log.info("stopped");
-  return 0;
+  return exitCode;
 }
 
 function configFilePath(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {

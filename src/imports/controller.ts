@@ -112,8 +112,9 @@ export function createImportController(
     logger: ctx.log,
     concurrency: ctx.config.importWorkers,
     hooks: ctx.queueHooks("imagestream-import"),
-    reconcile: (key, rctx) => reconcile(key, rctx),
+    reconcile: ctx.metrics.instrumentReconciler("imagestream-import", (key, rctx) => reconcile(key, rctx)),
   });
+  ctx.metrics.trackQueueDepth(controller.name, () => controller.queue.depth);
 
   streams.addIndex(SOURCE_INDEX, sourceStreamKeys);
   streams.addHandlers({
@@ -209,6 +210,11 @@ export function createImportController(
     if (annotations) await patchAnnotations(api, stream, annotations);
 
     memory.set(key, recordImportAttempts(state, stream, outcomes, startedAt, repositoryImported));
+    for (const outcome of outcomes) {
+      if (!outcome.ok) ctx.metrics.importResult("failure", outcome.reason);
+      else if (changes.some((c) => c.tag === outcome.tag)) ctx.metrics.importResult("success");
+      else ctx.metrics.importResult("unchanged");
+    }
     if (written.written || annotations) {
       log.info({ imported: outcomes.length, changes: changes.length }, "imagestream status updated");
     } else if (outcomes.length > 0) {

@@ -2,6 +2,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
+import type { OperatorMetrics } from "../metrics/index.ts";
 import type { EventRecorder, WorkQueueHooks } from "../runtime/index.ts";
 import type { SharedInformers } from "./informers.ts";
 
@@ -15,8 +16,10 @@ export interface OperatorContext {
   /** Shared caches; request informers in the controller's constructor, before start. */
   informers: SharedInformers;
   events: EventRecorder;
-  /** Metrics hooks for a controller's work queue (no-op when metrics are off). */
+  /** Metrics hooks for a controller's work queue. */
   queueHooks(controller: string): WorkQueueHooks;
+  /** The process's Prometheus metrics. */
+  metrics: OperatorMetrics;
 }
 
 /**

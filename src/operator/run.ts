@@ -4,13 +4,15 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Config } from "../config/index.ts";
 import { createImportController } from "../imports/controller.ts";
 import type { Logger } from "../log/logger.ts";
+import { createMetrics, type OperatorMetrics } from "../metrics/index.ts";
 import { createRegistryClient, type RegistryClient, type RequestEvent } from "../registry/index.ts";
-import { EventRecorder, eventSinkFromClient, type WorkQueueHooks } from "../runtime/index.ts";
+import { EventRecorder, eventSinkFromClient } from "../runtime/index.ts";
 import type { ControllerHandle, OperatorContext } from "./context.ts";
 import { SharedInformers } from "./informers.ts";
 
 export interface Operator {
   readonly informers: SharedInformers;
+  readonly metrics: OperatorMetrics;
   readonly controllers: readonly ControllerHandle[];
   /** Starts the caches (all replicas keep them warm, so a standby can take over at once). */
   startCaches(): Promise<boolean>;
@@ -26,7 +28,9 @@ export interface OperatorDeps {
   config: Config;
   log: Logger;
   caBundle?: string;
-  queueHooks?: (controller: string) => WorkQueueHooks;
+  /** Defaults to a fresh registry without process metrics (tests run several operators). */
+  metrics?: OperatorMetrics;
+  /** Also told about every registry request (tests count them). */
   onRegistryRequest?: (event: RequestEvent) => void;
 }
 
@@ -39,20 +43,31 @@ export function buildOperator(deps: OperatorDeps): Operator {
     reportingController: "image.openshift.io/imagestream-operator",
     reportingInstance: process.env.POD_NAME ?? hostname(),
   });
+  const metrics = deps.metrics ?? createMetrics({ defaultMetrics: false });
   const ctx: OperatorContext = {
     kc,
     log,
     config,
     informers,
     events,
-    queueHooks: deps.queueHooks ?? (() => ({})),
+    metrics,
+    queueHooks: (controller) => metrics.workQueueHooks(controller),
   };
   let registry: RegistryClient | undefined;
   const controllers: ControllerHandle[] = [];
   if (config.controllers.includes("import")) {
+    const observe = deps.onRegistryRequest;
     registry = createRegistryClient({
       ...(deps.caBundle ? { caBundle: deps.caBundle } : {}),
-      ...(deps.onRegistryRequest ? { onRequest: deps.onRegistryRequest } : {}),
+      onRequest: (e) => {
+        metrics.registryRequest(
+          e.registry,
+          e.method,
+          e.status === "error" ? undefined : e.status,
+          e.durationMs / 1000,
+        );
+        observe?.(e);
+      },
     });
     controllers.push(createImportController(ctx, { registry }));
   }
@@ -60,6 +75,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
   let running = false;
   return {
     informers,
+    metrics,
     controllers,
     async startCaches() {
       informers.start();
