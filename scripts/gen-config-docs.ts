@@ -8,7 +8,8 @@ const target = join(import.meta.dirname, "..", "docs", "configuration.md");
 
 function render(): string {
   const rows = SETTINGS.map(
-    (s) => `| \`--${s.flag}\` | \`${s.env}\` | ${s.default === "" ? "(empty)" : `\`${s.default}\``} | ${s.help} |`,
+    (s) =>
+      `| \`--${s.flag}\` | \`${s.env}\` | ${s.default === "" ? "(empty)" : `\`${s.default}\``} | ${s.help} |`,
   );
   return [
     "# Configuration",

@@ -3,10 +3,12 @@ import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Config } from "../config/index.ts";
 import { createImportController } from "../imports/controller.ts";
+import { createImageStreamTagController } from "../istags/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { createMetrics, type OperatorMetrics } from "../metrics/index.ts";
 import { createRegistryClient, type RegistryClient, type RequestEvent } from "../registry/index.ts";
-import { EventRecorder, eventSinkFromClient } from "../runtime/index.ts";
+import { EventRecorder, eventSinkFromClient, withSharedConnections } from "../runtime/index.ts";
+import { createTriggerController } from "../triggers/index.ts";
 import type { ControllerHandle, OperatorContext } from "./context.ts";
 import { SharedInformers } from "./informers.ts";
 
@@ -35,7 +37,9 @@ export interface OperatorDeps {
 }
 
 export function buildOperator(deps: OperatorDeps): Operator {
-  const { kc, config, log } = deps;
+  const { config, log } = deps;
+  // client-node opens a new TLS connection per request unless its clients share one pool.
+  const kc = withSharedConnections(deps.kc);
   const informers = new SharedInformers(kc, log, config.namespaces);
   const events = new EventRecorder({
     sink: eventSinkFromClient(kc),
@@ -55,7 +59,8 @@ export function buildOperator(deps: OperatorDeps): Operator {
   };
   let registry: RegistryClient | undefined;
   const controllers: ControllerHandle[] = [];
-  if (config.controllers.includes("import")) {
+  // One registry client for both: ImageStreamTags read image details by digest, which an import just cached.
+  if (config.controllers.includes("import") || config.controllers.includes("imagestreamtag")) {
     const observe = deps.onRegistryRequest;
     registry = createRegistryClient({
       ...(deps.caBundle ? { caBundle: deps.caBundle } : {}),
@@ -69,7 +74,10 @@ export function buildOperator(deps: OperatorDeps): Operator {
         observe?.(e);
       },
     });
-    controllers.push(createImportController(ctx, { registry }));
+    if (config.controllers.includes("import")) controllers.push(createImportController(ctx, { registry }));
+  }
+  if (config.controllers.includes("imagestreamtag")) {
+    controllers.push(createImageStreamTagController(ctx, registry ? { registry } : {}));
   }
 
   let running = false;

@@ -7,6 +7,7 @@ export {
   ExponentialBackoff,
   type RateLimiter,
 } from "./backoff.ts";
+export { withSharedConnections } from "./connections.ts";
 export {
   Controller,
   type ControllerOptions,

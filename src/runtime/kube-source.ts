@@ -77,6 +77,17 @@ function withAccept(kc: KubeConfig, accept: string): KubeConfig {
   return wrapped;
 }
 
+/**
+ * Drops `metadata.managedFields` before an object reaches a cache: no controller reads it, and
+ * it grows with the object's spec (most of a metadata-only cache's memory, measured with 3000
+ * Deployments), so the cache's size would follow the size of objects it does not care about.
+ */
+function withoutManagedFields<T>(obj: T): T {
+  const metadata = isRecord(obj) && isRecord(obj.metadata) ? obj.metadata : undefined;
+  if (metadata && "managedFields" in metadata) delete metadata.managedFields;
+  return obj;
+}
+
 export function listWatchFromClient<T>(kc: KubeConfig, options: KubeListWatchOptions): ListWatchSource<T> {
   const selectors: Record<string, string> = {};
   if (options.labelSelector) selectors.labelSelector = options.labelSelector;
@@ -123,7 +134,7 @@ export function listWatchFromClient<T>(kc: KubeConfig, options: KubeListWatchOpt
       // An expired continue token fails with 410; the informer then relists from the start.
       do {
         const page = await listPage(continueToken);
-        items.push(...(page.items ?? []));
+        for (const item of page.items ?? []) items.push(withoutManagedFields(item));
         resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
         continueToken = page.metadata?.continue || undefined;
       } while (continueToken);
@@ -161,7 +172,7 @@ export function listWatchFromClient<T>(kc: KubeConfig, options: KubeListWatchOpt
             return;
           }
           if (phase === "ADDED" || phase === "MODIFIED" || phase === "DELETED" || phase === "BOOKMARK") {
-            onEvent(phase as WatchEventType, obj as T);
+            onEvent(phase as WatchEventType, withoutManagedFields(obj as T));
           }
         },
         // client-node reports HTTP errors (status >= 300) as an Error with `statusCode`, a clean

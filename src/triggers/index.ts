@@ -1,6 +1,21 @@
 // Pure core of the image trigger controller (`image.openshift.io/triggers`): parsing,
-// container resolution, update planning, JSON Patch, index keys and event texts. No I/O.
+// container resolution, update planning, JSON Patch, index keys and event texts (no I/O);
+// then the controller around it (controller.ts) and its I/O helpers.
 
+// The imperative shell: the controller and the I/O it needs.
+export {
+  type AccessReview,
+  AuthorizationCache,
+  DEFAULT_AUTHORIZATION_TTL_MS,
+  serviceAccountsAccessReview,
+  subjectAccessReviewFromClient,
+} from "./authorization.ts";
+export {
+  createTriggerController,
+  IMAGESTREAM_RESOURCE,
+  TRIGGER_CONTROLLER_NAME,
+  type TriggerControllerOptions,
+} from "./controller.ts";
 export {
   type EventSpec,
   type EventType,
@@ -72,3 +87,19 @@ export {
   type TriggerSource,
   type WorkloadObject,
 } from "./types.ts";
+export {
+  type WorkloadClient,
+  type WorkloadResource,
+  workloadClientFromKubeConfig,
+} from "./workload-client.ts";
+export {
+  isControlledByOwner,
+  parseWorkloadQueueKey,
+  ReportedProblems,
+  TRIGGER_INDEX,
+  type WorkloadMetadata,
+  wantsReconcile,
+  workloadChanged,
+  workloadIndexKeys,
+  workloadQueueKey,
+} from "./workload-watch.ts";

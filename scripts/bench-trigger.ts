@@ -1,0 +1,431 @@
+// Benchmark of the trigger controller against a real local control plane (loopback only).
+//
+//   node scripts/bench-trigger.ts [--annotated N] [--plain M] [--rounds R] [--timeout SECONDS]
+//
+// Creates N annotated Deployments following one ImageStreamTag, then runs the controller in a
+// child process (so its memory is measured alone) and changes the tag R times, printing:
+// - latency from the status write to each affected Deployment's patch (p50/p99/max),
+// - PATCH calls per change (the target is exactly one per affected workload),
+// - the controller's heap after sync and peak RSS,
+// first with only the annotated Deployments, then again after adding M unannotated ones with
+// large pod specs (which the metadata-only watch must keep out of memory).
+
+import { fork } from "node:child_process";
+import { createHash } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import {
+  AppsV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Container,
+} from "@kubernetes/client-node";
+import { parseConfig } from "../src/config/index.ts";
+import { createLogger } from "../src/log/logger.ts";
+import { createMetrics } from "../src/metrics/index.ts";
+import { FIELD_MANAGER, type OperatorContext, SharedInformers } from "../src/operator/index.ts";
+import { EventRecorder, eventSinkFromClient, withSharedConnections } from "../src/runtime/index.ts";
+import {
+  createTriggerController,
+  TRIGGER_ANNOTATION,
+  type WorkloadClient,
+  workloadClientFromKubeConfig,
+} from "../src/triggers/index.ts";
+import { createNamespace, startControlPlane } from "../test/harness/index.ts";
+
+/** Messages from the controller process to the driver. */
+type ChildMessage =
+  | {
+      type: "ready";
+      heapUsedAfterSync: number;
+      rssAfterSync: number;
+      syncMs: number;
+      cachedWorkloads: number;
+      cachedJsonBytes: number;
+      managedFieldsJsonBytes: number;
+    }
+  | { type: "patch"; name: string; at: number; ok: boolean }
+  | { type: "stats"; peakRss: number; heapUsed: number };
+
+const STREAM = "bench";
+const TAG = "latest";
+
+function digestRef(label: string): string {
+  return `registry.bench:5000/bench/app@sha256:${createHash("sha256").update(label).digest("hex")}`;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+// ---------------------------------------------------------------- controller process
+
+async function runController(kubeconfigPath: string, namespace: string): Promise<void> {
+  const send = (message: ChildMessage): void => {
+    process.send?.(message);
+  };
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  const log = createLogger({ level: "error", name: "bench-trigger" });
+  const config = { ...parseConfig([], {}), namespaces: [namespace] };
+  const informers = new SharedInformers(kc, log, [namespace]);
+  const events = new EventRecorder({
+    sink: eventSinkFromClient(kc),
+    logger: log,
+    reportingController: "image.openshift.io/trigger-controller",
+    reportingInstance: "bench",
+  });
+  const ctx: OperatorContext = {
+    kc,
+    log,
+    config,
+    informers,
+    events,
+    queueHooks: () => ({}),
+    metrics: createMetrics({ defaultMetrics: false }),
+  };
+  // Every PATCH the controller issues goes through here, so the driver can count them.
+  const real = workloadClientFromKubeConfig(withSharedConnections(kc), FIELD_MANAGER);
+  const client: WorkloadClient = {
+    get: (kind, ns, name) => real.get(kind, ns, name),
+    patch: async (kind, ns, name, operations) => {
+      try {
+        const result = await real.patch(kind, ns, name, operations);
+        send({ type: "patch", name, at: Date.now(), ok: true });
+        return result;
+      } catch (err) {
+        send({ type: "patch", name, at: Date.now(), ok: false });
+        throw err;
+      }
+    },
+  };
+  const controller = createTriggerController(ctx, { client });
+  const started = Date.now();
+  informers.start();
+  await informers.waitForSync();
+  controller.start();
+  // Let the initial reconcile of every annotated workload (reads, no writes) finish.
+  await sleep(3000);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const memory = process.memoryUsage();
+  // What the metadata-only Deployment cache holds, and how much of it is managedFields.
+  const cached = informers
+    .for<{ metadata?: { name?: string; managedFields?: unknown } }>(
+      { group: "apps", version: "v1", plural: "deployments" },
+      { metadataOnly: true },
+    )
+    .list();
+  send({
+    type: "ready",
+    heapUsedAfterSync: memory.heapUsed,
+    rssAfterSync: memory.rss,
+    syncMs: Date.now() - started,
+    cachedWorkloads: cached.length,
+    cachedJsonBytes: JSON.stringify(cached).length,
+    managedFieldsJsonBytes: JSON.stringify(cached.map((obj) => obj.metadata?.managedFields ?? null)).length,
+  });
+
+  process.on("message", (message: unknown) => {
+    if ((message as { type?: string }).type !== "stop") return;
+    void (async () => {
+      await controller.stop();
+      await informers.stop();
+      gc?.();
+      // maxRSS is in KiB.
+      send({
+        type: "stats",
+        peakRss: process.resourceUsage().maxRSS * 1024,
+        heapUsed: process.memoryUsage().heapUsed,
+      });
+      process.disconnect?.();
+      process.exit(0);
+    })();
+  });
+}
+
+// ---------------------------------------------------------------- driver
+
+interface PhaseResult {
+  label: string;
+  latenciesMs: number[];
+  patchesPerRound: number[];
+  failedPatches: number;
+  startupPatches: number;
+  heapUsedAfterSync: number;
+  rssAfterSync: number;
+  peakRss: number;
+  syncMs: number;
+  cachedWorkloads: number;
+  cachedJsonBytes: number;
+  managedFieldsJsonBytes: number;
+}
+
+function largeContainers(index: number): V1Container[] {
+  // About 10 kB of pod spec per Deployment: what the metadata-only watch keeps out of memory.
+  return [0, 1, 2].map((c) => ({
+    name: `c${c}`,
+    image: `registry.bench:5000/plain/app-${index}:v1`,
+    args: ["--serve", "--port", String(8000 + c)],
+    env: Array.from({ length: 40 }, (_, i) => ({
+      name: `SETTING_${i}`,
+      value: `value-${index}-${c}-${i}-${"x".repeat(40)}`,
+    })),
+    resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+  }));
+}
+
+async function createDeployments(
+  apps: AppsV1Api,
+  namespace: string,
+  count: number,
+  make: (index: number) => { name: string; annotations?: Record<string, string>; containers: V1Container[] },
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const index = next++;
+      const { name, annotations, containers } = make(index);
+      const labels = { app: name };
+      await apps.createNamespacedDeployment({
+        namespace,
+        body: {
+          metadata: { name, ...(annotations ? { annotations } : {}) },
+          spec: {
+            replicas: 0,
+            selector: { matchLabels: labels },
+            template: { metadata: { labels }, spec: { containers } },
+          },
+        },
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+}
+
+async function setTag(custom: CustomObjectsApi, namespace: string, reference: string): Promise<void> {
+  await custom.patchNamespacedCustomObjectStatus(
+    {
+      group: "image.openshift.io",
+      version: "v1",
+      namespace,
+      plural: "imagestreams",
+      name: STREAM,
+      body: {
+        status: {
+          tags: [
+            {
+              tag: TAG,
+              items: [
+                {
+                  created: new Date().toISOString(),
+                  dockerImageReference: reference,
+                  image: reference.slice(reference.indexOf("@") + 1),
+                  generation: 1,
+                },
+              ],
+            },
+          ],
+        },
+      },
+    },
+    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+  );
+}
+
+async function runPhase(
+  label: string,
+  kubeconfigPath: string,
+  namespace: string,
+  custom: CustomObjectsApi,
+  annotated: number,
+  rounds: number,
+  roundOffset: number,
+  deadline: number,
+): Promise<PhaseResult> {
+  const child = fork(import.meta.filename, ["--child", kubeconfigPath, namespace], {
+    execArgv: [...process.execArgv, "--expose-gc"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const patches: { name: string; at: number; ok: boolean }[] = [];
+  let ready: Extract<ChildMessage, { type: "ready" }> | undefined;
+  let stats: Extract<ChildMessage, { type: "stats" }> | undefined;
+  child.on("message", (message: ChildMessage) => {
+    if (message.type === "patch") patches.push(message);
+    else if (message.type === "ready") ready = message;
+    else if (message.type === "stats") stats = message;
+  });
+  const waitFor = async (what: string, done: () => boolean): Promise<void> => {
+    while (!done()) {
+      if (Date.now() > deadline) {
+        child.kill();
+        throw new Error(`timed out waiting for ${what}`);
+      }
+      if (child.exitCode !== null)
+        throw new Error(`controller process exited (${child.exitCode}) before ${what}`);
+      await sleep(20);
+    }
+  };
+
+  await waitFor("the controller to sync", () => ready !== undefined);
+  const startupPatches = patches.length;
+  const latenciesMs: number[] = [];
+  const patchesPerRound: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const before = patches.length;
+    const image = digestRef(`round-${roundOffset + round}`);
+    const changedAt = Date.now();
+    await setTag(custom, namespace, image);
+    const patchedNames = new Set<string>();
+    await waitFor(`round ${round + 1} to patch ${annotated} Deployments`, () => {
+      for (const patch of patches.slice(before)) if (patch.ok) patchedNames.add(patch.name);
+      return patchedNames.size >= annotated;
+    });
+    // Give stray duplicate patches a moment to show up before counting.
+    await sleep(1000);
+    const roundPatches = patches.slice(before);
+    const firstOk = new Map<string, number>();
+    for (const patch of roundPatches)
+      if (patch.ok && !firstOk.has(patch.name)) firstOk.set(patch.name, patch.at);
+    latenciesMs.push(...[...firstOk.values()].map((at) => at - changedAt));
+    patchesPerRound.push(roundPatches.length);
+  }
+  child.send({ type: "stop" });
+  await waitFor("the controller's memory figures", () => stats !== undefined);
+  const readyFigures = ready as NonNullable<typeof ready>;
+  const statsFigures = stats as NonNullable<typeof stats>;
+  return {
+    label,
+    latenciesMs: latenciesMs.sort((a, b) => a - b),
+    patchesPerRound,
+    failedPatches: patches.filter((p) => !p.ok).length,
+    startupPatches,
+    heapUsedAfterSync: readyFigures.heapUsedAfterSync,
+    rssAfterSync: readyFigures.rssAfterSync,
+    peakRss: statsFigures.peakRss,
+    syncMs: readyFigures.syncMs,
+    cachedWorkloads: readyFigures.cachedWorkloads,
+    cachedJsonBytes: readyFigures.cachedJsonBytes,
+    managedFieldsJsonBytes: readyFigures.managedFieldsJsonBytes,
+  };
+}
+
+function report(result: PhaseResult, annotated: number): void {
+  const { latenciesMs: l } = result;
+  console.log(`\n${result.label}`);
+  console.log(
+    `  latency status change -> Deployment patched (${l.length} samples): p50 ${percentile(l, 50)} ms, p99 ${percentile(l, 99)} ms, max ${l.at(-1)} ms`,
+  );
+  console.log(
+    `  PATCH calls per change: ${result.patchesPerRound.join(", ")} for ${annotated} affected Deployments (${result.failedPatches} failed; ${result.startupPatches} at startup)`,
+  );
+  console.log(
+    `  metadata-only Deployment cache: ${result.cachedWorkloads} objects, ${mib(result.cachedJsonBytes)} as JSON, of which metadata.managedFields ${mib(result.managedFieldsJsonBytes)}`,
+  );
+  console.log(
+    `  controller process: heap after sync ${mib(result.heapUsedAfterSync)}, RSS after sync ${mib(result.rssAfterSync)}, peak RSS ${mib(result.peakRss)} (startup + sync ${result.syncMs} ms incl. 3 s settle)`,
+  );
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      annotated: { type: "string", default: "300" },
+      plain: { type: "string", default: "3000" },
+      rounds: { type: "string", default: "3" },
+      timeout: { type: "string", default: "900" },
+    },
+  });
+  const annotated = Number(values.annotated);
+  const plain = Number(values.plain);
+  const rounds = Number(values.rounds);
+  const deadline = Date.now() + Number(values.timeout) * 1000;
+  for (const [name, value] of Object.entries({ annotated, plain, rounds })) {
+    if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a non-negative integer`);
+  }
+
+  console.log(`starting a control plane (etcd + kube-apiserver on loopback)...`);
+  const cp = await startControlPlane({ controllerManager: false, installCrds: true });
+  try {
+    const kc = cp.kubeConfig;
+    const apps = kc.makeApiClient(AppsV1Api);
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const namespace = await createNamespace(cp, "bench-trigger");
+    await custom.createNamespacedCustomObject({
+      group: "image.openshift.io",
+      version: "v1",
+      namespace,
+      plural: "imagestreams",
+      body: {
+        apiVersion: "image.openshift.io/v1",
+        kind: "ImageStream",
+        metadata: { name: STREAM },
+        spec: {},
+      },
+    });
+    const initial = digestRef("initial");
+    await setTag(custom, namespace, initial);
+    const trigger = JSON.stringify([
+      {
+        from: { kind: "ImageStreamTag", name: `${STREAM}:${TAG}` },
+        fieldPath: 'spec.template.spec.containers[?(@.name=="app")].image',
+      },
+    ]);
+    let started = Date.now();
+    // Created with the tag's current image: the controller's startup must write nothing.
+    await createDeployments(apps, namespace, annotated, (i) => ({
+      name: `annotated-${i}`,
+      annotations: { [TRIGGER_ANNOTATION]: trigger },
+      containers: [{ name: "app", image: initial }],
+    }));
+    console.log(`created ${annotated} annotated Deployments in ${Date.now() - started} ms`);
+
+    const without = await runPhase(
+      `${annotated} annotated Deployments only`,
+      cp.kubeconfigPath,
+      namespace,
+      custom,
+      annotated,
+      rounds,
+      0,
+      deadline,
+    );
+    report(without, annotated);
+
+    started = Date.now();
+    await createDeployments(apps, namespace, plain, (i) => ({
+      name: `plain-${i}`,
+      containers: largeContainers(i),
+    }));
+    console.log(
+      `\ncreated ${plain} unannotated Deployments (3 containers x 40 env vars each) in ${Date.now() - started} ms`,
+    );
+    const withPlain = await runPhase(
+      `${annotated} annotated + ${plain} unannotated Deployments`,
+      cp.kubeconfigPath,
+      namespace,
+      custom,
+      annotated,
+      rounds,
+      rounds,
+      deadline,
+    );
+    report(withPlain, annotated);
+  } finally {
+    await cp.stop();
+  }
+}
+
+if (process.argv[2] === "--child") {
+  const [, , , kubeconfigPath = "", namespace = ""] = process.argv;
+  await runController(kubeconfigPath, namespace);
+} else {
+  await main();
+}

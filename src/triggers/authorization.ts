@@ -1,0 +1,100 @@
+// Authorization of cross-namespace triggers: may the service accounts of the workload's
+// namespace read ImageStreams in the source namespace? Asked with a SubjectAccessReview, as
+// OpenShift does for cross-namespace image references, and remembered briefly.
+
+import { AuthorizationV1Api, type KubeConfig, type V1SubjectAccessReview } from "@kubernetes/client-node";
+
+/** Resolves true when `workloadNamespace`'s service accounts may get imagestreams in `sourceNamespace`. */
+export type AccessReview = (workloadNamespace: string, sourceNamespace: string) => Promise<boolean>;
+
+/** How long a decision is reused before it is asked again (RBAC changes show up within this time). */
+export const DEFAULT_AUTHORIZATION_TTL_MS = 60_000;
+
+/**
+ * The SubjectAccessReview for "the service accounts of `workloadNamespace` get imagestreams in
+ * `sourceNamespace`". The subject is the namespace's default service account with the groups
+ * every service account of the namespace has, so a RoleBinding to
+ * `system:serviceaccounts:<ns>` (or `system:serviceaccounts`) grants it.
+ */
+export function serviceAccountsAccessReview(
+  workloadNamespace: string,
+  sourceNamespace: string,
+): V1SubjectAccessReview {
+  return {
+    apiVersion: "authorization.k8s.io/v1",
+    kind: "SubjectAccessReview",
+    spec: {
+      user: `system:serviceaccount:${workloadNamespace}:default`,
+      groups: ["system:serviceaccounts", `system:serviceaccounts:${workloadNamespace}`],
+      resourceAttributes: {
+        namespace: sourceNamespace,
+        verb: "get",
+        group: "image.openshift.io",
+        resource: "imagestreams",
+      },
+    },
+  };
+}
+
+/** An AccessReview that asks the API server (needs `create` on subjectaccessreviews). */
+export function subjectAccessReviewFromClient(kc: KubeConfig): AccessReview {
+  const api = kc.makeApiClient(AuthorizationV1Api);
+  return async (workloadNamespace, sourceNamespace) => {
+    const review = await api.createSubjectAccessReview({
+      body: serviceAccountsAccessReview(workloadNamespace, sourceNamespace),
+    });
+    return review.status?.allowed === true;
+  };
+}
+
+interface Decision {
+  allowed: boolean;
+  expiresAt: number;
+}
+
+/**
+ * Caches AccessReview decisions per (workload namespace, source namespace) for `ttlMs`, and
+ * shares one request between concurrent callers. Failures are not cached.
+ */
+export class AuthorizationCache {
+  readonly #review: AccessReview;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  readonly #decisions = new Map<string, Decision>();
+  readonly #inFlight = new Map<string, Promise<boolean>>();
+
+  constructor(review: AccessReview, options: { ttlMs?: number; now?: () => number } = {}) {
+    this.#review = review;
+    this.#ttlMs = options.ttlMs ?? DEFAULT_AUTHORIZATION_TTL_MS;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get ttlMs(): number {
+    return this.#ttlMs;
+  }
+
+  /** Same namespace is always allowed, without a review. */
+  async allowed(workloadNamespace: string, sourceNamespace: string): Promise<boolean> {
+    if (workloadNamespace === sourceNamespace) return true;
+    // Namespace names cannot contain spaces, so the pair key is unambiguous.
+    const key = `${workloadNamespace} ${sourceNamespace}`;
+    const now = this.#now();
+    const cached = this.#decisions.get(key);
+    if (cached !== undefined && cached.expiresAt > now) return cached.allowed;
+    const pending = this.#inFlight.get(key);
+    if (pending !== undefined) return pending;
+    const request = this.#review(workloadNamespace, sourceNamespace)
+      .then((allowed) => {
+        this.#sweep(now);
+        this.#decisions.set(key, { allowed, expiresAt: this.#now() + this.#ttlMs });
+        return allowed;
+      })
+      .finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, request);
+    return request;
+  }
+
+  #sweep(now: number): void {
+    for (const [key, decision] of this.#decisions) if (decision.expiresAt <= now) this.#decisions.delete(key);
+  }
+}

@@ -1,0 +1,295 @@
+// The trigger controller: the imperative shell around the pure core. It watches workloads as
+// metadata only, indexes them by the tags their triggers follow, and on a change of a tag's
+// newest image (or of the workload) reads the workload, asks the core what to write, and
+// writes one guarded JSON Patch.
+
+import type { ImageStream } from "../api/types.ts";
+import type { SharedInformer } from "../operator/index.ts";
+import { type ControllerHandle, FIELD_MANAGER, type OperatorContext } from "../operator/index.ts";
+import {
+  Controller,
+  type EventObjectRef,
+  httpStatusOf,
+  isNotFound,
+  objectRefOf,
+  type ReconcileContext,
+  type ReconcileResult,
+} from "../runtime/index.ts";
+import { type AccessReview, AuthorizationCache, subjectAccessReviewFromClient } from "./authorization.ts";
+import { firedEvent, notAuthorizedProblem, problemEvent } from "./events.ts";
+import { changedTags, tagKeysForStream, tagLookupFromStreams } from "./keys.ts";
+import { WORKLOAD_KINDS, type WorkloadKind, workloadKindInfo } from "./kinds.ts";
+import { parseWorkloadTriggers } from "./parse.ts";
+import { evaluateWorkload } from "./plan.ts";
+import type { Problem, TagLookup } from "./types.ts";
+import {
+  type WorkloadClient,
+  type WorkloadResource,
+  workloadClientFromKubeConfig,
+} from "./workload-client.ts";
+import {
+  annotationOf,
+  isControlledByOwner,
+  parseWorkloadQueueKey,
+  ReportedProblems,
+  TRIGGER_INDEX,
+  type WorkloadMetadata,
+  wantsReconcile,
+  workloadChanged,
+  workloadIndexKeys,
+  workloadQueueKey,
+} from "./workload-watch.ts";
+
+export const TRIGGER_CONTROLLER_NAME = "trigger";
+
+export const IMAGESTREAM_RESOURCE = { group: "image.openshift.io", version: "v1", plural: "imagestreams" };
+
+export interface TriggerControllerOptions {
+  /** Reads and patches workloads (default: client-node with FIELD_MANAGER). */
+  client?: WorkloadClient;
+  /** Authorizes cross-namespace triggers (default: a SubjectAccessReview). */
+  accessReview?: AccessReview;
+  /** How long an authorization decision is reused (default 1 minute). */
+  authorizationTtlMs?: number;
+}
+
+/** A retryable failure: the runtime requeues the key with backoff and the next run re-reads. */
+class TriggerPatchConflict extends Error {
+  readonly reason = "Conflict";
+}
+
+export function createTriggerController(
+  ctx: OperatorContext,
+  options: TriggerControllerOptions = {},
+): ControllerHandle {
+  const kc = ctx.kc;
+  const client = options.client ?? workloadClientFromKubeConfig(kc, FIELD_MANAGER);
+  const authorization = new AuthorizationCache(
+    options.accessReview ?? subjectAccessReviewFromClient(kc),
+    options.authorizationTtlMs === undefined ? {} : { ttlMs: options.authorizationTtlMs },
+  );
+  const reported = new ReportedProblems();
+  const log = ctx.log.child({ controller: TRIGGER_CONTROLLER_NAME });
+
+  const streams = ctx.informers.for<ImageStream>(IMAGESTREAM_RESOURCE);
+  const lookupTag = tagLookupFromStreams((namespace, name) => streams.get(`${namespace}/${name}`));
+  const workloads = new Map<WorkloadKind, SharedInformer<WorkloadMetadata>>();
+  for (const info of WORKLOAD_KINDS) {
+    const informer = ctx.informers.for<WorkloadMetadata>(
+      { group: info.group, version: info.version, plural: info.plural },
+      { metadataOnly: true },
+    );
+    informer.addIndex(TRIGGER_INDEX, (workload) => safely(() => workloadIndexKeys(workload, info.kind), []));
+    workloads.set(info.kind, informer);
+  }
+
+  const controller = new Controller({
+    name: TRIGGER_CONTROLLER_NAME,
+    logger: ctx.log,
+    concurrency: ctx.config.triggerWorkers,
+    hooks: ctx.queueHooks(TRIGGER_CONTROLLER_NAME),
+    reconcile: ctx.metrics.instrumentReconciler(TRIGGER_CONTROLLER_NAME, (key, reconcileCtx) =>
+      reconcile(key, reconcileCtx),
+    ),
+  });
+  const untrackQueueDepth = ctx.metrics.trackQueueDepth(
+    TRIGGER_CONTROLLER_NAME,
+    () => controller.queue.depth,
+  );
+
+  function enqueueWorkload(kind: WorkloadKind, workload: WorkloadMetadata): void {
+    const namespace = workload.metadata?.namespace;
+    const name = workload.metadata?.name;
+    if (namespace && name) controller.enqueue(workloadQueueKey(kind, namespace, name));
+  }
+
+  /** Enqueues only the workloads following a tag whose newest image changed. */
+  function onStreamChange(oldStream: ImageStream | undefined, newStream: ImageStream | undefined): void {
+    const stream = newStream ?? oldStream;
+    const namespace = stream?.metadata?.namespace;
+    const name = stream?.metadata?.name;
+    if (!namespace || !name) return;
+    const tags = safely(() => changedTags(oldStream, newStream), []);
+    if (tags.length === 0) return;
+    for (const key of tagKeysForStream(namespace, name, tags)) {
+      for (const [kind, informer] of workloads) {
+        for (const workload of informer.byIndex(TRIGGER_INDEX, key)) enqueueWorkload(kind, workload);
+      }
+    }
+  }
+
+  const removeHandlers: (() => void)[] = [
+    streams.addHandlers({
+      onAdd: (stream) => onStreamChange(undefined, stream),
+      onUpdate: (oldStream, newStream) => onStreamChange(oldStream, newStream),
+      onDelete: (stream) => onStreamChange(stream, undefined),
+    }),
+  ];
+  for (const [kind, informer] of workloads) {
+    removeHandlers.push(
+      informer.addHandlers({
+        onAdd: (workload) => {
+          if (wantsReconcile(workload)) enqueueWorkload(kind, workload);
+        },
+        onUpdate: (oldWorkload, newWorkload) => {
+          if (workloadChanged(oldWorkload, newWorkload)) enqueueWorkload(kind, newWorkload);
+        },
+        onDelete: (workload) => reported.forget(workloadId(workload)),
+      }),
+    );
+  }
+
+  async function reconcile(key: string, rctx: ReconcileContext): Promise<ReconcileResult> {
+    const target = parseWorkloadQueueKey(key);
+    if (target === undefined) {
+      rctx.log.error({ key }, "malformed trigger queue key; dropped");
+      return;
+    }
+    const { kind, namespace, name } = target;
+    const klog = rctx.log.child({ kind });
+    const cached = workloads.get(kind)?.get(`${namespace}/${name}`);
+    if (cached === undefined) return; // deleted; the delete handler forgot its problems
+    if (!wantsReconcile(cached)) {
+      reported.forget(workloadId(cached));
+      return;
+    }
+
+    let workload: WorkloadResource;
+    try {
+      workload = await client.get(kind, namespace, name);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    if (annotationOf(workload) === undefined || isControlledByOwner(workload as WorkloadMetadata)) return;
+
+    const access = await authorize(workload, kind, namespace, klog);
+    const evaluation = evaluateWorkload(workload, kind, access.lookup);
+    const problems = [...evaluation.problems, ...access.problems];
+    const ref = eventRef(kind, workload);
+    for (const problem of reported.update(workloadId(workload), problems)) {
+      const event = problemEvent(problem);
+      klog.warn({ reason: event.reason }, event.message);
+      void ctx.events.record(ref, {
+        type: event.type,
+        reason: event.reason,
+        note: event.message,
+        action: "EvaluateTriggers",
+      });
+    }
+
+    if (evaluation.patch.length > 0) {
+      try {
+        await client.patch(kind, namespace, name, evaluation.patch);
+        ctx.metrics.triggerWrite("success");
+      } catch (err) {
+        const status = httpStatusOf(err);
+        const conflict = status === 409 || status === 422;
+        ctx.metrics.triggerWrite(conflict ? "conflict" : "failure");
+        if (isNotFound(err)) return;
+        if (conflict) {
+          // A `test` failed: the container list changed since the read. Re-read and retry.
+          throw new TriggerPatchConflict(
+            `patch of ${kind} ${namespace}/${name} rejected (${status}); re-reading`,
+            {
+              cause: err,
+            },
+          );
+        }
+        throw err;
+      }
+      for (const change of evaluation.changes) {
+        const event = firedEvent(change);
+        klog.info(
+          { container: change.name, oldImage: change.oldImage, newImage: change.newImage },
+          event.message,
+        );
+        void ctx.events.record(ref, {
+          type: event.type,
+          reason: event.reason,
+          note: event.message,
+          action: "UpdateImage",
+        });
+      }
+    }
+
+    if (access.failed) throw new Error("could not authorize every cross-namespace trigger; retrying");
+    // A denial is re-checked once its cached decision expires, so a new RoleBinding takes effect.
+    return access.denied ? { requeueAfter: authorization.ttlMs } : undefined;
+  }
+
+  interface Access {
+    lookup: TagLookup;
+    problems: Problem[];
+    denied: boolean;
+    failed: boolean;
+  }
+
+  /** Hides the tags of source namespaces the workload's namespace may not read. */
+  async function authorize(
+    workload: WorkloadResource,
+    kind: WorkloadKind,
+    namespace: string,
+    klog: ReconcileContext["log"],
+  ): Promise<Access> {
+    const crossNamespace = parseWorkloadTriggers(workload, kind).triggers.filter(
+      (trigger) => !trigger.paused && trigger.from.namespace !== namespace,
+    );
+    if (crossNamespace.length === 0) return { lookup: lookupTag, problems: [], denied: false, failed: false };
+    const hidden = new Set<string>();
+    const problems: Problem[] = [];
+    let denied = false;
+    let failed = false;
+    for (const source of new Set(crossNamespace.map((trigger) => trigger.from.namespace))) {
+      try {
+        if (await authorization.allowed(namespace, source)) continue;
+        denied = true;
+        for (const trigger of crossNamespace) {
+          if (trigger.from.namespace === source) problems.push(notAuthorizedProblem(trigger, namespace));
+        }
+      } catch (err) {
+        failed = true;
+        klog.warn(
+          { err, sourceNamespace: source },
+          "SubjectAccessReview failed; skipping its triggers for now",
+        );
+      }
+      hidden.add(source);
+    }
+    const lookup: TagLookup = (sourceNamespace, stream, tag) =>
+      hidden.has(sourceNamespace) ? undefined : lookupTag(sourceNamespace, stream, tag);
+    return { lookup, problems, denied, failed };
+  }
+
+  return {
+    name: TRIGGER_CONTROLLER_NAME,
+    start(): void {
+      log.info({ workers: ctx.config.triggerWorkers }, "trigger controller starting");
+      controller.start();
+    },
+    async stop(): Promise<boolean> {
+      for (const remove of removeHandlers.splice(0)) remove();
+      untrackQueueDepth();
+      return controller.stop();
+    },
+  };
+}
+
+function workloadId(workload: WorkloadMetadata | WorkloadResource): string {
+  const metadata = workload.metadata;
+  return metadata?.uid ?? `${metadata?.namespace ?? ""}/${metadata?.name ?? ""}`;
+}
+
+function eventRef(kind: WorkloadKind, workload: WorkloadResource): EventObjectRef {
+  const info = workloadKindInfo(kind);
+  return objectRefOf({ apiVersion: info.apiVersion, kind: info.kind, metadata: workload.metadata });
+}
+
+/** Index and handler code must never throw into an informer because of one odd object. */
+function safely<T>(fn: () => T, fallback: T): T {
+  try {
+    return fn();
+  } catch {
+    return fallback;
+  }
+}
