@@ -79,6 +79,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
   if (config.controllers.includes("imagestreamtag")) {
     controllers.push(createImageStreamTagController(ctx, registry ? { registry } : {}));
   }
+  if (config.controllers.includes("trigger")) controllers.push(createTriggerController(ctx));
 
   let running = false;
   return {

@@ -1,0 +1,400 @@
+// The ImageStreamTag controller: the imperative shell around the core. One work item per
+// stream (`namespace/stream`), so users' ImageStreamTag writes and the stream's own changes
+// are applied one at a time: first what users asked of the stream (write model), then the
+// ImageStreamTags the stream implies (read model). Nothing is written when nothing changed.
+import type { ImageStream, ImageStreamTag } from "../api/index.ts";
+import { API_VERSION } from "../api/index.ts";
+import type { Logger } from "../log/logger.ts";
+import type { ControllerHandle, OperatorContext } from "../operator/index.ts";
+import type { RegistryClient } from "../registry/index.ts";
+import {
+  Controller,
+  isConflict,
+  isNotFound,
+  objectKey,
+  objectRefOf,
+  type ReconcileContext,
+  type ReconcileResult,
+  splitKey,
+  updateStatusWithRetry,
+} from "../runtime/index.ts";
+import {
+  type DesiredIstag,
+  desiredIstagStatus,
+  desiredTags,
+  diffIstags,
+  ISTAG_FINALIZER,
+  isDeleting,
+  type NameProblem,
+  nextSpecTags,
+  planWrites,
+  reusableImage,
+  sameJson,
+  statusWithoutTags,
+  streamNameOf,
+  withImageDetails,
+  withoutFinalizer,
+} from "./core.ts";
+import {
+  type ImageDetailsSource,
+  insecureFor,
+  registryImageDetails,
+  type SecretLike,
+} from "./image-details.ts";
+import { IMAGESTREAMS, IMAGESTREAMTAGS, type IstagApi, istagApiFromKubeConfig } from "./kube.ts";
+
+export const ISTAG_CONTROLLER_NAME = "imagestreamtag";
+const STREAM_INDEX = "istag-stream";
+const SECRETS = { group: "", version: "v1", plural: "secrets" } as const;
+/** How soon a stream is looked at again while the cache still shows what this controller replaced. */
+const STALE_CACHE_RETRY_MS = 1000;
+/** A version this controller superseded is forgotten after this long (bounds memory). */
+const SUPERSEDED_TTL_MS = 5 * 60_000;
+
+export interface ImageStreamTagControllerOptions {
+  /** Registry client for image details (share the import controller's: its cache is by digest). */
+  registry?: RegistryClient;
+  /** Replaces the registry lookup of image details (tests). Without either, images carry no details. */
+  imageDetails?: ImageDetailsSource;
+  api?: IstagApi;
+  /** Wait before fetching a failed image's details again (default 1 minute). */
+  detailsRetryMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Resource versions this controller replaced with its own writes: while the cache still shows
+ * one, acting on it would undo or repeat the write (recreate an ImageStreamTag whose tag was just
+ * removed, remove a finalizer twice).
+ */
+class SupersededVersions {
+  readonly #entries = new Map<string, { versions: Set<string>; until: number }>();
+  readonly #now: () => number;
+  constructor(now: () => number) {
+    this.#now = now;
+  }
+  mark(key: string, resourceVersion: string | undefined): void {
+    if (!resourceVersion) return;
+    const entry = this.#entries.get(key) ?? { versions: new Set<string>(), until: 0 };
+    entry.versions.add(resourceVersion);
+    entry.until = this.#now() + SUPERSEDED_TTL_MS;
+    this.#entries.set(key, entry);
+  }
+  isStale(key: string, resourceVersion: string | undefined): boolean {
+    const entry = this.#entries.get(key);
+    if (!entry) return false;
+    if (entry.until < this.#now() || !resourceVersion || !entry.versions.has(resourceVersion)) {
+      // The cache moved past every version replaced (or they expired).
+      this.#entries.delete(key);
+      return false;
+    }
+    return true;
+  }
+}
+
+export function createImageStreamTagController(
+  ctx: OperatorContext,
+  options: ImageStreamTagControllerOptions = {},
+): ControllerHandle {
+  const now = options.now ?? Date.now;
+  const api = options.api ?? istagApiFromKubeConfig(ctx.kc);
+  const detailsRetryMs = options.detailsRetryMs ?? 60_000;
+  // The import controller requests the same informer: one cache, one watch.
+  const streams = ctx.informers.for<ImageStream>(IMAGESTREAMS);
+  const istags = ctx.informers.for<ImageStreamTag>(IMAGESTREAMTAGS);
+  let imageDetails = options.imageDetails;
+  if (!imageDetails && options.registry) {
+    const secrets = ["kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg"].map((type) =>
+      ctx.informers.for<SecretLike>(SECRETS, { fieldSelector: `type=${type}` }),
+    );
+    imageDetails = registryImageDetails({
+      registry: options.registry,
+      secrets,
+      registryAllow: ctx.config.registryAllow,
+      registryBlock: ctx.config.registryBlock,
+    });
+  }
+  const superseded = new SupersededVersions(now);
+  /** Per digest and pull spec: when fetching its details may be tried again. */
+  const failedDetails = new Map<string, number>();
+  /** Per stream: the name problems last reported, so each is reported once, not every reconcile. */
+  const reportedProblems = new Map<string, Set<string>>();
+  /** Per ImageStreamTag: the rejected edit last reported (uid, generation, message). */
+  const reportedRejections = new Map<string, string>();
+
+  const controller = new Controller({
+    name: ISTAG_CONTROLLER_NAME,
+    logger: ctx.log,
+    hooks: ctx.queueHooks(ISTAG_CONTROLLER_NAME),
+    reconcile: (key, rctx) => reconcile(key, rctx),
+  });
+
+  istags.addIndex(STREAM_INDEX, (istag) => {
+    const stream = streamNameOf(istag);
+    return stream ? [objectKey(istag.metadata.namespace, stream)] : [];
+  });
+  const enqueueStreamOf = (istag: ImageStreamTag): void => {
+    const stream = streamNameOf(istag);
+    if (stream) controller.enqueue(objectKey(istag.metadata.namespace, stream));
+  };
+  istags.addHandlers({
+    onAdd: enqueueStreamOf,
+    onUpdate: (oldIstag, istag) => {
+      if (oldIstag.metadata.resourceVersion === istag.metadata.resourceVersion) return;
+      enqueueStreamOf(oldIstag);
+      enqueueStreamOf(istag);
+    },
+    onDelete: enqueueStreamOf,
+  });
+  streams.addHandlers({
+    onAdd: (s) => controller.enqueue(streamKey(s)),
+    onUpdate: (oldStream, s) => {
+      if (oldStream.metadata.resourceVersion !== s.metadata.resourceVersion) controller.enqueue(streamKey(s));
+    },
+    onDelete: (s) => {
+      reportedProblems.delete(streamKey(s));
+      controller.enqueue(streamKey(s));
+    },
+  });
+
+  async function reconcile(key: string, rctx: ReconcileContext): Promise<ReconcileResult> {
+    const { namespace = "", name: streamName } = splitKey(key);
+    const log = rctx.log;
+    let stream = streams.get(key);
+    const related = istags.byIndex(STREAM_INDEX, key);
+    if (
+      superseded.isStale(`is/${key}`, stream?.metadata.resourceVersion) ||
+      related.some((i) => superseded.isStale(`istag/${istagKey(i)}`, i.metadata.resourceVersion))
+    ) {
+      log.debug("cache still shows objects this controller replaced; waiting for it");
+      return { requeueAfter: STALE_CACHE_RETRY_MS };
+    }
+
+    // Write model: what users' creates, edits and deletes of ImageStreamTags ask of the stream.
+    const writes = planWrites(streamName, stream, related);
+    for (const rejected of writes.rejected)
+      reportRejection(rejected.istag, rejected.reason, rejected.message, log);
+    const removedTags = writes.deletions.flatMap((d) => (d.removeTag === undefined ? [] : [d.removeTag]));
+    if (!stream) {
+      if (writes.setTags.length > 0) {
+        stream = await api.createStream(namespace, streamName, writes.setTags);
+        log.info({ tags: writes.setTags.map((t) => t.name) }, "image stream created for new ImageStreamTags");
+      }
+    } else if (!isDeleting(stream)) {
+      const tags = nextSpecTags(stream.spec?.tags, writes.setTags, [...writes.unsetTags, ...removedTags]);
+      if (tags) {
+        superseded.mark(`is/${key}`, stream.metadata.resourceVersion);
+        stream = await api.patchSpecTags(stream, tags);
+        log.info(
+          { set: writes.setTags.map((t) => t.name), removed: [...writes.unsetTags, ...removedTags] },
+          "image stream spec.tags updated from ImageStreamTags",
+        );
+      }
+      if (removedTags.length > 0) stream = await removeStatusTags(stream, removedTags, log);
+    }
+    for (const deletion of writes.deletions) {
+      await releaseFinalizer(deletion.istag);
+      log.info(
+        { istag: deletion.istag.metadata.name, removedTag: deletion.removeTag },
+        deletion.removeTag
+          ? "ImageStreamTag deleted; tag removed from the stream"
+          : "ImageStreamTag released",
+      );
+    }
+    if (!stream || isDeleting(stream)) return undefined;
+
+    // Read model: the ImageStreamTags the stream implies.
+    const desired = desiredTags(stream);
+    const rejectedNames = new Set(writes.rejected.map((r) => r.istag.metadata.name ?? ""));
+    const existingByName = new Map(related.map((i) => [i.metadata.name ?? "", i]));
+    for (const want of desired.istags) {
+      const found = istags.get(objectKey(namespace, want.name));
+      if (found) existingByName.set(want.name, found);
+    }
+    let requeueAfter: number | undefined;
+    const requeue = (ms: number): void => {
+      requeueAfter = Math.min(requeueAfter ?? ms, ms);
+    };
+    const filled = await Promise.all(
+      desired.istags
+        .filter((want) => !rejectedNames.has(want.name))
+        .map(async (want) => {
+          const result = await fillImage(stream, want, existingByName.get(want.name), log, rctx.signal);
+          if (result.retry) requeue(detailsRetryMs);
+          return result.desired;
+        }),
+    );
+    const plan = diffIstags(stream, { ...desired, istags: filled }, [...existingByName.values()]);
+    const conflicts = plan.conflicts.map(
+      (c): NameProblem => ({ kind: "collision", name: c.name, tags: [], message: c.message }),
+    );
+    reportProblems(stream, [...desired.problems, ...conflicts], log);
+
+    const current = new Map<string, ImageStreamTag>();
+    for (const create of plan.creates) {
+      try {
+        current.set(create.metadata.name ?? "", await api.createIstag(create));
+        log.info({ istag: create.metadata.name }, "ImageStreamTag created");
+      } catch (err) {
+        // The cache has not seen an object created a moment ago: look again shortly.
+        if (!isConflict(err)) throw err;
+        requeue(STALE_CACHE_RETRY_MS);
+      }
+    }
+    for (const update of plan.updates) {
+      superseded.mark(`istag/${istagKey(update)}`, update.metadata.resourceVersion);
+      current.set(update.metadata.name ?? "", await api.replaceIstag(update));
+      log.info({ istag: update.metadata.name }, "ImageStreamTag updated");
+    }
+    for (const want of filled) {
+      const obj = current.get(want.name) ?? existingByName.get(want.name);
+      if (!obj || isDeleting(obj) || (!current.has(want.name) && !isManagedBy(obj, stream))) continue;
+      const status = desiredIstagStatus(want.event, obj.metadata.generation);
+      if (sameJson(obj.status ?? {}, status)) continue;
+      superseded.mark(`istag/${istagKey(obj)}`, obj.metadata.resourceVersion);
+      // One attempt: a conflict means someone edited the object, which the next round must see
+      // as an edit rather than have its generation recorded as synced.
+      await api.replaceIstagStatus(obj, status);
+    }
+    for (const gone of plan.deletes) {
+      const released = await releaseFinalizer(gone);
+      if (released) await deleteIfPresent(released);
+      log.info({ istag: gone.metadata.name }, "ImageStreamTag deleted: its tag is gone from the stream");
+    }
+    return requeueAfter === undefined ? undefined : { requeueAfter };
+  }
+
+  function isManagedBy(istag: ImageStreamTag, stream: ImageStream): boolean {
+    return (
+      istag.metadata.ownerReferences?.some((r) => r.uid === stream.metadata.uid && r.controller === true) ??
+      false
+    );
+  }
+
+  async function fillImage(
+    stream: ImageStream,
+    want: DesiredIstag,
+    existing: ImageStreamTag | undefined,
+    log: Logger,
+    signal: AbortSignal,
+  ): Promise<{ desired: DesiredIstag; retry: boolean }> {
+    const digest = want.event?.image;
+    if (!want.event || !digest) return { desired: want, retry: false };
+    const reused = reusableImage(existing, digest);
+    if (reused) return { desired: withImageDetails(want, reused), retry: false };
+    if (!imageDetails) return { desired: want, retry: false };
+    const reference = want.event.dockerImageReference;
+    const failureKey = `${reference}|${digest}`;
+    const retryAt = failedDetails.get(failureKey);
+    if (retryAt !== undefined && retryAt > now()) {
+      // Keep whatever the object shows for this digest meanwhile (possibly no details).
+      return { desired: withImageDetails(want, existing?.image), retry: true };
+    }
+    try {
+      const details = await imageDetails({
+        namespace: stream.metadata.namespace ?? "",
+        dockerImageReference: reference,
+        digest,
+        insecure: insecureFor(stream, want.tagName, (ns, name) => streams.get(objectKey(ns, name))),
+        signal,
+      });
+      failedDetails.delete(failureKey);
+      return { desired: withImageDetails(want, details), retry: false };
+    } catch (err) {
+      if (signal.aborted) throw err;
+      failedDetails.set(failureKey, now() + detailsRetryMs);
+      log.warn(
+        { istag: want.name, reference, err: err instanceof Error ? err.message : String(err) },
+        "could not read image details from the registry; the ImageStreamTag shows digest and pull spec only",
+      );
+      return { desired: withImageDetails(want, existing?.image), retry: true };
+    }
+  }
+
+  async function removeStatusTags(stream: ImageStream, tags: string[], log: Logger): Promise<ImageStream> {
+    const result = await updateStatusWithRetry<ImageStream>({
+      current: stream,
+      get: () => api.getStream(stream.metadata.namespace ?? "", stream.metadata.name ?? ""),
+      mutate: (fresh) => {
+        const status = statusWithoutTags(fresh.status, tags);
+        return status ? { ...fresh, status } : undefined;
+      },
+      replaceStatus: (obj) => {
+        superseded.mark(`is/${streamKey(obj)}`, obj.metadata.resourceVersion);
+        return api.replaceStreamStatus(obj, obj.status ?? {});
+      },
+    });
+    if (result.written) log.info({ tags }, "tags removed from the image stream's status");
+    return result.object;
+  }
+
+  /** Removes this controller's finalizer; the object as written, or undefined when it is gone. */
+  async function releaseFinalizer(istag: ImageStreamTag): Promise<ImageStreamTag | undefined> {
+    if (!istag.metadata.finalizers?.includes(ISTAG_FINALIZER)) return istag;
+    superseded.mark(`istag/${istagKey(istag)}`, istag.metadata.resourceVersion);
+    try {
+      return await api.setFinalizers(istag, withoutFinalizer(istag));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async function deleteIfPresent(istag: ImageStreamTag): Promise<void> {
+    superseded.mark(`istag/${istagKey(istag)}`, istag.metadata.resourceVersion);
+    try {
+      await api.deleteIstag(istag);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /** Reports each name problem once (a Warning Event on the stream) while it lasts. */
+  function reportProblems(stream: ImageStream, problems: NameProblem[], log: Logger): void {
+    const key = streamKey(stream);
+    const before = reportedProblems.get(key) ?? new Set<string>();
+    for (const problem of problems) {
+      if (before.has(problem.message)) continue;
+      log.warn({ istag: problem.name, problem: problem.message }, "ImageStreamTag name problem");
+      void ctx.events.record(objectRefOf({ ...stream, apiVersion: API_VERSION, kind: "ImageStream" }), {
+        type: "Warning",
+        reason: problem.kind === "collision" ? "ImageStreamTagNameCollision" : "InvalidImageStreamTagName",
+        action: "SyncImageStreamTags",
+        note: problem.message,
+      });
+    }
+    reportedProblems.set(key, new Set(problems.map((p) => p.message)));
+  }
+
+  function reportRejection(istag: ImageStreamTag, reason: string, message: string, log: Logger): void {
+    const key = istagKey(istag);
+    const fingerprint = `${istag.metadata.uid}|${istag.metadata.generation}|${message}`;
+    if (reportedRejections.get(key) === fingerprint) return;
+    reportedRejections.set(key, fingerprint);
+    log.warn({ istag: istag.metadata.name, reason, problem: message }, "ImageStreamTag change not applied");
+    void ctx.events.record(objectRefOf({ ...istag, apiVersion: API_VERSION, kind: "ImageStreamTag" }), {
+      type: "Warning",
+      reason,
+      action: "SyncImageStream",
+      note: message,
+    });
+  }
+
+  return {
+    name: controller.name,
+    start: () => {
+      controller.start();
+      for (const stream of streams.list()) controller.enqueue(streamKey(stream));
+      for (const istag of istags.list()) enqueueStreamOf(istag);
+    },
+    stop: () => controller.stop(),
+  };
+}
+
+function streamKey(stream: ImageStream): string {
+  return objectKey(stream.metadata.namespace, stream.metadata.name ?? "");
+}
+
+function istagKey(istag: ImageStreamTag): string {
+  return objectKey(istag.metadata.namespace, istag.metadata.name ?? "");
+}

@@ -1,0 +1,45 @@
+// Public surface of the ImageStreamTag domain: the controller and its pure core.
+export {
+  createImageStreamTagController,
+  type ImageStreamTagControllerOptions,
+  ISTAG_CONTROLLER_NAME,
+} from "./controller.ts";
+export {
+  buildImage,
+  canonicalJson,
+  type DeletionStep,
+  type DesiredIstag,
+  type DesiredTags,
+  desiredIstagStatus,
+  desiredTags,
+  diffIstags,
+  hasImageDetails,
+  hasTag,
+  ISTAG_FINALIZER,
+  type IstagPlan,
+  isDeleting,
+  isOwnedBy,
+  type NameProblem,
+  nextSpecTags,
+  planWrites,
+  reusableImage,
+  sameJson,
+  statusWithoutTags,
+  streamNameOf,
+  streamOwnerOf,
+  streamOwnerReference,
+  streamTagNames,
+  type WritePlan,
+  withImageDetails,
+  withoutFinalizer,
+} from "./core.ts";
+export {
+  type ImageDetailsRequest,
+  type ImageDetailsSource,
+  INSECURE_REPOSITORY_ANNOTATION,
+  insecureFor,
+  namespaceCredentials,
+  refusedRegistryHost,
+  registryImageDetails,
+} from "./image-details.ts";
+export { IMAGESTREAMTAGS, type IstagApi, istagApiFromKubeConfig } from "./kube.ts";
