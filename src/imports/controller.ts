@@ -36,6 +36,7 @@ import {
 } from "./model.ts";
 import { planImports, recordImportAttempts } from "./plan.ts";
 import { selectFromManifestList } from "./platform.ts";
+import { namespaceCredentials, type SecretLike } from "./pull-secrets.ts";
 import { parseSourceName } from "./references.ts";
 import { sourceStreamKeys } from "./sources.ts";
 import { computeStatus } from "./status.ts";
@@ -43,14 +44,7 @@ import { selectRepositoryTags } from "./tag-order.ts";
 
 export const IMAGESTREAMS = { group: GROUP, version: VERSION, plural: "imagestreams" } as const;
 const SECRETS = { group: "", version: "v1", plural: "secrets" } as const;
-const EXCLUDE_SECRET_ANNOTATION = "openshift.io/image.excludeSecret";
 const SOURCE_INDEX = "source-stream";
-
-interface SecretLike {
-  metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> | null };
-  type?: string;
-  data?: Record<string, string> | null;
-}
 
 export interface ImportControllerOptions {
   registry: RegistryClient;
@@ -171,7 +165,11 @@ export function createImportController(
       return false;
     });
 
-    const credentials = namespaceCredentials(stream.metadata.namespace ?? "", secretInformers);
+    const namespace = stream.metadata.namespace ?? "";
+    const credentials = namespaceCredentials(
+      namespace,
+      secretInformers.flatMap((inf) => inf.list(namespace)),
+    );
     const outcomes: ImportOutcome[] = [];
     for (const tag of tags) outcomes.push(await importTag(stream, tag, credentials, log, rctx.signal));
     let repositoryImported = false;
@@ -413,26 +411,6 @@ function failureOf(err: unknown): { reason: string; message: string } {
     return { reason, message: err.message };
   }
   return { reason: ImportReason.InternalError, message: err instanceof Error ? err.message : String(err) };
-}
-
-/** Registry credentials from the namespace's pull secrets, in name order. */
-function namespaceCredentials(namespace: string, informers: SharedInformer<SecretLike>[]): CredentialLookup {
-  const secrets = informers
-    .flatMap((inf) => inf.list(namespace))
-    .filter((s) => s.metadata?.annotations?.[EXCLUDE_SECRET_ANNOTATION] !== "true")
-    .sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
-  const entries: DockerConfigEntry[] = [];
-  for (const secret of secrets) {
-    const kind = DOCKER_CONFIG_SECRET_KEYS[secret.type ?? ""];
-    const payload = kind && secret.data?.[kind.key];
-    if (!kind || !payload) continue;
-    try {
-      entries.push(...parseDockerConfig(Buffer.from(payload, "base64").toString("utf8"), kind.format));
-    } catch {
-      // A malformed pull secret is skipped; the others still apply.
-    }
-  }
-  return credentialLookup(entries);
 }
 
 async function getStream(api: CustomObjectsApi, stream: ImageStream): Promise<ImageStream> {

@@ -9,6 +9,7 @@ export {
   observedGeneration,
   setImportFailure,
 } from "./history.ts";
+export { refusedHost } from "./host-policy.ts";
 export * from "./model.ts";
 export {
   backoffDelay,
@@ -23,6 +24,7 @@ export {
 } from "./plan.ts";
 export type { ManifestListEntry, ManifestSelection, PlatformPreferences } from "./platform.ts";
 export { choosePlatform, selectFromManifestList, tagPlatformPreferences } from "./platform.ts";
+export { namespaceCredentials, type SecretLike } from "./pull-secrets.ts";
 export type { ParsedSourceName } from "./references.ts";
 export {
   digestOrImageMatch,

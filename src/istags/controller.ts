@@ -4,6 +4,7 @@
 // ImageStreamTags the stream implies (read model). Nothing is written when nothing changed.
 import type { ImageStream, ImageStreamTag } from "../api/index.ts";
 import { API_VERSION } from "../api/index.ts";
+import type { SecretLike } from "../imports/index.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ControllerHandle, OperatorContext } from "../operator/index.ts";
 import type { RegistryClient } from "../registry/index.ts";
@@ -35,12 +36,7 @@ import {
   withImageDetails,
   withoutFinalizer,
 } from "./core.ts";
-import {
-  type ImageDetailsSource,
-  insecureFor,
-  registryImageDetails,
-  type SecretLike,
-} from "./image-details.ts";
+import { type ImageDetailsSource, insecureFor, registryImageDetails } from "./image-details.ts";
 import { IMAGESTREAMS, IMAGESTREAMTAGS, type IstagApi, istagApiFromKubeConfig } from "./kube.ts";
 
 export const ISTAG_CONTROLLER_NAME = "imagestreamtag";

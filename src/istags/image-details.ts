@@ -3,20 +3,14 @@
 // registry by digest (`<repository>@<digest>`): content-addressed, so the registry client
 // caches it for good and, shared with the import controller, usually answers from memory.
 import type { Image, ImageStream } from "../api/index.ts";
-import type { SharedInformer } from "../operator/index.ts";
 import {
-  type CredentialLookup,
-  credentialLookup,
-  DOCKER_CONFIG_SECRET_KEYS,
-  type DockerConfigEntry,
-  formatReference,
-  parseDockerConfig,
-  parseReference,
-  type RegistryClient,
-} from "../registry/index.ts";
-
-export const INSECURE_REPOSITORY_ANNOTATION = "openshift.io/image.insecureRepository";
-const EXCLUDE_SECRET_ANNOTATION = "openshift.io/image.excludeSecret";
+  INSECURE_REPOSITORY_ANNOTATION,
+  namespaceCredentials,
+  refusedHost,
+  type SecretLike,
+} from "../imports/index.ts";
+import type { SharedInformer } from "../operator/index.ts";
+import { formatReference, parseReference, type RegistryClient } from "../registry/index.ts";
 
 export interface ImageDetailsRequest {
   namespace: string;
@@ -30,62 +24,6 @@ export interface ImageDetailsRequest {
 
 /** Resolves an image's details by digest; throws when they cannot be had. */
 export type ImageDetailsSource = (request: ImageDetailsRequest) => Promise<Image>;
-
-export interface SecretLike {
-  metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> | null };
-  type?: string;
-  data?: Record<string, string> | null;
-}
-
-/**
- * Pull credentials of a namespace, as the import controller reads them: every dockerconfigjson
- * and dockercfg Secret not annotated openshift.io/image.excludeSecret, in name order.
- */
-export function namespaceCredentials(namespace: string, secrets: readonly SecretLike[]): CredentialLookup {
-  const entries: DockerConfigEntry[] = [];
-  const sorted = secrets
-    .filter((s) => s.metadata?.namespace === namespace)
-    .filter((s) => s.metadata?.annotations?.[EXCLUDE_SECRET_ANNOTATION] !== "true")
-    .sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
-  for (const secret of sorted) {
-    const kind = DOCKER_CONFIG_SECRET_KEYS[secret.type ?? ""];
-    const payload = kind && secret.data?.[kind.key];
-    if (!kind || !payload) continue;
-    try {
-      entries.push(...parseDockerConfig(Buffer.from(payload, "base64").toString("utf8"), kind.format));
-    } catch {
-      // A malformed pull secret is skipped; the others still apply.
-    }
-  }
-  return credentialLookup(entries);
-}
-
-/** `host` matches `pattern`: exact (with port), host without port matching any port, or `*.domain`. */
-function hostMatches(pattern: string, host: string): boolean {
-  const p = pattern.toLowerCase();
-  const h = host.toLowerCase();
-  if (p === h) return true;
-  const hostOnly = h.replace(/:\d+$/, "");
-  if (!/:\d+$/.test(p) && p === hostOnly) return true;
-  return p.startsWith("*.") && hostOnly.endsWith(p.slice(1));
-}
-
-/**
- * The operator's registry allow/block policy (the same rule as the import controller's): the
- * block list wins, an empty allow list allows every host not blocked.
- */
-export function refusedRegistryHost(
-  host: string,
-  allow: readonly string[],
-  block: readonly string[],
-): string | undefined {
-  if (block.some((p) => hostMatches(p, host)))
-    return `registry host ${host} is blocked by the registry policy`;
-  if (allow.length > 0 && !allow.some((p) => hostMatches(p, host))) {
-    return `registry host ${host} is not in the list of allowed registries`;
-  }
-  return undefined;
-}
 
 /**
  * Whether fetching a tag's image may use plain HTTP or unverified TLS: the stream's
@@ -127,7 +65,7 @@ export interface RegistryImageDetailsOptions {
 export function registryImageDetails(options: RegistryImageDetailsOptions): ImageDetailsSource {
   return async (request) => {
     const ref = parseReference(request.dockerImageReference);
-    const refused = refusedRegistryHost(ref.registry, options.registryAllow, options.registryBlock);
+    const refused = refusedHost(ref.registry, options.registryAllow, options.registryBlock);
     if (refused) throw new Error(refused);
     const byDigest = formatReference({ ...ref, tag: undefined, digest: request.digest });
     const secrets = options.secrets.flatMap((informer) => informer.list(request.namespace));

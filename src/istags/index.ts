@@ -36,10 +36,7 @@ export {
 export {
   type ImageDetailsRequest,
   type ImageDetailsSource,
-  INSECURE_REPOSITORY_ANNOTATION,
   insecureFor,
-  namespaceCredentials,
-  refusedRegistryHost,
   registryImageDetails,
 } from "./image-details.ts";
 export { IMAGESTREAMTAGS, type IstagApi, istagApiFromKubeConfig } from "./kube.ts";

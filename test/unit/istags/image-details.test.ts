@@ -1,11 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ImageStream } from "../../../src/api/index.ts";
-import {
-  insecureFor,
-  namespaceCredentials,
-  refusedRegistryHost,
-  registryImageDetails,
-} from "../../../src/istags/index.ts";
+import { insecureFor, registryImageDetails } from "../../../src/istags/index.ts";
 import type { SharedInformer } from "../../../src/operator/index.ts";
 import type { InspectOptions, RegistryClient } from "../../../src/registry/index.ts";
 
@@ -57,26 +52,6 @@ describe("insecureFor", () => {
     // `local` follows a's own v1, which follows src:v1: two levels, not followed.
     expect(insecureFor(follower, "local", lookup)).toBe(false);
     expect(insecureFor(follower, "pin", lookup)).toBe(false);
-  });
-});
-
-describe("refusedRegistryHost", () => {
-  it("applies block before allow, ports and wildcards", () => {
-    expect(refusedRegistryHost("reg.test:5000", [], [])).toBeUndefined();
-    expect(refusedRegistryHost("reg.test:5000", [], ["reg.test"])).toContain("blocked");
-    expect(refusedRegistryHost("a.corp.test", ["*.corp.test"], [])).toBeUndefined();
-    expect(refusedRegistryHost("evil.test", ["*.corp.test"], [])).toContain("not in the list");
-  });
-});
-
-describe("namespaceCredentials", () => {
-  it("uses the namespace's pull secrets except excluded ones", () => {
-    const lookup = namespaceCredentials("ns", [
-      pullSecret("a", "reg.test"),
-      pullSecret("b", "other.test", { "openshift.io/image.excludeSecret": "true" }),
-    ]);
-    expect(lookup("reg.test", "app")).toMatchObject({ username: "a" });
-    expect(lookup("other.test", "app")).toBeUndefined();
   });
 });
 
