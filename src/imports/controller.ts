@@ -12,14 +12,11 @@ import {
 import type { ImageStream, TagReference } from "../api/types.ts";
 import { API_VERSION, GROUP, VERSION } from "../api/types.ts";
 import type { Logger } from "../log/logger.ts";
-import type { ControllerHandle, OperatorContext, SharedInformer } from "../operator/index.ts";
+import type { ControllerHandle, OperatorContext } from "../operator/index.ts";
 import {
   type CredentialLookup,
-  credentialLookup,
   DOCKER_CONFIG_SECRET_KEYS,
-  type DockerConfigEntry,
   isRegistryError,
-  parseDockerConfig,
   parseReference,
   type RegistryClient,
 } from "../registry/index.ts";
