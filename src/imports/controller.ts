@@ -2,13 +2,8 @@
 // streams and pull secrets from shared caches, asks the core what to import, resolves those
 // tags through the registry client, and writes the status the core computes (nothing when
 // nothing changed).
-import {
-  AuthorizationV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from "@kubernetes/client-node";
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { type AccessReview, AuthorizationCache, subjectAccessReviewFromClient } from "../access/index.ts";
 import type { ImageStream, TagReference } from "../api/types.ts";
 import { API_VERSION, GROUP, VERSION } from "../api/types.ts";
 import type { Logger } from "../log/logger.ts";
@@ -47,7 +42,7 @@ export interface ImportControllerOptions {
   registry: RegistryClient;
   now?: () => number;
   /** Decides whether `namespace`'s service accounts may read ImageStreams of `sourceNamespace`. */
-  canReadStreams?: (namespace: string, sourceNamespace: string) => Promise<boolean>;
+  accessReview?: AccessReview;
 }
 
 /** A cluster-wide budget of scheduled imports per minute, spread evenly (one every 60/N s). */
@@ -92,7 +87,7 @@ export function createImportController(
     ctx.informers.for<SecretLike>(SECRETS, { fieldSelector: `type=${type}` }),
   );
   const api = ctx.kc.makeApiClient(CustomObjectsApi);
-  const canReadStreams = options.canReadStreams ?? accessReviewer(ctx.kc);
+  const access = new AuthorizationCache(options.accessReview ?? subjectAccessReviewFromClient(ctx.kc));
   const budget = new ScheduledImportBudget(ctx.config.scheduledImportsPerMinute);
   const memory = new Map<string, StreamImportState>();
   /** Per tag: the manifest-list digest a Legacy import last resolved, so an unchanged list costs one HEAD. */
@@ -341,7 +336,7 @@ export function createImportController(
     for (const tag of stream.spec?.tags ?? []) {
       const source = crossNamespaceSource(tag, namespace, stream.metadata.name ?? "");
       if (!source) continue;
-      if (await canReadStreams(namespace, source)) continue;
+      if (await access.allowed(namespace, source)) continue;
       outcomes.push({
         tag: tag.name,
         ok: false,
@@ -447,32 +442,4 @@ async function patchAnnotations(
     },
     setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
   );
-}
-
-/** SubjectAccessReviews, cached for a minute: may `namespace`'s service accounts get streams of `source`? */
-export function accessReviewer(
-  kc: KubeConfig,
-  ttlMs = 60_000,
-): (namespace: string, source: string) => Promise<boolean> {
-  const api = kc.makeApiClient(AuthorizationV1Api);
-  const cache = new Map<string, { allowed: boolean; until: number }>();
-  return async (namespace, source) => {
-    const key = `${namespace}->${source}`;
-    const hit = cache.get(key);
-    if (hit && hit.until > Date.now()) return hit.allowed;
-    const review = await api.createSubjectAccessReview({
-      body: {
-        apiVersion: "authorization.k8s.io/v1",
-        kind: "SubjectAccessReview",
-        spec: {
-          user: `system:serviceaccount:${namespace}:default`,
-          groups: ["system:serviceaccounts", `system:serviceaccounts:${namespace}`, "system:authenticated"],
-          resourceAttributes: { group: GROUP, resource: "imagestreams", verb: "get", namespace: source },
-        },
-      },
-    });
-    const allowed = review.status?.allowed === true;
-    cache.set(key, { allowed, until: Date.now() + ttlMs });
-    return allowed;
-  };
 }

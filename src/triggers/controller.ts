@@ -3,6 +3,7 @@
 // newest image (or of the workload) reads the workload, asks the core what to write, and
 // writes one guarded JSON Patch.
 
+import { type AccessReview, AuthorizationCache, subjectAccessReviewFromClient } from "../access/index.ts";
 import type { ImageStream } from "../api/types.ts";
 import type { SharedInformer } from "../operator/index.ts";
 import { type ControllerHandle, FIELD_MANAGER, type OperatorContext } from "../operator/index.ts";
@@ -15,7 +16,6 @@ import {
   type ReconcileContext,
   type ReconcileResult,
 } from "../runtime/index.ts";
-import { type AccessReview, AuthorizationCache, subjectAccessReviewFromClient } from "./authorization.ts";
 import { firedEvent, notAuthorizedProblem, problemEvent } from "./events.ts";
 import { changedTags, tagKeysForStream, tagLookupFromStreams } from "./keys.ts";
 import { WORKLOAD_KINDS, type WorkloadKind, workloadKindInfo } from "./kinds.ts";

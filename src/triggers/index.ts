@@ -4,13 +4,6 @@
 
 // The imperative shell: the controller and the I/O it needs.
 export {
-  type AccessReview,
-  AuthorizationCache,
-  DEFAULT_AUTHORIZATION_TTL_MS,
-  serviceAccountsAccessReview,
-  subjectAccessReviewFromClient,
-} from "./authorization.ts";
-export {
   createTriggerController,
   IMAGESTREAM_RESOURCE,
   TRIGGER_CONTROLLER_NAME,

@@ -4,6 +4,7 @@
 import type { EventsV1Event } from "@kubernetes/client-node";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import type { AccessReview } from "../../../src/access/index.ts";
 import type { ImageStream } from "../../../src/api/types.ts";
 import { parseConfig } from "../../../src/config/index.ts";
 import { createLogger } from "../../../src/log/logger.ts";
@@ -16,7 +17,6 @@ import {
   type InformerHandlers,
 } from "../../../src/runtime/index.ts";
 import {
-  type AccessReview,
   createTriggerController,
   type JsonPatchOperation,
   TRIGGER_ANNOTATION,

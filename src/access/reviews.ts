@@ -1,6 +1,7 @@
-// Authorization of cross-namespace triggers: may the service accounts of the workload's
-// namespace read ImageStreams in the source namespace? Asked with a SubjectAccessReview, as
-// OpenShift does for cross-namespace image references, and remembered briefly.
+// Cross-namespace access to ImageStreams: may the service accounts of one namespace read
+// ImageStreams in another? Both the import controller (tags following another namespace's
+// stream) and the trigger controller (workloads following one) ask it, with a
+// SubjectAccessReview as OpenShift does, and remember the answer briefly.
 
 import { AuthorizationV1Api, type KubeConfig, type V1SubjectAccessReview } from "@kubernetes/client-node";
 
