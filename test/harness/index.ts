@@ -33,3 +33,4 @@ export {
 } from "./registry.ts";
 export { type SharedHarnessInfo, useSharedControlPlane, useSharedRegistry } from "./shared.ts";
 export { skopeoArgs } from "./skopeo.ts";
+export { eventually } from "./wait.ts";

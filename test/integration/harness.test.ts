@@ -4,11 +4,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { AppsV1Api, AuthenticationV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import {
   createNamespace,
+  eventually,
   kubectl,
   pushImage,
   pushIndex,
@@ -18,16 +18,6 @@ import {
   useSharedRegistry,
 } from "../harness/index.ts";
 import { run } from "../harness/process.ts";
-
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(200);
-  }
-}
 
 describe("control plane", () => {
   const cp = useSharedControlPlane();
@@ -97,12 +87,12 @@ describe("control plane", () => {
     const replicaSet = await eventually(async () => {
       const list = await apps.listNamespacedReplicaSet({ namespace });
       return list.items[0];
-    });
+    }, "a ReplicaSet of the Deployment");
     expect(replicaSet.metadata?.ownerReferences?.[0]).toMatchObject({ kind: "Deployment", name: "web" });
     const pod = await eventually(async () => {
       const list = await cp.kubeConfig.makeApiClient(CoreV1Api).listNamespacedPod({ namespace });
       return list.items[0];
-    });
+    }, "a Pod of the ReplicaSet");
     // No kubelet: the Pod exists but is never scheduled to run.
     expect(pod.spec?.containers[0]?.image).toBe("127.0.0.1:5000/web:1");
     expect(pod.status?.phase).toBe("Pending");

@@ -15,6 +15,7 @@ import type { RequestEvent } from "../../src/registry/index.ts";
 import {
   createNamespace,
   dockerConfigJson,
+  eventually,
   pushImage,
   pushIndex,
   useSharedControlPlane,
@@ -30,25 +31,6 @@ const core = cp.kubeConfig.makeApiClient(CoreV1Api);
 const requests: RequestEvent[] = [];
 let namespace: string;
 let operator: Operator;
-
-async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-}
 
 async function getStream(name: string): Promise<ImageStream> {
   return (await streamsApi.getNamespacedCustomObject({

@@ -10,6 +10,7 @@ import { createLogger } from "../../src/log/logger.ts";
 import { buildOperator, type Operator } from "../../src/operator/run.ts";
 import {
   createNamespace,
+  eventually,
   kubectl,
   type PushedImage,
   pushImage,
@@ -37,25 +38,6 @@ function startOperator(): Promise<Operator> {
     built.startControllers();
     return built;
   });
-}
-
-async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
 }
 
 const getStream = async (name: string) =>

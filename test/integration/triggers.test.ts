@@ -26,7 +26,7 @@ import {
 } from "../../src/operator/index.ts";
 import { EventRecorder, eventSinkFromClient } from "../../src/runtime/index.ts";
 import { createTriggerController, TRIGGER_ANNOTATION, type WorkloadKind } from "../../src/triggers/index.ts";
-import { createNamespace, useSharedControlPlane } from "../harness/index.ts";
+import { createNamespace, eventually, useSharedControlPlane } from "../harness/index.ts";
 
 type Json = Record<string, unknown>;
 
@@ -68,25 +68,6 @@ async function startTriggerController(kc: KubeConfig, namespaces: string[]): Pro
       await informers.stop();
     },
   };
-}
-
-async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`, { cause: lastError });
-    await sleep(150);
-  }
 }
 
 /** A digest pull spec that is stable per label, so tests can name images by a word. */

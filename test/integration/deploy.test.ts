@@ -1,0 +1,585 @@
+// The Helm chart and the plain manifests rendered from it, against the real control plane:
+// they lint, validate their values, apply (server-side dry-run, then for real, and with
+// `helm install`), and the RBAC they grant is exactly what the operator calls: enough for the
+// operator process running with the ServiceAccount's token, and nothing beyond that.
+import { execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { AuthorizationV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { dump, loadAll } from "js-yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ImageStream } from "../../src/api/types.ts";
+import { SETTINGS } from "../../src/config/index.ts";
+import {
+  createNamespace,
+  eventually,
+  kubectl,
+  pushImage,
+  useSharedControlPlane,
+  useSharedRegistry,
+} from "../harness/index.ts";
+
+const root = resolve(import.meta.dirname, "../..");
+const CHART = join(root, "deploy", "helm", "imagestream-operator");
+const cp = useSharedControlPlane();
+const plain = useSharedRegistry("plain");
+const authz = cp.kubeConfig.makeApiClient(AuthorizationV1Api);
+const streamsApi = cp.kubeConfig.makeApiClient(CustomObjectsApi);
+const work = mkdtempSync(join(tmpdir(), "isop-deploy-"));
+const suffix = randomBytes(3).toString("hex");
+
+type Json = Record<string, unknown>;
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function exec(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Result> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(command, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on("close", (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** helm from $HELM_BIN, else built once by scripts/build-helm.sh (cached); its state in a temp dir. */
+const helmBin =
+  process.env.HELM_BIN ??
+  join(execFileSync("bash", [join(root, "scripts", "build-helm.sh")], { encoding: "utf8" }).trim(), "helm");
+const helmEnv = {
+  ...process.env,
+  HELM_CACHE_HOME: join(work, "helm-cache"),
+  HELM_CONFIG_HOME: join(work, "helm-config"),
+  HELM_DATA_HOME: join(work, "helm-data"),
+};
+const helm = (args: string[]) => exec(helmBin, args, helmEnv);
+
+async function mustSucceed(what: string, result: Promise<Result>): Promise<string> {
+  const r = await result;
+  if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+/** Renders the chart through scripts/render-manifests.ts into a fresh directory. */
+async function renderManifests(release: string, namespace: string, sets: string[] = []): Promise<string> {
+  const out = join(work, release);
+  await mustSucceed(
+    "render-manifests",
+    exec(
+      process.execPath,
+      [
+        join(root, "scripts", "render-manifests.ts"),
+        "--output",
+        out,
+        "--release",
+        release,
+        "--namespace",
+        namespace,
+        ...sets.flatMap((s) => ["--set", s]),
+      ],
+      { ...process.env, HELM_BIN: helmBin },
+    ),
+  );
+  return out;
+}
+
+async function template(sets: string[]): Promise<Json[]> {
+  const out = await mustSucceed(
+    "helm template",
+    helm(["template", "t", CHART, "--namespace", "t", ...sets.flatMap((s) => ["--set", s])]),
+  );
+  return loadAll(out).filter((d): d is Json => typeof d === "object" && d !== null);
+}
+
+function find(docs: Json[], kind: string, name?: string): Json {
+  const doc = docs.find(
+    (d) => d.kind === kind && (name === undefined || (d.metadata as Json | undefined)?.name === name),
+  );
+  if (!doc) throw new Error(`no ${kind} ${name ?? ""} in the render`);
+  return doc;
+}
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+function grantedResources(docs: Json[], name: string): string[] {
+  return (find(docs, "ClusterRole", name).rules as Rule[]).flatMap((r) => r.resources);
+}
+
+// ---- What the operator calls, read from the code ----
+
+interface Access {
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+  /** Omitted: all namespaces (what an informer of the whole cluster lists and watches). */
+  namespace?: string;
+  name?: string;
+}
+
+function each(group: string, resource: string, verbs: string[], more: Partial<Access> = {}): Access[] {
+  return verbs.map((verb) => ({ verb, group, resource, ...more }));
+}
+
+/** Everything the controllers do in a namespace they watch. */
+function controllerAccess(namespace: string): Access[] {
+  const ns = { namespace };
+  return [
+    // src/imports/controller.ts: stream informer, fresh get, annotation patch, status update.
+    ...each("image.openshift.io", "imagestreams", ["get", "list", "watch", "patch"], ns),
+    ...each("image.openshift.io", "imagestreams", ["update"], { ...ns, subresource: "status" }),
+    // Pull secrets, through informers with type field selectors.
+    ...each("", "secrets", ["list", "watch"], ns),
+    // src/istags: informer, create, PUT, finalizer patch and delete of ImageStreamTags; their status;
+    // user edits merge-patched into the stream's spec (patch above), a missing stream created, the
+    // stream's status; owner references with blockOwnerDeletion (authorized as finalizers updates).
+    ...each(
+      "image.openshift.io",
+      "imagestreamtags",
+      ["list", "watch", "create", "update", "patch", "delete"],
+      ns,
+    ),
+    ...each("image.openshift.io", "imagestreamtags", ["update"], { ...ns, subresource: "status" }),
+    ...each("image.openshift.io", "imagestreams", ["create"], ns),
+    ...each("image.openshift.io", "imagestreams", ["update"], { ...ns, subresource: "finalizers" }),
+    // src/triggers: metadata informers, a fresh read and a JSON patch of the image field.
+    ...["deployments", "statefulsets", "daemonsets", "replicasets"].flatMap((r) =>
+      each("apps", r, ["get", "list", "watch", "patch"], ns),
+    ),
+    ...["cronjobs", "jobs"].flatMap((r) => each("batch", r, ["get", "list", "watch", "patch"], ns)),
+    ...each("", "pods", ["get", "list", "watch", "patch"], ns),
+    // src/runtime/events.ts: events.k8s.io/v1 Events, series updates by patch.
+    ...each("events.k8s.io", "events", ["create", "patch"], ns),
+  ];
+}
+
+/** Informers of the whole cluster list and watch without a namespace. */
+const CLUSTER_WIDE_WATCHES: Access[] = [
+  ...each("image.openshift.io", "imagestreams", ["list", "watch"]),
+  ...each("image.openshift.io", "imagestreamtags", ["list", "watch"]),
+  ...each("", "secrets", ["list", "watch"]),
+  ...each("apps", "deployments", ["list", "watch"]),
+  ...each("", "pods", ["list", "watch"]),
+];
+
+/** Cross-namespace authorization (src/imports/controller.ts, src/triggers/authorization.ts). */
+const ACCESS_REVIEW: Access = {
+  verb: "create",
+  group: "authorization.k8s.io",
+  resource: "subjectaccessreviews",
+};
+
+function leaderAccess(namespace: string, lease: string): Access[] {
+  // src/leader/store.ts: read, create and replace the Lease.
+  return [
+    { verb: "create", group: "coordination.k8s.io", resource: "leases", namespace },
+    ...each("coordination.k8s.io", "leases", ["get", "update"], { namespace, name: lease }),
+  ];
+}
+
+/** Things the operator never does; a grant of any of them is too broad. */
+function forbiddenAccess(namespace: string, releaseNamespace: string, lease: string): Access[] {
+  const ns = { namespace };
+  return [
+    { verb: "*", group: "*", resource: "*", ...ns },
+    { verb: "*", group: "*", resource: "*" },
+    ...each("", "secrets", ["get", "create", "update", "patch", "delete"], ns),
+    ...each("", "configmaps", ["get", "list"], ns),
+    ...each("", "events", ["create"], ns),
+    ...each("apps", "deployments", ["create", "update", "delete"], ns),
+    ...each("", "pods", ["create", "delete"], ns),
+    { verb: "create", group: "", resource: "pods", subresource: "exec", ...ns },
+    { verb: "create", group: "", resource: "serviceaccounts", subresource: "token", ...ns },
+    // Streams are patched, never replaced or deleted; tags are deleted one by one.
+    ...each("image.openshift.io", "imagestreams", ["update", "delete", "deletecollection"], ns),
+    ...each("image.openshift.io", "imagestreamtags", ["deletecollection"], ns),
+    ...each("rbac.authorization.k8s.io", "rolebindings", ["create"], ns),
+    ...each("rbac.authorization.k8s.io", "clusterrolebindings", ["create"]),
+    ...each("rbac.authorization.k8s.io", "clusterroles", ["bind", "escalate"]),
+    ...each("apiextensions.k8s.io", "customresourcedefinitions", ["create", "update", "delete"]),
+    ...each("", "namespaces", ["list"]),
+    ...each("", "nodes", ["list"]),
+    // The lease: only the release's own, only in the release namespace, never deleted.
+    ...each("coordination.k8s.io", "leases", ["get", "update"], {
+      namespace: releaseNamespace,
+      name: `${lease}-other`,
+    }),
+    ...each("coordination.k8s.io", "leases", ["delete", "list"], { namespace: releaseNamespace }),
+    { verb: "create", group: "coordination.k8s.io", resource: "leases", ...ns },
+  ];
+}
+
+/** Asks the API server, as the ServiceAccount, whether each access is allowed; returns those that differ. */
+async function mismatches(
+  serviceAccount: { namespace: string; name: string },
+  accesses: Access[],
+  expected: boolean,
+): Promise<string[]> {
+  const wrong: string[] = [];
+  for (const a of accesses) {
+    const review = await authz.createSubjectAccessReview({
+      body: {
+        apiVersion: "authorization.k8s.io/v1",
+        kind: "SubjectAccessReview",
+        spec: {
+          user: `system:serviceaccount:${serviceAccount.namespace}:${serviceAccount.name}`,
+          groups: [
+            "system:serviceaccounts",
+            `system:serviceaccounts:${serviceAccount.namespace}`,
+            "system:authenticated",
+          ],
+          resourceAttributes: { ...a },
+        },
+      },
+    });
+    if ((review.status?.allowed === true) !== expected) wrong.push(JSON.stringify(a));
+  }
+  return wrong;
+}
+
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe("Helm chart", () => {
+  it("lints clean, also with --strict", async () => {
+    for (const args of [
+      ["lint", CHART],
+      ["lint", "--strict", CHART],
+    ]) {
+      const r = await helm(args);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain("0 chart(s) failed");
+      expect(r.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
+    }
+  });
+
+  it("rejects values the operator would refuse, naming the value", async () => {
+    const cases: [string[], RegExp][] = [
+      [["logLevel=loud"], /logLevel/],
+      [["scheduledImport.interval=15 minutes"], /interval/],
+      [["controllers={import,build}"], /controllers/],
+      [["registry.block={http://10.0.0.1}"], /block/],
+      [["defaultPlatform=amd64"], /defaultPlatform/],
+      [["replicas=2", "leaderElection.enabled=false"], /leaderElection\.enabled/],
+      [["caBundle.configMap.name=a", "caBundle.secret.name=b"], /caBundle/],
+    ];
+    for (const [sets, message] of cases) {
+      const r = await helm(["template", "t", CHART, ...sets.flatMap((s) => ["--set", s])]);
+      expect(r.code, sets.join(" ")).not.toBe(0);
+      expect(r.stderr, sets.join(" ")).toMatch(message);
+    }
+  });
+
+  it("passes every operator setting to the operator, and runs it locked down", () => {
+    const docs = loadAll(
+      readFileSync(join(root, "deploy", "manifests", "deployment.yaml"), "utf8"),
+    ) as Json[];
+    const deployment = find(docs, "Deployment") as {
+      spec: { template: { spec: { securityContext: Json; containers: Json[] } } };
+    };
+    const pod = deployment.spec.template.spec;
+    const container = pod.containers[0] as { env: { name: string }[]; securityContext: Json } & Json;
+    const envNames = container.env.map((e) => e.name);
+    // The kubeconfig is the in-cluster ServiceAccount's; every other setting comes from values.
+    const expected = SETTINGS.filter((s) => s.env !== "KUBECONFIG").map((s) => s.env);
+    expect(expected.filter((e) => !envNames.includes(e))).toEqual([]);
+    expect(envNames).toContain("POD_NAME");
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(container.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    expect(container).toMatchObject({
+      livenessProbe: { httpGet: { path: "/healthz", port: "health" } },
+      readinessProbe: { httpGet: { path: "/readyz", port: "health" } },
+    });
+  });
+
+  it("grants only what the enabled controllers need", async () => {
+    const triggerOnly = await template(["controllers={trigger}"]);
+    expect(grantedResources(triggerOnly, "t-imagestream-operator")).not.toContain("secrets");
+    expect(grantedResources(triggerOnly, "t-imagestream-operator")).not.toContain("imagestreamtags");
+    const importOnly = await template(["controllers={import}"]);
+    expect(grantedResources(importOnly, "t-imagestream-operator")).not.toContain("deployments");
+    expect(grantedResources(importOnly, "t-imagestream-operator")).toContain("secrets");
+    const tagsOnly = await template(["controllers={imagestreamtag}"]);
+    expect(tagsOnly.some((d) => (d.metadata as Json).name === "t-imagestream-operator-access-review")).toBe(
+      false,
+    );
+    const noLeader = await template(["leaderElection.enabled=false"]);
+    expect(noLeader.some((d) => d.kind === "Role")).toBe(false);
+  });
+
+  it("mounts a CA bundle read-only and points the operator at it", async () => {
+    const docs = await template(["caBundle.secret.name=registry-ca", "caBundle.secret.key=ca.pem"]);
+    const pod = (find(docs, "Deployment").spec as { template: { spec: Json } }).template.spec;
+    const container = (pod.containers as Json[])[0] as { env: { name: string; value?: string }[] } & Json;
+    expect(container.env.find((e) => e.name === "IMAGESTREAM_CA_BUNDLE")?.value).toBe(
+      "/etc/imagestream-operator/ca/ca.pem",
+    );
+    expect(container.volumeMounts).toContainEqual({
+      name: "ca-bundle",
+      mountPath: "/etc/imagestream-operator/ca",
+      readOnly: true,
+    });
+    expect(pod.volumes).toContainEqual({
+      name: "ca-bundle",
+      secret: { secretName: "registry-ca", items: [{ key: "ca.pem", path: "ca.pem" }] },
+    });
+  });
+});
+
+describe("plain manifests, applied cluster-wide", () => {
+  const release = `dpl-${suffix}`;
+  const fullname = `${release}-imagestream-operator`;
+  const releaseNs = `isop-deploy-${suffix}`;
+  const serviceAccount = { namespace: releaseNs, name: fullname };
+  let appNs: string;
+  let dryRun: Result;
+  let existedAfterDryRun: boolean;
+  let applied: Result;
+
+  // Every test here needs the objects applied, so applying them is the setup; the first test
+  // asserts on how it went.
+  beforeAll(async () => {
+    const manifests = await renderManifests(release, releaseNs);
+    appNs = await createNamespace(cp, "deploy-app");
+    // A server-side dry run needs the namespace to exist; creating it is the first step anyway.
+    await mustSucceed(
+      "apply namespace",
+      kubectl(cp, ["apply", "--server-side", "-f", join(manifests, "namespace.yaml")]),
+    );
+    dryRun = await kubectl(cp, ["apply", "--server-side", "--dry-run=server", "-k", manifests]);
+    existedAfterDryRun = (await kubectl(cp, ["get", "deployment", fullname, "-n", releaseNs])).code === 0;
+    applied = await kubectl(cp, ["apply", "--server-side", "-k", manifests]);
+  }, 15 * 60_000); // a first run builds helm
+
+  afterAll(async () => {
+    await kubectl(cp, ["delete", "namespace", releaseNs, appNs, "--wait=false"]);
+    await kubectl(cp, [
+      "delete",
+      "clusterrole,clusterrolebinding",
+      "-l",
+      `app.kubernetes.io/instance=${release}`,
+    ]);
+  });
+
+  it("applies with a server-side dry run, then for real", async () => {
+    expect(dryRun.code, dryRun.stderr).toBe(0);
+    expect(dryRun.stdout).toContain(`deployment.apps/${fullname} serverside-applied (server dry run)`);
+    expect(existedAfterDryRun).toBe(false);
+
+    expect(applied.code, applied.stderr).toBe(0);
+    const deployment = await kubectl(cp, ["get", "deployment", fullname, "-n", releaseNs, "-o", "json"]);
+    expect(deployment.code, deployment.stderr).toBe(0);
+    expect(JSON.parse(deployment.stdout).spec.template.spec.serviceAccountName).toBe(fullname);
+  });
+
+  it("grants the ServiceAccount everything the operator calls", async () => {
+    const needed = [
+      ...controllerAccess(appNs),
+      ...CLUSTER_WIDE_WATCHES,
+      ACCESS_REVIEW,
+      ...leaderAccess(releaseNs, fullname),
+    ];
+    expect(await mismatches(serviceAccount, needed, true)).toEqual([]);
+  });
+
+  it("grants nothing beyond that", async () => {
+    expect(await mismatches(serviceAccount, forbiddenAccess(appNs, releaseNs, fullname), false)).toEqual([]);
+  });
+
+  it("is enough for the operator running with the ServiceAccount's token: it imports an image", async () => {
+    const token = (
+      await mustSucceed(
+        "create token",
+        kubectl(cp, ["create", "token", fullname, "-n", releaseNs, "--duration=1h"]),
+      )
+    ).trim();
+    const cluster = cp.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error("the harness kubeconfig has no cluster");
+    const ca =
+      cluster.caData ?? (cluster.caFile ? readFileSync(cluster.caFile).toString("base64") : undefined);
+    const kubeconfig = join(work, "operator.kubeconfig");
+    writeFileSync(
+      kubeconfig,
+      dump({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: "c", cluster: { server: cluster.server, "certificate-authority-data": ca } }],
+        users: [{ name: "operator", user: { token } }],
+        contexts: [{ name: "operator", context: { cluster: "c", user: "operator" } }],
+        "current-context": "operator",
+      }),
+    );
+    const pushed = await pushImage(plain, `deploy-${suffix}/app`, "v1");
+    await streamsApi.createNamespacedCustomObject({
+      group: "image.openshift.io",
+      version: "v1",
+      plural: "imagestreams",
+      namespace: appNs,
+      body: {
+        apiVersion: "image.openshift.io/v1",
+        kind: "ImageStream",
+        metadata: { name: "app" },
+        spec: {
+          tags: [
+            {
+              name: "v1",
+              from: { kind: "DockerImage", name: `${plain.host}/deploy-${suffix}/app:v1` },
+              importPolicy: { insecure: true },
+            },
+          ],
+        },
+      },
+    });
+
+    // The chart's settings, the identity from the token; no inherited IMAGESTREAM_* or KUBECONFIG.
+    const child = spawn(
+      process.execPath,
+      [
+        join(root, "src", "main.ts"),
+        `--kubeconfig=${kubeconfig}`,
+        `--namespaces=${appNs}`,
+        "--leader-elect=true",
+        `--leader-election-namespace=${releaseNs}`,
+        `--leader-election-name=${fullname}`,
+        "--metrics-address=0",
+        "--health-address=0",
+        "--log-level=debug",
+      ],
+      {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          NODE_OPTIONS: "--disable-warning=ExperimentalWarning",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    try {
+      const stream = await eventually(async () => {
+        const s = (await streamsApi.getNamespacedCustomObject({
+          group: "image.openshift.io",
+          version: "v1",
+          plural: "imagestreams",
+          namespace: appNs,
+          name: "app",
+        })) as ImageStream;
+        return s.status?.tags?.[0]?.items?.[0] ? s : undefined;
+      }, `the import (operator output so far:\n${output})`);
+      expect(stream.status?.tags?.[0]?.items?.[0]?.image).toBe(pushed.digest);
+      // The ImageStreamTag controller created the tag's object; the elector holds the chart's Lease.
+      await eventually(async () => {
+        const istag = await kubectl(cp, ["get", "imagestreamtags.image.openshift.io", "app.v1", "-n", appNs]);
+        return istag.code === 0 ? true : undefined;
+      }, "the ImageStreamTag app.v1");
+      const lease = await kubectl(cp, ["get", "lease", fullname, "-n", releaseNs, "-o", "json"]);
+      expect(lease.code, lease.stderr).toBe(0);
+      expect(JSON.parse(lease.stdout).spec.holderIdentity).toBeTruthy();
+      // Keep it running a little: informers, events and the lease all act under the token.
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(child.exitCode).toBeNull();
+      expect(output).not.toMatch(/forbidden|HTTP-Code: 403|"statusCode":403/i);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited, output).toBe(0);
+  });
+});
+
+describe("helm install, watching one namespace", () => {
+  const release = `hlm-${suffix}`;
+  const fullname = `${release}-imagestream-operator`;
+  const releaseNs = `isop-helm-${suffix}`;
+  const serviceAccount = { namespace: releaseNs, name: fullname };
+  let watched: string;
+  let other: string;
+  let installed: Result;
+
+  beforeAll(async () => {
+    watched = await createNamespace(cp, "deploy-watched");
+    other = await createNamespace(cp, "deploy-other");
+    installed = await helm([
+      "install",
+      release,
+      CHART,
+      "--namespace",
+      releaseNs,
+      "--create-namespace",
+      "--kubeconfig",
+      cp.kubeconfigPath,
+      "--set",
+      `namespaces={${watched}}`,
+    ]);
+  });
+
+  afterAll(async () => {
+    await helm(["uninstall", release, "-n", releaseNs, "--kubeconfig", cp.kubeconfigPath]);
+    await kubectl(cp, ["delete", "namespace", releaseNs, watched, other, "--wait=false"]);
+  });
+
+  it("installs with Helm, binding the role in the watched namespace only", async () => {
+    expect(installed.code, installed.stderr).toBe(0);
+    expect(installed.stdout).toContain(`Watching: ${watched}`);
+    const binding = await kubectl(cp, ["get", "rolebinding", fullname, "-n", watched, "-o", "json"]);
+    expect(binding.code, binding.stderr).toBe(0);
+    expect(JSON.parse(binding.stdout).roleRef).toMatchObject({ kind: "ClusterRole", name: fullname });
+    expect((await kubectl(cp, ["get", "rolebinding", fullname, "-n", other])).code).not.toBe(0);
+  });
+
+  it("grants the controllers' access in the watched namespace only", async () => {
+    const watches = (namespace: string) =>
+      controllerAccess(namespace).filter((a) => a.verb === "list" || a.verb === "watch");
+    expect(
+      await mismatches(
+        serviceAccount,
+        [...controllerAccess(watched), ACCESS_REVIEW, ...leaderAccess(releaseNs, fullname)],
+        true,
+      ),
+    ).toEqual([]);
+    expect(
+      await mismatches(
+        serviceAccount,
+        [...controllerAccess(other), ...CLUSTER_WIDE_WATCHES, ...watches(releaseNs)],
+        false,
+      ),
+    ).toEqual([]);
+  });
+
+  it("leaves the CRDs in place after helm uninstall", async () => {
+    const removed = await helm(["uninstall", release, "-n", releaseNs, "--kubeconfig", cp.kubeconfigPath]);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect((await kubectl(cp, ["get", "rolebinding", fullname, "-n", watched])).code).not.toBe(0);
+    expect((await kubectl(cp, ["get", "crd", "imagestreams.image.openshift.io"])).code).toBe(0);
+  });
+});
