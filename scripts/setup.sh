@@ -3,7 +3,7 @@
 #   - Debian packages: etcd-server, docker-registry (CNCF distribution), skopeo, htpasswd, openssl
 #   - Node 24 (scripts/ensure-node.sh) and the npm dependencies (npm ci)
 #   - kube-apiserver and kube-controller-manager built from their Go module (scripts/build-kube.sh),
-#     cached in ~/.cache/imagestream-operator so later runs reuse them
+#     and helm from its Go module (scripts/build-helm.sh), cached in ~/.cache/imagestream-operator
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -32,4 +32,5 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
 fi
 
 kube_dir="$(bash scripts/build-kube.sh)"
-echo "setup: node $(node --version), kube binaries in $kube_dir" >&2
+helm_dir="$(bash scripts/build-helm.sh)"
+echo "setup: node $(node --version), kube binaries in $kube_dir, helm in $helm_dir" >&2

@@ -6,6 +6,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/setup.sh
 export KUBE_BIN_DIR="$(bash scripts/build-kube.sh)"
+export HELM_BIN="$(bash scripts/build-helm.sh)/helm"
 run() { bash scripts/with-node.sh "$@"; }
 echo "== lint and format check" >&2
 run biome ci .
@@ -14,5 +15,8 @@ run tsc -p tsconfig.json --noEmit
 echo "== generated CRDs, types and docs are current" >&2
 run node scripts/gen-crds.ts --check
 run node scripts/gen-config-docs.ts --check
+echo "== helm chart lints and deploy/ matches a fresh render" >&2
+"$HELM_BIN" lint --strict deploy/helm/imagestream-operator
+run node scripts/render-manifests.ts --check
 echo "== tests" >&2
 run vitest run "$@"

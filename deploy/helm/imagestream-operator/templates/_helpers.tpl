@@ -1,0 +1,132 @@
+{{/* Chart name, truncated to the 63 characters of a label value. */}}
+{{- define "imagestream-operator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Prefix of every resource name; unique per release, so cluster-scoped names never collide. */}}
+{{- define "imagestream-operator.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "imagestream-operator.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "imagestream-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "imagestream-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "imagestream-operator.labels" -}}
+helm.sh/chart: {{ include "imagestream-operator.chart" . }}
+{{ include "imagestream-operator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: operator
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "imagestream-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "imagestream-operator.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "imagestream-operator.leaseName" -}}
+{{- default (include "imagestream-operator.fullname" .) .Values.leaderElection.leaseName }}
+{{- end }}
+
+{{- define "imagestream-operator.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The namespaced permissions of the enabled controllers, exactly the API calls the code makes
+(docs/install.md, RBAC). Bound cluster-wide, or per watched namespace with RoleBindings.
+*/}}
+{{- define "imagestream-operator.namespacedRules" -}}
+{{- $c := .Values.controllers }}
+{{- $import := has "import" $c }}
+{{- $istag := has "imagestreamtag" $c }}
+{{- $trigger := has "trigger" $c }}
+{{- $streams := list }}
+{{- if $import }}
+{{- /* src/imports: informer, fresh read before a status write, the dockerRepositoryCheck annotation (merge patch). */}}
+{{- $streams = concat $streams (list "get" "list" "watch" "patch") }}
+{{- end }}
+{{- if $trigger }}
+{{- /* src/triggers: reads tags from the stream informer. */}}
+{{- $streams = concat $streams (list "list" "watch") }}
+{{- end }}
+{{- if $istag }}
+{{- /* src/istags: ImageStreamTag edits merge-patch the stream's spec.tags; a tag of a missing stream creates it. */}}
+{{- $streams = concat $streams (list "get" "list" "watch" "create" "patch") }}
+{{- end }}
+{{- if $streams }}
+- apiGroups: ["image.openshift.io"]
+  resources: ["imagestreams"]
+  verbs: {{ $streams | uniq | sortAlpha | toJson | replace "," ", " }}
+{{- end }}
+{{- if or $import $istag }}
+- apiGroups: ["image.openshift.io"]
+  resources: ["imagestreams/status"]
+  verbs: ["update"]
+{{- end }}
+{{- if $istag }}
+{{- /* Informer, create, PUT, finalizer merge patch, delete of tags gone from the stream. */}}
+- apiGroups: ["image.openshift.io"]
+  resources: ["imagestreamtags"]
+  verbs: ["list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: ["image.openshift.io"]
+  resources: ["imagestreamtags/status"]
+  verbs: ["update"]
+{{- /* ImageStreamTags are owned by their stream with blockOwnerDeletion, which clusters enforcing
+owner-reference permissions (OwnerReferencesPermissionEnforcement) authorize as this. */}}
+- apiGroups: ["image.openshift.io"]
+  resources: ["imagestreams/finalizers"]
+  verbs: ["update"]
+{{- end }}
+{{- if or $import $istag }}
+{{- /* Pull secrets: informers with type field selectors; RBAC cannot narrow by type. Never get, never write. */}}
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["list", "watch"]
+{{- end }}
+{{- if $trigger }}
+{{- /* Metadata informers (list/watch), a fresh read (get) and a guarded JSON patch of one image field. */}}
+- apiGroups: ["apps"]
+  resources: ["deployments", "statefulsets", "daemonsets", "replicasets"]
+  verbs: ["get", "list", "watch", "patch"]
+- apiGroups: ["batch"]
+  resources: ["cronjobs", "jobs"]
+  verbs: ["get", "list", "watch", "patch"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch", "patch"]
+{{- end }}
+{{- if $c }}
+{{- /* src/runtime/events.ts: events.k8s.io/v1 Events; repeats update the series by patch. */}}
+- apiGroups: ["events.k8s.io"]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end }}
+{{- end }}
+
+{{/* Cross-namespace tag sources are authorized with SubjectAccessReviews (cluster-scoped). */}}
+{{- define "imagestream-operator.needsAccessReview" -}}
+{{- if or (has "import" .Values.controllers) (has "trigger" .Values.controllers) }}true{{ end }}
+{{- end }}
