@@ -12,7 +12,15 @@ cache_root="${IMAGESTREAM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/imagestream
 out="$cache_root/kube/$version"
 binaries=(kube-apiserver kube-controller-manager)
 
+# The binaries report their real version (kubectl, Helm's kubeVersion checks) through these.
+minor="${version#v1.}"; minor="${minor%%.*}"
+ldflags="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+done
+
 have_all() {
+  [ "$(cat "$out/.ldflags" 2>/dev/null)" = "$ldflags" ] || return 1
   for b in "${binaries[@]}"; do [ -x "$out/$b" ] || return 1; done
 }
 
@@ -69,7 +77,8 @@ echo "build-kube: resolving modules for kubernetes $version" >&2
 GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true
 for b in "${binaries[@]}"; do
   echo "build-kube: building $b $version (several minutes on 2 cores)" >&2
-  CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$out/$b.tmp" "k8s.io/kubernetes/cmd/$b"
+  CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$out/$b.tmp" "k8s.io/kubernetes/cmd/$b"
   mv "$out/$b.tmp" "$out/$b"
 done
+printf '%s' "$ldflags" >"$out/.ldflags"
 echo "$out"
