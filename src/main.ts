@@ -30,7 +30,7 @@ async function main(): Promise<number> {
     console.error(err instanceof ConfigError ? err.message : String(err));
     return 2;
   }
-  const log = createLogger({ level: config.logLevel });
+  const log = createLogger({ level: config.logLevel, format: config.logFormat });
   const kc = loadKubeConfig(config.kubeconfig);
   log.info(
     {

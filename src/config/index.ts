@@ -1,2 +1,10 @@
-export type { Config, ControllerName } from "./settings.ts";
-export { CONTROLLER_NAMES, ConfigError, helpText, parseConfig, parseDuration, SETTINGS } from "./settings.ts";
+export type { Config, ControllerName, LogFormat } from "./settings.ts";
+export {
+  CONTROLLER_NAMES,
+  ConfigError,
+  helpText,
+  LOG_FORMATS,
+  parseConfig,
+  parseDuration,
+  SETTINGS,
+} from "./settings.ts";

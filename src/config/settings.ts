@@ -31,6 +31,7 @@ export interface Config {
   caBundle: string | undefined;
   localRegistry: string | undefined;
   logLevel: string;
+  logFormat: LogFormat;
   metricsAddress: string;
   healthAddress: string;
   leaderElect: boolean;
@@ -51,6 +52,8 @@ interface Setting<K extends keyof Config> {
 }
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+export const LOG_FORMATS = ["json", "text"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 function integer(min: number) {
   return (raw: string, setting: string): number => {
@@ -136,6 +139,13 @@ function hosts(raw: string, setting: string): string[] {
     }
   }
   return entries;
+}
+
+function logFormat(raw: string, setting: string): LogFormat {
+  if (!(LOG_FORMATS as readonly string[]).includes(raw)) {
+    throw new ConfigError(setting, `"${raw}" is not one of ${LOG_FORMATS.join(", ")}`);
+  }
+  return raw as LogFormat;
 }
 
 function level(raw: string, setting: string): string {
@@ -271,7 +281,15 @@ export const SETTINGS: SettingTable = [
     env: "IMAGESTREAM_LOG_LEVEL",
     default: "info",
     parse: level,
-    help: `Log level (${LOG_LEVELS.join(", ")}); logs are JSON lines.`,
+    help: `Log level (${LOG_LEVELS.join(", ")}).`,
+  },
+  {
+    key: "logFormat",
+    flag: "log-format",
+    env: "IMAGESTREAM_LOG_FORMAT",
+    default: "json",
+    parse: logFormat,
+    help: "json (one JSON object per line, for log pipelines) or text (one readable line per entry, for terminals).",
   },
   {
     key: "metricsAddress",
