@@ -31,7 +31,13 @@ async function main(): Promise<number> {
     return 2;
   }
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
-  const kc = loadKubeConfig(config.kubeconfig);
+  let kc: ReturnType<typeof loadKubeConfig>;
+  try {
+    kc = loadKubeConfig(config.kubeconfig);
+  } catch (err) {
+    console.error(`invalid setting --kubeconfig: ${err instanceof Error ? err.message : String(err)}`);
+    return 2;
+  }
   log.info(
     {
       server: kc.getCurrentCluster()?.server,
