@@ -51,7 +51,7 @@ export interface ImportSettings {
 }
 
 export const DEFAULT_IMPORT_SETTINGS: Readonly<ImportSettings> = Object.freeze({
-  historyLimit: 10,
+  historyLimit: 25,
   repositoryTagLimit: 50,
   scheduleIntervalMs: 15 * 60_000,
   backoffBaseMs: 10_000,

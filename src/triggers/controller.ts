@@ -72,7 +72,10 @@ export function createTriggerController(
   const log = ctx.log.child({ controller: TRIGGER_CONTROLLER_NAME });
 
   const streams = ctx.informers.for<ImageStream>(IMAGESTREAM_RESOURCE);
-  const lookupTag = tagLookupFromStreams((namespace, name) => streams.get(`${namespace}/${name}`));
+  const lookupTag = tagLookupFromStreams(
+    (namespace, name) => streams.get(`${namespace}/${name}`),
+    ctx.config.localRegistry,
+  );
   const workloads = new Map<WorkloadKind, SharedInformer<WorkloadMetadata>>();
   for (const info of WORKLOAD_KINDS) {
     const informer = ctx.informers.for<WorkloadMetadata>(

@@ -2,6 +2,7 @@
 // lookups the planner needs, all computed from cached objects.
 
 import type { ImageStream } from "../api/types.ts";
+import { resolveTagPullSpec } from "../imports/index.ts";
 import type { WorkloadKind } from "./kinds.ts";
 import { parseWorkloadTriggers } from "./parse.ts";
 import type { TagImage, TagLookup, WorkloadObject } from "./types.ts";
@@ -31,17 +32,24 @@ export function tagKeysForStream(namespace: string, stream: string, tags: Iterab
 }
 
 /** The newest image of a tag in a stream's status, or undefined when it has none yet. */
-export function newestTagImage(stream: ImageStream | undefined, tag: string): TagImage | undefined {
-  const history = stream?.status?.tags?.find((entry) => entry.tag === tag);
-  const reference = history?.items?.[0]?.dockerImageReference;
-  return reference === undefined || reference === "" ? undefined : { dockerImageReference: reference };
+export function newestTagImage(
+  stream: ImageStream | undefined,
+  tag: string,
+  localRegistryHost?: string,
+): TagImage | undefined {
+  const newest = stream?.status?.tags?.find((entry) => entry.tag === tag)?.items?.[0];
+  if (!stream || !newest?.dockerImageReference) return undefined;
+  // referencePolicy Local pulls through the cluster's registry when one is configured.
+  const reference = resolveTagPullSpec(stream, tag, newest, localRegistryHost ? { localRegistryHost } : {});
+  return { dockerImageReference: reference };
 }
 
 /** A TagLookup over a cache of ImageStreams (e.g. an informer's store). */
 export function tagLookupFromStreams(
   getStream: (namespace: string, name: string) => ImageStream | undefined,
+  localRegistryHost?: string,
 ): TagLookup {
-  return (namespace, stream, tag) => newestTagImage(getStream(namespace, stream), tag);
+  return (namespace, stream, tag) => newestTagImage(getStream(namespace, stream), tag, localRegistryHost);
 }
 
 function newestReferences(stream: ImageStream | undefined): Map<string, string> {

@@ -118,6 +118,20 @@ describe("newestTagImage and tagLookupFromStreams", () => {
     expect(newestTagImage({ metadata: {} }, "latest")).toBeUndefined();
   });
 
+  it("pulls through the local registry for referencePolicy Local, only when one is configured", () => {
+    const local: ImageStream = {
+      ...app,
+      spec: { tags: [{ name: "latest", referencePolicy: { type: "Local" } }] },
+    };
+    expect(newestTagImage(local, "latest", "registry.cluster:5000")).toEqual({
+      dockerImageReference: "registry.cluster:5000/team/app@sha256:x",
+    });
+    expect(newestTagImage(local, "latest")).toEqual({ dockerImageReference: "r/app@sha256:2" });
+    expect(newestTagImage(app, "latest", "registry.cluster:5000")).toEqual({
+      dockerImageReference: "r/app@sha256:2",
+    });
+  });
+
   it("looks streams up by namespace and name", () => {
     const seen: string[] = [];
     const lookupTag = tagLookupFromStreams((namespace, name) => {
