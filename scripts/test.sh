@@ -19,4 +19,13 @@ echo "== helm chart lints and deploy/ matches a fresh render" >&2
 "$HELM_BIN" lint --strict deploy/helm/imagestream-operator
 run node scripts/render-manifests.ts --check
 echo "== tests" >&2
-run vitest run "$@"
+report="$(mktemp)"
+trap 'rm -f "$report"' EXIT
+status=0
+run vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+# One closing line in the plain "N passed, N failed" form that any CI can read.
+run node -e '
+  const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`Tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+' "$report" || true
+exit "$status"
