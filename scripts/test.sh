@@ -18,6 +18,8 @@ run node scripts/gen-config-docs.ts --check
 echo "== helm chart lints and deploy/ matches a fresh render" >&2
 "$HELM_BIN" lint --strict deploy/helm/imagestream-operator
 run node scripts/render-manifests.ts --check
+echo "== the Dockerfile's build steps (no Docker engine needed)" >&2
+bash scripts/check-image-build.sh
 echo "== tests" >&2
 report="$(mktemp)"
 trap 'rm -f "$report"' EXIT
