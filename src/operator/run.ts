@@ -73,6 +73,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
         );
         observe?.(e);
       },
+      onRateLimitWait: (host, waitedMs) => metrics.rateLimitWait(host, waitedMs / 1000),
     });
     if (config.controllers.includes("import")) controllers.push(createImportController(ctx, { registry }));
   }

@@ -75,6 +75,8 @@ export interface RegistryClientOptions {
   maxTags?: number;
   tagPageSize?: number;
   onRequest?: (event: RequestEvent) => void;
+  /** A request waited `waitedMs` for the registry's shared budget (reported from 10 ms on). */
+  onRateLimitWait?: (registry: string, waitedMs: number) => void;
   /** Replaces the undici transport (unit tests). */
   transport?: Transport;
   now?: () => number;
@@ -200,6 +202,7 @@ interface CallContext {
 }
 
 const MAX_REDIRECTS = 5;
+const RATE_LIMIT_WAIT_REPORT_MS = 10;
 const ERROR_BODY_LIMIT = 64 * 1024;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
@@ -277,17 +280,18 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       const started = now();
       let res: HttpResponse;
       try {
-        res = await budget.run(
-          () =>
-            transport({
-              url,
-              method,
-              headers: { "user-agent": userAgent, ...headers },
-              unverifiedTls: ctx.insecure,
-              signal: ctx.signal,
-            }),
-          ctx.ref.registry,
-        );
+        res = await budget.run(() => {
+          // Time spent queued behind the registry's concurrency, rate or 429 budget.
+          const waitedMs = now() - started;
+          if (waitedMs >= RATE_LIMIT_WAIT_REPORT_MS) options.onRateLimitWait?.(ctx.ref.registry, waitedMs);
+          return transport({
+            url,
+            method,
+            headers: { "user-agent": userAgent, ...headers },
+            unverifiedTls: ctx.insecure,
+            signal: ctx.signal,
+          });
+        }, ctx.ref.registry);
       } catch (err) {
         if (err instanceof RegistryError) throw err;
         options.onRequest?.({

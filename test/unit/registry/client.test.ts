@@ -312,3 +312,31 @@ describe("listTags", () => {
     expect(paths().filter((p) => p.includes("tags"))).toHaveLength(2);
   });
 });
+
+describe("rate-limit waits", () => {
+  it("reports time a request spent queued behind the registry's shared budget", async () => {
+    const waits: { registry: string; waitedMs: number }[] = [];
+    const fake = fakeTransport(openRegistry());
+    // Each exchange takes 30 ms; with one request at a time per registry, a second caller queues.
+    const slow = async (req: HttpRequest) => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      return fake.transport(req);
+    };
+    const c = createRegistryClient({
+      transport: slow,
+      perRegistryConcurrency: 1,
+      resultTtlMs: 0,
+      onRateLimitWait: (registry, waitedMs) => waits.push({ registry, waitedMs }),
+    });
+    await Promise.all([c.inspect("r.test/app:1"), c.inspect("r.test/app:1", { fresh: true })]);
+    expect(waits.length).toBeGreaterThan(0);
+    expect(waits.every((w) => w.registry === "r.test" && w.waitedMs >= 10)).toBe(true);
+  });
+
+  it("reports nothing when requests do not queue", async () => {
+    const waits: number[] = [];
+    const { c } = client(openRegistry(), { now: () => 0, onRateLimitWait: (_r, ms) => waits.push(ms) });
+    await c.inspect("r.test/app:1");
+    expect(waits).toEqual([]);
+  });
+});
