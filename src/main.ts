@@ -9,6 +9,11 @@ import { loadKubeConfig } from "./operator/kubeconfig.ts";
 import { buildOperator } from "./operator/run.ts";
 
 const SHUTDOWN_DEADLINE_MS = 25_000;
+/**
+ * An informer restarts a silent watch after 3 minutes and backs off at most 30 s, so one
+ * without progress for 10 minutes is stuck in a call that never returns: restart the process.
+ */
+const INFORMER_STALL_LIMIT_MS = 10 * 60_000;
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -50,6 +55,11 @@ async function main(): Promise<number> {
   const operator = buildOperator({ kc, config, log, metrics, ...(caBundle ? { caBundle } : {}) });
   const health = new HealthChecks();
   health.addReadiness("informers-synced", () => operator.informers.hasSynced() || "caches not synced yet");
+  health.addLiveness("informers-progressing", () => {
+    const worst = operator.informers.mostStalled();
+    if (!worst || worst.stalledMs < INFORMER_STALL_LIMIT_MS) return true;
+    return `informer ${worst.name} made no progress for ${Math.round(worst.stalledMs / 1000)}s`;
+  });
   const servers = await Promise.all([
     startMetricsServer(config.metricsAddress, metrics),
     startHealthServer(config.healthAddress, health),

@@ -136,6 +136,18 @@ export class SharedInformers {
     return [...this.#informers.values()].every((s) => s.hasSynced());
   }
 
+  /** The informer that has gone longest without progress, and for how long (ms). */
+  mostStalled(now = Date.now()): { name: string; stalledMs: number } | undefined {
+    let worst: { name: string; stalledMs: number } | undefined;
+    for (const [id, shared] of this.#informers) {
+      for (const inf of shared.all) {
+        const stalledMs = now - inf.lastProgress();
+        if (!worst || stalledMs > worst.stalledMs) worst = { name: id, stalledMs };
+      }
+    }
+    return worst;
+  }
+
   async stop(): Promise<void> {
     await Promise.all([...this.#informers.values()].flatMap((s) => s.all.map((inf) => inf.stop())));
   }

@@ -82,6 +82,7 @@ export class Informer<T extends KubeObjectLike> {
   readonly #indexes = new Map<string, Index<T>>();
   readonly #stop = new AbortController();
   #resourceVersion = "";
+  #progressAt = Date.now();
   #synced = false;
   #started = false;
   readonly #syncWaiters: ((synced: boolean) => void)[] = [];
@@ -182,12 +183,23 @@ export class Informer<T extends KubeObjectLike> {
     await this.#loop;
   }
 
+  /**
+   * Epoch ms when the informer last made progress: a list or watch started or ended, or an
+   * event arrived. A healthy informer, even a failing one, moves at least once per silence
+   * timeout plus backoff; a list or watch call that hangs forever does not (liveness).
+   */
+  lastProgress(): number {
+    return this.#progressAt;
+  }
+
   async #run(): Promise<void> {
     let needList = true;
     while (!this.#stop.signal.aborted) {
+      this.#progressAt = Date.now();
       if (needList) {
         try {
           const { items, resourceVersion } = await this.#source.list();
+          this.#progressAt = Date.now();
           if (this.#stop.signal.aborted) return;
           this.#replace(items, resourceVersion);
           needList = false;
@@ -201,6 +213,7 @@ export class Informer<T extends KubeObjectLike> {
         }
       }
       const outcome = await this.#watchOnce(this.#resourceVersion);
+      this.#progressAt = Date.now();
       // A watch that delivered events was healthy: its successor starts at the base delay.
       if (outcome.events > 0) this.#backoff.forget(RESTART_KEY);
       switch (outcome.kind) {
@@ -259,6 +272,7 @@ export class Informer<T extends KubeObjectLike> {
       const onEvent = (type: WatchEventType, obj: T): void => {
         if (settled) return;
         events++;
+        this.#progressAt = Date.now();
         armSilenceTimer();
         this.#apply(type, obj);
       };

@@ -331,3 +331,29 @@ describe("Informer", () => {
     expect(healthy.watches).toHaveLength(1);
   });
 });
+
+describe("Informer progress (liveness)", () => {
+  it("moves with events and watch restarts, and stands still while a list never returns", async () => {
+    const source = new FakeSource();
+    informer = makeInformer(source, { silenceTimeoutMs: 60_000 });
+    informer.start();
+    await flush();
+    const afterStart = informer.lastProgress();
+    await vi.advanceTimersByTimeAsync(10_000);
+    source.current.emit("ADDED", obj("ns", "a", "2"));
+    expect(informer.lastProgress()).toBe(afterStart + 10_000);
+    // A silent watch is restarted after the timeout: progress again, with no event.
+    await vi.advanceTimersByTimeAsync(61_000);
+    expect(informer.lastProgress()).toBeGreaterThanOrEqual(afterStart + 70_000);
+
+    const hung = new FakeSource();
+    hung.list = () => new Promise<never>(() => {});
+    const stuck = makeInformer(hung);
+    stuck.start();
+    await flush();
+    const before = stuck.lastProgress();
+    await vi.advanceTimersByTimeAsync(15 * 60_000);
+    expect(stuck.lastProgress()).toBe(before);
+    void stuck.stop();
+  });
+});
