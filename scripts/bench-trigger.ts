@@ -25,7 +25,7 @@ import {
 import { parseConfig } from "../src/config/index.ts";
 import { createLogger } from "../src/log/logger.ts";
 import { createMetrics } from "../src/metrics/index.ts";
-import { FIELD_MANAGER, type OperatorContext, SharedInformers } from "../src/operator/index.ts";
+import { createOperatorContext, FIELD_MANAGER, SharedInformers } from "../src/operator/index.ts";
 import { EventRecorder, eventSinkFromClient, withSharedConnections } from "../src/runtime/index.ts";
 import {
   createTriggerController,
@@ -82,15 +82,14 @@ async function runController(kubeconfigPath: string, namespace: string): Promise
     reportingController: "image.openshift.io/trigger-controller",
     reportingInstance: "bench",
   });
-  const ctx: OperatorContext = {
+  const ctx = createOperatorContext({
     kc,
     log,
     config,
     informers,
     events,
-    queueHooks: () => ({}),
     metrics: createMetrics({ defaultMetrics: false }),
-  };
+  });
   // Every PATCH the controller issues goes through here, so the driver can count them.
   const real = workloadClientFromKubeConfig(withSharedConnections(kc), FIELD_MANAGER);
   const client: WorkloadClient = {

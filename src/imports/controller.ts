@@ -15,7 +15,7 @@ import {
   parseReference,
   type RegistryClient,
 } from "../registry/index.ts";
-import { Controller, objectRefOf, type ReconcileContext, updateStatusWithRetry } from "../runtime/index.ts";
+import { objectRefOf, type ReconcileContext, updateStatusWithRetry } from "../runtime/index.ts";
 import { refusedHost } from "./host-policy.ts";
 import {
   type ImportOutcome,
@@ -93,14 +93,11 @@ export function createImportController(
   /** Per tag: the manifest-list digest a Legacy import last resolved, so an unchanged list costs one HEAD. */
   const sourceDigests = new Map<string, { source: string; recorded: string }>();
 
-  const controller = new Controller({
+  const controller = ctx.controller({
     name: "imagestream-import",
-    logger: ctx.log,
     concurrency: ctx.config.importWorkers,
-    hooks: ctx.queueHooks("imagestream-import"),
-    reconcile: ctx.metrics.instrumentReconciler("imagestream-import", (key, rctx) => reconcile(key, rctx)),
+    reconcile: (key, rctx) => reconcile(key, rctx),
   });
-  ctx.metrics.trackQueueDepth(controller.name, () => controller.queue.depth);
 
   streams.addIndex(SOURCE_INDEX, sourceStreamKeys);
   streams.addHandlers({
@@ -125,8 +122,10 @@ export function createImportController(
     for (const stream of streams.list(namespace)) {
       const state = memory.get(keyOf(stream));
       if (state) {
+        // Deleting the memory is not enough: without it the core counts the backoff from when
+        // it first saw the stream. An attempt "long ago" with no failures is due at once.
         for (const [tag, tagState] of Object.entries(state.tags)) {
-          if (tagState.consecutiveFailures > 0) delete state.tags[tag];
+          if (tagState.consecutiveFailures > 0) state.tags[tag] = { lastAttempt: 0, consecutiveFailures: 0 };
         }
       }
       controller.enqueue(keyOf(stream));

@@ -9,7 +9,6 @@ import type { Logger } from "../log/logger.ts";
 import type { ControllerHandle, OperatorContext } from "../operator/index.ts";
 import type { RegistryClient } from "../registry/index.ts";
 import {
-  Controller,
   isConflict,
   isNotFound,
   objectKey,
@@ -118,10 +117,8 @@ export function createImageStreamTagController(
   /** Per ImageStreamTag: the rejected edit last reported (uid, generation, message). */
   const reportedRejections = new Map<string, string>();
 
-  const controller = new Controller({
+  const controller = ctx.controller({
     name: ISTAG_CONTROLLER_NAME,
-    logger: ctx.log,
-    hooks: ctx.queueHooks(ISTAG_CONTROLLER_NAME),
     reconcile: (key, rctx) => reconcile(key, rctx),
   });
 

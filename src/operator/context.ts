@@ -3,7 +3,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
 import type { OperatorMetrics } from "../metrics/index.ts";
-import type { EventRecorder, WorkQueueHooks } from "../runtime/index.ts";
+import { Controller, type ControllerOptions, type EventRecorder } from "../runtime/index.ts";
 import type { SharedInformers } from "./informers.ts";
 
 /** Field manager of every write the operator makes (server-side apply, patches, status). */
@@ -16,10 +16,30 @@ export interface OperatorContext {
   /** Shared caches; request informers in the controller's constructor, before start. */
   informers: SharedInformers;
   events: EventRecorder;
-  /** Metrics hooks for a controller's work queue. */
-  queueHooks(controller: string): WorkQueueHooks;
   /** The process's Prometheus metrics. */
   metrics: OperatorMetrics;
+  /** A reconcile loop with the context's logger and its work queue and reconciles in metrics. */
+  controller(options: Omit<ControllerOptions, "logger" | "hooks">): Controller;
+}
+
+export type OperatorContextParts = Omit<OperatorContext, "controller">;
+
+/** The context controllers are built with: the given parts plus the instrumented controller factory. */
+export function createOperatorContext(parts: OperatorContextParts): OperatorContext {
+  const { metrics, log } = parts;
+  return {
+    ...parts,
+    controller(options) {
+      const controller = new Controller({
+        ...options,
+        logger: log,
+        hooks: metrics.workQueueHooks(options.name),
+        reconcile: metrics.instrumentReconciler(options.name, options.reconcile),
+      });
+      metrics.trackQueueDepth(options.name, () => controller.queue.depth);
+      return controller;
+    },
+  };
 }
 
 /**

@@ -1,2 +1,8 @@
-export { type ControllerHandle, FIELD_MANAGER, type OperatorContext } from "./context.ts";
+export {
+  type ControllerHandle,
+  createOperatorContext,
+  FIELD_MANAGER,
+  type OperatorContext,
+  type OperatorContextParts,
+} from "./context.ts";
 export { collectionPath, type ResourceType, type SharedInformer, SharedInformers } from "./informers.ts";

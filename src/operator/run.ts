@@ -9,7 +9,7 @@ import { createMetrics, type OperatorMetrics } from "../metrics/index.ts";
 import { createRegistryClient, type RegistryClient, type RequestEvent } from "../registry/index.ts";
 import { EventRecorder, eventSinkFromClient, withSharedConnections } from "../runtime/index.ts";
 import { createTriggerController } from "../triggers/index.ts";
-import type { ControllerHandle, OperatorContext } from "./context.ts";
+import { type ControllerHandle, createOperatorContext } from "./context.ts";
 import { SharedInformers } from "./informers.ts";
 
 export interface Operator {
@@ -48,15 +48,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
     reportingInstance: process.env.POD_NAME ?? hostname(),
   });
   const metrics = deps.metrics ?? createMetrics({ defaultMetrics: false });
-  const ctx: OperatorContext = {
-    kc,
-    log,
-    config,
-    informers,
-    events,
-    metrics,
-    queueHooks: (controller) => metrics.workQueueHooks(controller),
-  };
+  const ctx = createOperatorContext({ kc, log, config, informers, events, metrics });
   let registry: RegistryClient | undefined;
   const controllers: ControllerHandle[] = [];
   // One registry client for both: ImageStreamTags read image details by digest, which an import just cached.

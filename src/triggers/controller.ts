@@ -8,7 +8,6 @@ import type { ImageStream } from "../api/types.ts";
 import type { SharedInformer } from "../operator/index.ts";
 import { type ControllerHandle, FIELD_MANAGER, type OperatorContext } from "../operator/index.ts";
 import {
-  Controller,
   type EventObjectRef,
   httpStatusOf,
   isNotFound,
@@ -86,19 +85,11 @@ export function createTriggerController(
     workloads.set(info.kind, informer);
   }
 
-  const controller = new Controller({
+  const controller = ctx.controller({
     name: TRIGGER_CONTROLLER_NAME,
-    logger: ctx.log,
     concurrency: ctx.config.triggerWorkers,
-    hooks: ctx.queueHooks(TRIGGER_CONTROLLER_NAME),
-    reconcile: ctx.metrics.instrumentReconciler(TRIGGER_CONTROLLER_NAME, (key, reconcileCtx) =>
-      reconcile(key, reconcileCtx),
-    ),
+    reconcile: (key, reconcileCtx) => reconcile(key, reconcileCtx),
   });
-  const untrackQueueDepth = ctx.metrics.trackQueueDepth(
-    TRIGGER_CONTROLLER_NAME,
-    () => controller.queue.depth,
-  );
 
   function enqueueWorkload(kind: WorkloadKind, workload: WorkloadMetadata): void {
     const namespace = workload.metadata?.namespace;
@@ -272,7 +263,6 @@ export function createTriggerController(
     },
     async stop(): Promise<boolean> {
       for (const remove of removeHandlers.splice(0)) remove();
-      untrackQueueDepth();
       return controller.stop();
     },
   };

@@ -20,8 +20,8 @@ import { createLogger } from "../../src/log/logger.ts";
 import { createMetrics } from "../../src/metrics/index.ts";
 import {
   type ControllerHandle,
+  createOperatorContext,
   FIELD_MANAGER,
-  type OperatorContext,
   SharedInformers,
 } from "../../src/operator/index.ts";
 import { EventRecorder, eventSinkFromClient } from "../../src/runtime/index.ts";
@@ -48,15 +48,14 @@ async function startTriggerController(kc: KubeConfig, namespaces: string[]): Pro
     reportingController: REPORTING_CONTROLLER,
     reportingInstance: "trigger-test",
   });
-  const ctx: OperatorContext = {
+  const ctx = createOperatorContext({
     kc,
     log,
     config,
     informers,
     events,
-    queueHooks: () => ({}),
     metrics: createMetrics({ defaultMetrics: false }),
-  };
+  });
   const handle = createTriggerController(ctx);
   informers.start();
   if (!(await informers.waitForSync())) throw new Error("informers did not sync");

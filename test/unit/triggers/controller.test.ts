@@ -9,7 +9,11 @@ import type { ImageStream } from "../../../src/api/types.ts";
 import { parseConfig } from "../../../src/config/index.ts";
 import { createLogger } from "../../../src/log/logger.ts";
 import { createMetrics } from "../../../src/metrics/index.ts";
-import type { ControllerHandle, OperatorContext, SharedInformers } from "../../../src/operator/index.ts";
+import {
+  type ControllerHandle,
+  createOperatorContext,
+  type SharedInformers,
+} from "../../../src/operator/index.ts";
 import {
   EventRecorder,
   type EventSink,
@@ -150,15 +154,14 @@ function setup(options: { accessReview?: AccessReview; beforePatch?: (workload: 
   };
   const log = createLogger({ level: "silent" });
   const metrics = createMetrics({ defaultMetrics: false });
-  const ctx: OperatorContext = {
+  const ctx = createOperatorContext({
     kc: new KubeConfig(),
     log,
     config: { ...parseConfig([], {}), triggerWorkers: 1 },
     informers: fakeInformers as unknown as SharedInformers,
     events: new EventRecorder({ sink, logger: log, reportingController: "test", reportingInstance: "test" }),
-    queueHooks: () => ({}),
     metrics,
-  };
+  });
   const handle = createTriggerController(ctx, {
     client,
     accessReview: options.accessReview ?? (async () => true),
