@@ -18,6 +18,7 @@ import {
 import { objectRefOf, type ReconcileContext, updateStatusWithRetry } from "../runtime/index.ts";
 import { refusedHost } from "./host-policy.ts";
 import {
+  IMPORT_REQUESTED_HANDLED_ANNOTATION,
   type ImportOutcome,
   ImportReason,
   type ImportSettings,
@@ -90,6 +91,11 @@ export function createImportController(
   const access = new AuthorizationCache(options.accessReview ?? subjectAccessReviewFromClient(ctx.kc));
   const budget = new ScheduledImportBudget(ctx.config.scheduledImportsPerMinute);
   const memory = new Map<string, StreamImportState>();
+  /**
+   * Per stream: the re-import request last honoured. The "handled" annotation is written after
+   * status, so the cache can show the new status before it: without this the request ran twice.
+   */
+  const honouredRequests = new Map<string, string>();
   /** Per tag: the manifest-list digest a Legacy import last resolved, so an unchanged list costs one HEAD. */
   const sourceDigests = new Map<string, { source: string; recorded: string }>();
 
@@ -112,6 +118,7 @@ export function createImportController(
     },
     onDelete: (s) => {
       memory.delete(keyOf(s));
+      honouredRequests.delete(keyOf(s));
       for (const follower of streams.byIndex(SOURCE_INDEX, keyOf(s))) controller.enqueue(keyOf(follower));
     },
   });
@@ -139,12 +146,18 @@ export function createImportController(
     const stream = streams.get(key);
     if (!stream) {
       memory.delete(key);
+      honouredRequests.delete(key);
       return;
     }
     const log = rctx.log;
     const startedAt = now();
     const state = memory.get(key);
-    const plan = planImports(stream, startedAt, state, settings);
+    const plan = planImports(
+      withHandledRequest(stream, honouredRequests.get(key)),
+      startedAt,
+      state,
+      settings,
+    );
 
     // Scheduled-only imports share the cluster-wide budget; other causes are user intent.
     let deferredUntil: number | undefined;
@@ -197,6 +210,7 @@ export function createImportController(
     });
     // Annotations live outside status; written last so a lost write repeats the round, never skips it.
     if (annotations) await patchAnnotations(api, stream, annotations);
+    if (plan.importRequest) honouredRequests.set(key, plan.importRequest);
 
     memory.set(key, recordImportAttempts(state, stream, outcomes, startedAt, repositoryImported));
     for (const outcome of outcomes) {
@@ -211,7 +225,12 @@ export function createImportController(
     }
     for (const change of changes) recordEvent(stream, change);
 
-    const nextPlan = planImports(written.object, now(), memory.get(key), settings);
+    const nextPlan = planImports(
+      withHandledRequest(written.object, honouredRequests.get(key)),
+      now(),
+      memory.get(key),
+      settings,
+    );
     const next = Math.min(
       nextPlan.nextCheckAt ?? Number.POSITIVE_INFINITY,
       deferredUntil ?? Number.POSITIVE_INFINITY,
@@ -377,6 +396,19 @@ export function createImportController(
 
 function keyOf(stream: { metadata?: { namespace?: string; name?: string } }): string {
   return `${stream.metadata?.namespace ?? ""}/${stream.metadata?.name ?? ""}`;
+}
+
+/** The stream as the planner should see it: `honoured` recorded as handled even if the cache lags. */
+function withHandledRequest(stream: ImageStream, honoured: string | undefined): ImageStream {
+  const annotations = stream.metadata.annotations ?? {};
+  if (honoured === undefined || annotations[IMPORT_REQUESTED_HANDLED_ANNOTATION] === honoured) return stream;
+  return {
+    ...stream,
+    metadata: {
+      ...stream.metadata,
+      annotations: { ...annotations, [IMPORT_REQUESTED_HANDLED_ANNOTATION]: honoured },
+    },
+  };
 }
 
 function withKind(stream: ImageStream): ImageStream {

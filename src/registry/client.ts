@@ -523,11 +523,20 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     return `${ep.origin}/v2/${ref.repository}/manifests/${tagOrDigest}`;
   }
 
-  async function readOrFail(ctx: CallContext, res: HttpResponse, limit: number): Promise<Buffer> {
+  /** Reads a body within `limit`; `what` names it in errors (the transport cannot say what it read). */
+  async function readOrFail(
+    ctx: CallContext,
+    res: HttpResponse,
+    limit: number,
+    what: string,
+  ): Promise<Buffer> {
     try {
       return await res.read(limit);
     } catch (err) {
-      throw err instanceof RegistryError ? err : errorForTransport(err, ctx.ref.registry);
+      if (err instanceof RegistryError) {
+        throw new RegistryError(err.reason, `reading ${what}: ${err.message}`, { cause: err });
+      }
+      throw errorForTransport(err, ctx.ref.registry);
     }
   }
 
@@ -535,7 +544,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     const url = `${ep.origin}/v2/${ctx.ref.repository}/blobs/${digest}`;
     const res = await authorized(ctx, "blob", "GET", url, {});
     if (res.status !== 200) throw await failure(ctx, res);
-    const bytes = await readOrFail(ctx, res, limits.config);
+    const bytes = await readOrFail(ctx, res, limits.config, `the config blob of "${ctx.subject}"`);
     if (digestOf(bytes, digest) !== digest) {
       throw new RegistryError(
         "BadResponse",
@@ -556,7 +565,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       accept: MANIFEST_ACCEPT,
     });
     if (res.status !== 200) throw await failure(ctx, res);
-    const bytes = await readOrFail(ctx, res, limits.manifest);
+    const bytes = await readOrFail(ctx, res, limits.manifest, `the manifest of "${ctx.subject}"`);
     const digest = verifiedDigest(
       bytes,
       headerValue(res.headers, "docker-content-digest"),
@@ -725,7 +734,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       visited.add(url);
       const res = await authorized(ctx, "tags", "GET", url, {});
       if (res.status !== 200) throw await failure(ctx, res);
-      const body = await readOrFail(ctx, res, limits.tagsPage);
+      const body = await readOrFail(ctx, res, limits.tagsPage, `the tag list of "${ctx.subject}"`);
       let page: unknown;
       try {
         page = JSON.parse(body.toString("utf8"));

@@ -7,6 +7,13 @@ export {
   kubeBinDir,
   startControlPlane,
 } from "./control-plane.ts";
+export {
+  type FaultMode,
+  type FaultProxy,
+  type ProxiedRequest,
+  startFaultProxy,
+  wrongDigest,
+} from "./fault-proxy.ts";
 export { createNamespace, kubectl } from "./kubectl.ts";
 export {
   deleteManifest,
