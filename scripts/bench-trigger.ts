@@ -71,8 +71,10 @@ async function runController(kubeconfigPath: string, namespace: string): Promise
   const send = (message: ChildMessage): void => {
     process.send?.(message);
   };
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfigPath);
+  const loaded = new KubeConfig();
+  loaded.loadFromFile(kubeconfigPath);
+  // As buildOperator does: every client of the controller shares one connection pool.
+  const kc = withSharedConnections(loaded);
   const log = createLogger({ level: "error", name: "bench-trigger" });
   const config = { ...parseConfig([], {}), namespaces: [namespace] };
   const informers = new SharedInformers(kc, log, [namespace]);
@@ -91,7 +93,7 @@ async function runController(kubeconfigPath: string, namespace: string): Promise
     metrics: createMetrics({ defaultMetrics: false }),
   });
   // Every PATCH the controller issues goes through here, so the driver can count them.
-  const real = workloadClientFromKubeConfig(withSharedConnections(kc), FIELD_MANAGER);
+  const real = workloadClientFromKubeConfig(kc, FIELD_MANAGER);
   const client: WorkloadClient = {
     get: (kind, ns, name) => real.get(kind, ns, name),
     patch: async (kind, ns, name, operations) => {

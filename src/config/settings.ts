@@ -26,6 +26,8 @@ export interface Config {
   historyLimit: number;
   bulkImportLimit: number;
   defaultPlatform: { os: string; architecture: string; variant?: string };
+  registryRequestsPerSecond: number;
+  registryConcurrency: number;
   registryAllow: string[];
   registryBlock: string[];
   caBundle: string | undefined;
@@ -242,6 +244,22 @@ export const SETTINGS: SettingTable = [
     default: "linux/amd64",
     parse: platform,
     help: "Platform picked from manifest lists in Legacy import mode when a tag states no preference.",
+  },
+  {
+    key: "registryRequestsPerSecond",
+    flag: "registry-requests-per-second",
+    env: "IMAGESTREAM_REGISTRY_REQUESTS_PER_SECOND",
+    default: "50",
+    parse: integer(1),
+    help: "Requests per second the operator sends to one registry, shared by all streams (backs off further on 429).",
+  },
+  {
+    key: "registryConcurrency",
+    flag: "registry-concurrency",
+    env: "IMAGESTREAM_REGISTRY_CONCURRENCY",
+    default: "8",
+    parse: integer(1),
+    help: "Requests in flight at once to one registry, shared by all streams.",
   },
   {
     key: "registryAllow",

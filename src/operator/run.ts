@@ -56,6 +56,8 @@ export function buildOperator(deps: OperatorDeps): Operator {
     const observe = deps.onRegistryRequest;
     registry = createRegistryClient({
       ...(deps.caBundle ? { caBundle: deps.caBundle } : {}),
+      perRegistryRequestsPerSecond: config.registryRequestsPerSecond,
+      perRegistryConcurrency: config.registryConcurrency,
       onRequest: (e) => {
         metrics.registryRequest(
           e.registry,

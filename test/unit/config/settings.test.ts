@@ -9,6 +9,8 @@ describe("parseConfig", () => {
     expect(c.scheduledImportIntervalMs).toBe(15 * 60_000);
     expect(c.scheduledImportsPerMinute).toBe(60);
     expect(c.bulkImportLimit).toBe(50);
+    expect(c.registryRequestsPerSecond).toBe(50);
+    expect(c.registryConcurrency).toBe(8);
     expect(c.defaultPlatform).toEqual({ os: "linux", architecture: "amd64" });
     expect(c.leaseDurationMs).toBe(15_000);
     expect(c.renewDeadlineMs).toBe(10_000);
