@@ -260,7 +260,8 @@ export function createImportController(
       if (result.kind === "unchanged") {
         return { tag: planned.tag, ok: true, digest: recorded ?? result.digest, pullSpec: planned.from };
       }
-      if (result.kind === "image") {
+      // The digest recorded is the one resolved: a single image, or a list kept whole.
+      const recordAsIs = (): ImportOutcome => {
         sourceDigests.delete(tagKey);
         return {
           tag: planned.tag,
@@ -269,7 +270,8 @@ export function createImportController(
           pullSpec: planned.from,
           image: result.image,
         };
-      }
+      };
+      if (result.kind === "image") return recordAsIs();
       const selection = selectFromManifestList(
         { digest: result.digest, entries: result.manifests },
         planned.importMode,
@@ -281,16 +283,7 @@ export function createImportController(
       );
       if (!selection.ok)
         return { tag: planned.tag, ok: false, reason: selection.reason, message: selection.message };
-      if (planned.importMode === "PreserveOriginal") {
-        sourceDigests.delete(tagKey);
-        return {
-          tag: planned.tag,
-          ok: true,
-          digest: result.digest,
-          pullSpec: planned.from,
-          image: result.image,
-        };
-      }
+      if (planned.importMode === "PreserveOriginal") return recordAsIs();
       const child = await options.registry.fetchPlatformImage(ref, selection.digest, call);
       sourceDigests.set(tagKey, { source: result.digest, recorded: child.digest });
       return { tag: planned.tag, ok: true, digest: child.digest, pullSpec: planned.from, image: child.image };

@@ -6,6 +6,7 @@ import type {
   ImageStream,
   ImageStreamStatus,
   NamedTagEventList,
+  ObjectReference,
   TagEvent,
   TagReference,
 } from "../api/types.ts";
@@ -220,6 +221,26 @@ function applySpecReferences(
   );
   const streamNamespace = stream.metadata.namespace ?? "";
   const cyclic = new Map<string, string[]>();
+  /** The parsed source name and the source stream's tags, or undefined after recording why not. */
+  const locateSource = (tag: string, kind: "ImageStreamTag" | "ImageStreamImage", from: ObjectReference) => {
+    const parsed = parseSourceName(kind, from.name, stream.metadata.name ?? "");
+    if (!parsed.ok) {
+      builder.fail(tag, ImportReason.Invalid, parsed.message);
+      return undefined;
+    }
+    const entries = sourceEntries(
+      stream,
+      builder.entries,
+      sources,
+      from.namespace || streamNamespace,
+      parsed.stream,
+    );
+    if (!entries) {
+      builder.fail(tag, ImportReason.NotFound, notFoundStream(parsed.stream));
+      return undefined;
+    }
+    return { parsed, entries };
+  };
 
   for (const tagRef of specTags.values()) {
     const from = tagRef.from;
@@ -227,22 +248,9 @@ function applySpecReferences(
     if (from.kind === "DockerImage" && tagRef.reference === true) {
       builder.succeed(tagRef.name, builder.event(from.name, ""));
     } else if (from.kind === "ImageStreamImage") {
-      const parsed = parseSourceName("ImageStreamImage", from.name, stream.metadata.name ?? "");
-      if (!parsed.ok) {
-        builder.fail(tagRef.name, ImportReason.Invalid, parsed.message);
-        continue;
-      }
-      const entries = sourceEntries(
-        stream,
-        builder.entries,
-        sources,
-        from.namespace || streamNamespace,
-        parsed.stream,
-      );
-      if (!entries) {
-        builder.fail(tagRef.name, ImportReason.NotFound, notFoundStream(parsed.stream));
-        continue;
-      }
+      const source = locateSource(tagRef.name, "ImageStreamImage", from);
+      if (!source) continue;
+      const { parsed, entries } = source;
       const resolved = resolveImageId(entries.values(), parsed.id);
       if (resolved.ok) {
         builder.succeed(
@@ -270,22 +278,9 @@ function applySpecReferences(
     let changed = false;
     for (const tagRef of tracking) {
       const from = tagRef.from!;
-      const parsed = parseSourceName("ImageStreamTag", from.name, stream.metadata.name ?? "");
-      if (!parsed.ok) {
-        builder.fail(tagRef.name, ImportReason.Invalid, parsed.message);
-        continue;
-      }
-      const entries = sourceEntries(
-        stream,
-        builder.entries,
-        sources,
-        from.namespace || streamNamespace,
-        parsed.stream,
-      );
-      if (!entries) {
-        builder.fail(tagRef.name, ImportReason.NotFound, notFoundStream(parsed.stream));
-        continue;
-      }
+      const source = locateSource(tagRef.name, "ImageStreamTag", from);
+      if (!source) continue;
+      const { parsed, entries } = source;
       // A source tag without history is not an error (OpenShift): the alias follows once it has one.
       const latest = entries.get(parsed.id)?.items?.[0];
       if (!latest) continue;
