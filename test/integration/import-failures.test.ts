@@ -4,9 +4,7 @@ import { randomBytes } from "node:crypto";
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImageStream, NamedTagEventList, TagReference } from "../../src/api/types.ts";
-import { parseConfig } from "../../src/config/index.ts";
-import { createLogger } from "../../src/log/logger.ts";
-import { buildOperator, type Operator } from "../../src/operator/run.ts";
+import type { Operator } from "../../src/operator/run.ts";
 import type { RequestEvent } from "../../src/registry/index.ts";
 import {
   createNamespace,
@@ -19,6 +17,7 @@ import {
   useSharedControlPlane,
   useSharedRegistry,
 } from "../harness/index.ts";
+import { startInProcessOperator } from "./in-process-operator.ts";
 
 const cp = useSharedControlPlane();
 const plain = useSharedRegistry("plain");
@@ -95,17 +94,11 @@ async function proxyFor(): Promise<FaultProxy> {
 
 beforeAll(async () => {
   namespace = await createNamespace(cp, "import-failures");
-  const config = parseConfig(["--namespaces", namespace, "--controllers=import", "--leader-elect=false"], {});
-  operator = buildOperator({
-    kc: cp.kubeConfig,
-    config,
-    log: createLogger({ level: "warn" }),
+  operator = await startInProcessOperator(cp, ["--namespaces", namespace, "--controllers=import"], {
     // Only the token registry's CA is trusted: the "tls" registry (another private CA) is not.
     ...(token.caPem ? { caBundle: token.caPem } : {}),
     onRegistryRequest: (e) => requests.push({ ...e, at: Date.now() }),
   });
-  expect(await operator.startCaches()).toBe(true);
-  operator.startControllers();
 });
 
 afterAll(async () => {

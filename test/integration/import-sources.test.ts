@@ -11,9 +11,8 @@ import {
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImageStream, NamedTagEventList, TagReference } from "../../src/api/types.ts";
-import { parseConfig } from "../../src/config/index.ts";
 import { createLogger } from "../../src/log/logger.ts";
-import { buildOperator, type Operator } from "../../src/operator/run.ts";
+import type { Operator } from "../../src/operator/run.ts";
 import type { RequestEvent } from "../../src/registry/index.ts";
 import {
   createNamespace,
@@ -26,6 +25,7 @@ import {
   useSharedControlPlane,
   useSharedRegistry,
 } from "../harness/index.ts";
+import { startInProcessOperator } from "./in-process-operator.ts";
 
 const cp = useSharedControlPlane();
 const plain = useSharedRegistry("plain");
@@ -138,25 +138,20 @@ beforeAll(async () => {
     },
   });
   proxy = await startFaultProxy(plain);
-  const config = parseConfig(
+  operator = await startInProcessOperator(
+    cp,
     [
       "--namespaces",
       [ns, sourceNs, allowedNs, deniedNs].join(","),
       "--controllers=import",
-      "--leader-elect=false",
       `--bulk-import-limit=${BULK_IMPORT_LIMIT}`,
     ],
-    {},
+    {
+      log: createLogger({ level: "trace" }, { write: (line: string) => void logLines.push(line) }),
+      caBundle: [basic.caPem, token.caPem].join("\n"),
+      onRegistryRequest: (e) => requests.push(e),
+    },
   );
-  operator = buildOperator({
-    kc: cp.kubeConfig,
-    config,
-    log: createLogger({ level: "trace" }, { write: (line: string) => void logLines.push(line) }),
-    caBundle: [basic.caPem, token.caPem].join("\n"),
-    onRegistryRequest: (e) => requests.push(e),
-  });
-  expect(await operator.startCaches()).toBe(true);
-  operator.startControllers();
 });
 
 afterAll(async () => {

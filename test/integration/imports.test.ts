@@ -8,9 +8,7 @@ import {
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImageStream } from "../../src/api/types.ts";
-import { parseConfig } from "../../src/config/index.ts";
-import { createLogger } from "../../src/log/logger.ts";
-import { buildOperator, type Operator } from "../../src/operator/run.ts";
+import type { Operator } from "../../src/operator/run.ts";
 import type { RequestEvent } from "../../src/registry/index.ts";
 import {
   createNamespace,
@@ -21,6 +19,7 @@ import {
   useSharedControlPlane,
   useSharedRegistry,
 } from "../harness/index.ts";
+import { startInProcessOperator } from "./in-process-operator.ts";
 
 const cp = useSharedControlPlane();
 const plain = useSharedRegistry("plain");
@@ -71,25 +70,11 @@ async function importedDigest(name: string, tag: string, expected?: string): Pro
 
 beforeAll(async () => {
   namespace = await createNamespace(cp, "imports");
-  const config = parseConfig(
-    [
-      "--namespaces",
-      namespace,
-      "--controllers=import",
-      "--scheduled-import-interval=10s",
-      "--leader-elect=false",
-    ],
-    {},
+  operator = await startInProcessOperator(
+    cp,
+    ["--namespaces", namespace, "--controllers=import", "--scheduled-import-interval=10s"],
+    { ...(tls.caPem ? { caBundle: tls.caPem } : {}), onRegistryRequest: (e) => requests.push(e) },
   );
-  operator = buildOperator({
-    kc: cp.kubeConfig,
-    config,
-    log: createLogger({ level: "warn" }),
-    ...(tls.caPem ? { caBundle: tls.caPem } : {}),
-    onRegistryRequest: (e) => requests.push(e),
-  });
-  expect(await operator.startCaches()).toBe(true);
-  operator.startControllers();
 });
 
 afterAll(async () => {

@@ -4,10 +4,8 @@
 import { CustomObjectsApi, EventsV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImageStream, ImageStreamTag, NamedTagEventList, TagReference } from "../../src/api/index.ts";
-import { parseConfig } from "../../src/config/index.ts";
 import { ISTAG_FINALIZER } from "../../src/istags/index.ts";
-import { createLogger } from "../../src/log/logger.ts";
-import { buildOperator, type Operator } from "../../src/operator/run.ts";
+import type { Operator } from "../../src/operator/run.ts";
 import {
   createNamespace,
   eventually,
@@ -17,6 +15,7 @@ import {
   useSharedControlPlane,
   useSharedRegistry,
 } from "../harness/index.ts";
+import { startInProcessOperator } from "./in-process-operator.ts";
 
 const cp = useSharedControlPlane();
 const plain = useSharedRegistry("plain");
@@ -28,16 +27,7 @@ let operator: Operator | undefined;
 let pushed: PushedImage;
 
 function startOperator(): Promise<Operator> {
-  const config = parseConfig(
-    ["--namespaces", namespace, "--controllers=imagestreamtag", "--leader-elect=false"],
-    {},
-  );
-  const built = buildOperator({ kc: cp.kubeConfig, config, log: createLogger({ level: "warn" }) });
-  return built.startCaches().then((synced) => {
-    expect(synced).toBe(true);
-    built.startControllers();
-    return built;
-  });
+  return startInProcessOperator(cp, ["--namespaces", namespace, "--controllers=imagestreamtag"]);
 }
 
 const getStream = async (name: string) =>
