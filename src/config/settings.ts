@@ -275,7 +275,7 @@ export const SETTINGS: SettingTable = [
     env: "IMAGESTREAM_REGISTRY_BLOCK",
     default: "169.254.169.254,metadata.google.internal",
     parse: hosts,
-    help: "Registry hosts imports must never reach; checked before the allow list.",
+    help: "Hosts the operator never sends a request to, redirects and token realms included; checked before the allow list.",
   },
   {
     key: "caBundle",

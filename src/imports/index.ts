@@ -1,6 +1,7 @@
 // Public surface of the import core: pure decisions about what to import and how a stream's
 // status changes. No I/O; time is always a parameter.
 
+export { createImportController, type ImportControllerOptions } from "./controller.ts";
 export type { TagEventChange } from "./history.ts";
 export {
   addTagEvent,

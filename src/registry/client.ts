@@ -75,6 +75,11 @@ export interface RegistryClientOptions {
   maxTags?: number;
   tagPageSize?: number;
   onRequest?: (event: RequestEvent) => void;
+  /**
+   * Checked for the host of every request, redirects and token realms included: a message
+   * refuses it. Registries choose where they redirect, so this is where a block list holds.
+   */
+  blockedHost?: (host: string) => string | undefined;
   /** A request waited `waitedMs` for the registry's shared budget (reported from 10 ms on). */
   onRateLimitWait?: (registry: string, waitedMs: number) => void;
   /** Replaces the undici transport (unit tests). */
@@ -275,6 +280,8 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     url: string,
     headers: Record<string, string>,
   ): Promise<HttpResponse> {
+    const blocked = options.blockedHost?.(new URL(url).host);
+    if (blocked) throw new RegistryError("Forbidden", blocked);
     const budget = budgetFor(ctx.ref.registry);
     for (let attempt = 0; ; attempt++) {
       const started = now();

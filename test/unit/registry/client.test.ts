@@ -8,6 +8,7 @@ import {
   type HttpResponse,
   MediaTypes,
   type RegistryClientOptions,
+  RegistryError,
   type RequestEvent,
 } from "../../../src/registry/index.ts";
 
@@ -219,6 +220,21 @@ describe("auth", () => {
     expect(storage?.headers.authorization).toBeUndefined();
     const blob = requests.find((r) => r.url.includes("/blobs/"));
     expect(blob?.headers.authorization).toBe(basic);
+  });
+
+  it("never sends a request to a blocked host, even when a registry redirects there", async () => {
+    const { c, requests } = client(
+      openRegistry((_req, url) =>
+        url.pathname === `/v2/app/blobs/${configDigest}`
+          ? { status: 307, headers: { location: "https://169.254.169.254/latest/meta-data" } }
+          : undefined,
+      ),
+      { blockedHost: (host) => (host === "169.254.169.254" ? `host ${host} is blocked` : undefined) },
+    );
+    const err = await c.inspect("r.test/app:1").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RegistryError);
+    expect(err).toMatchObject({ reason: "Forbidden", message: "host 169.254.169.254 is blocked" });
+    expect(requests.some((r) => r.url.includes("169.254.169.254"))).toBe(false);
   });
 
   it("refuses an HTTPS to HTTP redirect unless insecure", async () => {
