@@ -1,16 +1,12 @@
-// Import failures against real registries: the operator runs in-process, and a fault proxy
-// in front of the shared registry refuses connections, rate limits, or corrupts answers.
-import { randomBytes } from "node:crypto";
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ImageStream, NamedTagEventList, TagReference } from "../../src/api/types.ts";
+import type { TagReference } from "../../src/api/types.ts";
 import type { Operator } from "../../src/operator/run.ts";
 import type { RequestEvent } from "../../src/registry/index.ts";
 import {
   createNamespace,
   deleteManifest,
   dockerConfigJson,
-  eventually,
   type FaultProxy,
   pushImage,
   startFaultProxy,
@@ -18,71 +14,32 @@ import {
   useSharedRegistry,
 } from "../harness/index.ts";
 import { startInProcessOperator } from "./in-process-operator.ts";
+import { streamsOf } from "./streams.ts";
 
 const cp = useSharedControlPlane();
 const plain = useSharedRegistry("plain");
 const tls = useSharedRegistry("tls");
 const token = useSharedRegistry("token");
-const streamsApi = cp.kubeConfig.makeApiClient(CustomObjectsApi);
 const core = cp.kubeConfig.makeApiClient(CoreV1Api);
 const requests: (RequestEvent & { at: number })[] = [];
 const proxies: FaultProxy[] = [];
 let namespace: string;
 let operator: Operator;
 
-const IMAGESTREAMS = { group: "image.openshift.io", version: "v1", plural: "imagestreams" } as const;
-
-async function getStream(name: string): Promise<ImageStream> {
-  return (await streamsApi.getNamespacedCustomObject({ ...IMAGESTREAMS, namespace, name })) as ImageStream;
-}
-
-async function createStream(name: string, tags: TagReference[]): Promise<void> {
-  await streamsApi.createNamespacedCustomObject({
-    ...IMAGESTREAMS,
-    namespace,
-    body: { apiVersion: "image.openshift.io/v1", kind: "ImageStream", metadata: { name }, spec: { tags } },
-  });
-}
+const streams = streamsOf(cp);
+const _getStream = (name: string) => streams.get(namespace, name);
+const createStream = (name: string, tags: TagReference[]) => streams.create(namespace, name, { tags });
+const requestImport = async (name: string) => {
+  await streams.requestImport(namespace, name);
+};
+const tagStatus = (name: string, tag = "v1") => streams.tagStatus(namespace, name, tag);
+const importedDigest = (name: string, digest: string, timeoutMs?: number) =>
+  streams.imported(namespace, name, "v1", digest, timeoutMs);
+const failedCondition = (name: string, reason: string) => streams.failed(namespace, name, "v1", reason);
 
 /** One insecure DockerImage tag `v1` (plain HTTP through the proxy needs it). */
 function insecureTag(pullSpec: string): TagReference[] {
   return [{ name: "v1", from: { kind: "DockerImage", name: pullSpec }, importPolicy: { insecure: true } }];
-}
-
-async function requestImport(name: string): Promise<void> {
-  await streamsApi.patchNamespacedCustomObject(
-    {
-      ...IMAGESTREAMS,
-      namespace,
-      name,
-      body: {
-        metadata: { annotations: { "image.openshift.io/import-requested": randomBytes(4).toString("hex") } },
-      },
-    },
-    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-  );
-}
-
-async function tagStatus(name: string, tag = "v1"): Promise<NamedTagEventList | undefined> {
-  return (await getStream(name)).status?.tags?.find((t) => t.tag === tag);
-}
-
-async function importedDigest(name: string, digest: string, timeoutMs?: number): Promise<NamedTagEventList> {
-  return eventually(
-    async () => {
-      const status = await tagStatus(name);
-      return status?.items?.[0]?.image === digest ? status : undefined;
-    },
-    `${name}:v1 imported as ${digest}`,
-    timeoutMs,
-  );
-}
-
-async function failedCondition(name: string, reason: string) {
-  return eventually(async () => {
-    const condition = (await tagStatus(name))?.conditions?.find((c) => c.type === "ImportSuccess");
-    return condition?.status === "False" && condition.reason === reason ? condition : undefined;
-  }, `${name}:v1 to fail with ${reason}`);
 }
 
 async function proxyFor(): Promise<FaultProxy> {

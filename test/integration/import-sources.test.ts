@@ -1,23 +1,12 @@
-// Where imported images come from, against the real API server and registries: whole
-// repositories (spec.dockerImageRepository), tags tracking other tags, ImageStreamImage pins,
-// cross-namespace sources behind RBAC, and pull secrets that never reach the logs.
-import { randomBytes } from "node:crypto";
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  RbacAuthorizationV1Api,
-  setHeaderOptions,
-} from "@kubernetes/client-node";
+import { CoreV1Api, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ImageStream, NamedTagEventList, TagReference } from "../../src/api/types.ts";
+import type { ImageStream, TagReference } from "../../src/api/types.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import type { Operator } from "../../src/operator/run.ts";
 import type { RequestEvent } from "../../src/registry/index.ts";
 import {
   createNamespace,
   dockerConfigJson,
-  eventually,
   type FaultProxy,
   type PushedImage,
   pushImage,
@@ -26,15 +15,14 @@ import {
   useSharedRegistry,
 } from "../harness/index.ts";
 import { startInProcessOperator } from "./in-process-operator.ts";
+import { streamsOf } from "./streams.ts";
 
 const cp = useSharedControlPlane();
 const plain = useSharedRegistry("plain");
 const basic = useSharedRegistry("basic");
 const token = useSharedRegistry("token");
-const streamsApi = cp.kubeConfig.makeApiClient(CustomObjectsApi);
 const core = cp.kubeConfig.makeApiClient(CoreV1Api);
 const rbac = cp.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
-const IMAGESTREAMS = { group: "image.openshift.io", version: "v1", plural: "imagestreams" } as const;
 const BULK_IMPORT_LIMIT = 3;
 /** Every line the operator logs, at trace level. */
 const logLines: string[] = [];
@@ -48,68 +36,22 @@ let sourceNs: string;
 let allowedNs: string;
 let deniedNs: string;
 
-async function getStream(name: string, namespace = ns): Promise<ImageStream> {
-  return (await streamsApi.getNamespacedCustomObject({ ...IMAGESTREAMS, namespace, name })) as ImageStream;
-}
-
-async function createStream(
+const streams = streamsOf(cp);
+const getStream = (name: string, namespace = ns) => streams.get(namespace, name);
+const createStream = (
   name: string,
   spec: ImageStream["spec"],
   options: { namespace?: string; annotations?: Record<string, string> } = {},
-): Promise<void> {
-  await streamsApi.createNamespacedCustomObject({
-    ...IMAGESTREAMS,
-    namespace: options.namespace ?? ns,
-    body: {
-      apiVersion: "image.openshift.io/v1",
-      kind: "ImageStream",
-      metadata: { name, ...(options.annotations ? { annotations: options.annotations } : {}) },
-      spec,
-    },
-  });
-}
+) => streams.create(options.namespace ?? ns, name, spec, options.annotations);
+const requestImport = (name: string) => streams.requestImport(ns, name);
+const tagStatus = (name: string, tag: string, namespace = ns) => streams.tagStatus(namespace, name, tag);
+const imported = (name: string, tag: string, digest: string, namespace = ns) =>
+  streams.imported(namespace, name, tag, digest);
+const failed = (name: string, tag: string, reason: string, namespace = ns) =>
+  streams.failed(namespace, name, tag, reason);
 
 function dockerTag(name: string, pullSpec: string): TagReference {
   return { name, from: { kind: "DockerImage", name: pullSpec }, importPolicy: { insecure: true } };
-}
-
-async function requestImport(name: string): Promise<void> {
-  await streamsApi.patchNamespacedCustomObject(
-    {
-      ...IMAGESTREAMS,
-      namespace: ns,
-      name,
-      body: {
-        metadata: { annotations: { "image.openshift.io/import-requested": randomBytes(4).toString("hex") } },
-      },
-    },
-    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-  );
-}
-
-async function tagStatus(name: string, tag: string, namespace = ns): Promise<NamedTagEventList | undefined> {
-  return (await getStream(name, namespace)).status?.tags?.find((t) => t.tag === tag);
-}
-
-async function imported(
-  name: string,
-  tag: string,
-  digest: string,
-  namespace = ns,
-): Promise<NamedTagEventList> {
-  return eventually(async () => {
-    const status = await tagStatus(name, tag, namespace);
-    return status?.items?.[0]?.image === digest ? status : undefined;
-  }, `${namespace}/${name}:${tag} to point at ${digest}`);
-}
-
-async function failed(name: string, tag: string, reason: string, namespace = ns) {
-  return eventually(async () => {
-    const condition = (await tagStatus(name, tag, namespace))?.conditions?.find(
-      (c) => c.type === "ImportSuccess",
-    );
-    return condition?.status === "False" && condition.reason === reason ? condition : undefined;
-  }, `${namespace}/${name}:${tag} to fail with ${reason}`);
 }
 
 beforeAll(async () => {

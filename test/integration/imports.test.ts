@@ -1,11 +1,5 @@
 // The import controller against the real API server and real registries.
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  EventsV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-} from "@kubernetes/client-node";
+import { CoreV1Api, EventsV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImageStream } from "../../src/api/types.ts";
 import type { Operator } from "../../src/operator/run.ts";
@@ -20,38 +14,23 @@ import {
   useSharedRegistry,
 } from "../harness/index.ts";
 import { startInProcessOperator } from "./in-process-operator.ts";
+import { streamsOf } from "./streams.ts";
 
 const cp = useSharedControlPlane();
 const plain = useSharedRegistry("plain");
 const tls = useSharedRegistry("tls");
 const basic = useSharedRegistry("basic");
-const streamsApi = cp.kubeConfig.makeApiClient(CustomObjectsApi);
 const core = cp.kubeConfig.makeApiClient(CoreV1Api);
 const requests: RequestEvent[] = [];
 let namespace: string;
 let operator: Operator;
 
-async function getStream(name: string): Promise<ImageStream> {
-  return (await streamsApi.getNamespacedCustomObject({
-    group: "image.openshift.io",
-    version: "v1",
-    plural: "imagestreams",
-    namespace,
-    name,
-  })) as ImageStream;
-}
-
-async function createStream(
-  body: Omit<ImageStream, "metadata"> & { metadata: { name: string; annotations?: Record<string, string> } },
-): Promise<void> {
-  await streamsApi.createNamespacedCustomObject({
-    group: "image.openshift.io",
-    version: "v1",
-    plural: "imagestreams",
-    namespace,
-    body: { apiVersion: "image.openshift.io/v1", kind: "ImageStream", ...body },
-  });
-}
+const streams = streamsOf(cp);
+const getStream = (name: string) => streams.get(namespace, name);
+const createStream = (body: {
+  metadata: { name: string; annotations?: Record<string, string> };
+  spec?: ImageStream["spec"];
+}) => streams.create(namespace, body.metadata.name, body.spec, body.metadata.annotations);
 
 function tagStatus(stream: ImageStream, tag: string) {
   return stream.status?.tags?.find((t) => t.tag === tag);
@@ -192,22 +171,12 @@ describe("import controller", () => {
     await importedDigest("hist", "v1", first.digest);
     const second = await pushImage(plain, "imports/hist", "v1", { layerContent: "two" });
     expect(second.digest).not.toBe(first.digest);
-    await streamsApi.patchNamespacedCustomObject(
-      {
-        group: "image.openshift.io",
-        version: "v1",
-        plural: "imagestreams",
-        namespace,
-        name: "hist",
-        body: { metadata: { annotations: { "image.openshift.io/import-requested": "req-1" } } },
-      },
-      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-    );
+    const request = await streams.requestImport(namespace, "hist");
     const stream = await importedDigest("hist", "v1", second.digest);
     expect(tagStatus(stream, "v1")?.items?.map((i) => i.image)).toEqual([second.digest, first.digest]);
     const handled = await eventually(async () => {
       const s = await getStream("hist");
-      return s.metadata.annotations?.["image.openshift.io/import-requested-handled"] === "req-1"
+      return s.metadata.annotations?.["image.openshift.io/import-requested-handled"] === request
         ? s
         : undefined;
     }, "the request to be recorded as handled");
