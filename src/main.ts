@@ -65,62 +65,43 @@ async function main(): Promise<number> {
     startHealthServer(config.healthAddress, health),
   ]);
 
-  let exitCode = 0;
-  const stopped = new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      log.info({ signal }, "shutting down: finishing in-flight work");
-      resolve();
-    };
-    process.once("SIGTERM", onSignal);
-    process.once("SIGINT", onSignal);
-  });
-  let shuttingDown = false;
+  const stopped = terminationSignal(log);
+  const synced = await Promise.race([operator.startCaches(), stopped.then(() => false)]);
   let elector: LeaderElector | undefined;
-  const lostLeadership = new Promise<void>((resolveLost) => {
-    void (async () => {
-      const synced = await Promise.race([operator.startCaches(), stopped.then(() => false)]);
-      if (!synced) return;
-      if (!config.leaderElect) {
-        metrics.setLeader(true);
-        operator.startControllers();
-        return;
-      }
-      elector = new LeaderElector({
-        store: leaseStoreFromClient(
-          kc.makeApiClient(CoordinationV1Api),
-          config.leaderElectionNamespace,
-          config.leaderElectionName,
-        ),
-        leaseDurationMs: config.leaseDurationMs,
-        renewDeadlineMs: config.renewDeadlineMs,
-        retryPeriodMs: config.retryPeriodMs,
-        logger: log,
-        callbacks: {
-          onStartedLeading: () => {
-            metrics.setLeader(true);
-            operator.startControllers();
-          },
-          onStoppedLeading: async () => {
-            metrics.setLeader(false);
-            await operator.stopControllers();
-            // Leadership lost without a shutdown: exit so the Pod restarts as a fresh standby.
-            if (!shuttingDown) resolveLost();
-          },
-          onNewLeader: (identity) => log.info({ leader: identity }, "leader observed"),
+  const lost = Promise.withResolvers<void>();
+  if (synced && config.leaderElect) {
+    elector = new LeaderElector({
+      store: leaseStoreFromClient(
+        kc.makeApiClient(CoordinationV1Api),
+        config.leaderElectionNamespace,
+        config.leaderElectionName,
+      ),
+      leaseDurationMs: config.leaseDurationMs,
+      renewDeadlineMs: config.renewDeadlineMs,
+      retryPeriodMs: config.retryPeriodMs,
+      logger: log,
+      callbacks: {
+        onStartedLeading: () => {
+          metrics.setLeader(true);
+          operator.startControllers();
         },
-      });
-      void elector.run();
-    })();
-  });
+        onStoppedLeading: async () => {
+          metrics.setLeader(false);
+          await operator.stopControllers();
+          // Outside a shutdown this means the lease was lost: exit, restart as a fresh standby.
+          lost.resolve();
+        },
+        onNewLeader: (identity) => log.info({ leader: identity }, "leader observed"),
+      },
+    });
+    void elector.run();
+  } else if (synced) {
+    metrics.setLeader(true);
+    operator.startControllers();
+  }
 
-  await Promise.race([
-    stopped,
-    lostLeadership.then(() => {
-      log.error("lost the leader lease; exiting so a standby can take over");
-      exitCode = 1;
-    }),
-  ]);
-  shuttingDown = true;
+  const leaseLost = await Promise.race([stopped.then(() => false), lost.promise.then(() => true)]);
+  if (leaseLost) log.error("lost the leader lease; exiting so a standby can take over");
   const deadline = new Promise<boolean>((resolve) =>
     setTimeout(() => resolve(false), SHUTDOWN_DEADLINE_MS).unref(),
   );
@@ -137,7 +118,19 @@ async function main(): Promise<number> {
   if (!finished)
     log.warn({ deadlineMs: SHUTDOWN_DEADLINE_MS }, "shutdown deadline passed with work in flight");
   log.info("stopped");
-  return exitCode;
+  return leaseLost ? 1 : 0;
+}
+
+/** Resolves on SIGTERM or SIGINT: stop taking work, finish what is in flight. */
+function terminationSignal(log: ReturnType<typeof createLogger>): Promise<void> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      log.info({ signal }, "shutting down: finishing in-flight work");
+      resolve();
+    };
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+  });
 }
 
 function configFilePath(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
