@@ -5,7 +5,7 @@ import { ConfigError, helpText, parseConfig } from "./config/index.ts";
 import { LeaderElector, leaseStoreFromClient } from "./leader/index.ts";
 import { createLogger } from "./log/logger.ts";
 import { createMetrics, HealthChecks, startHealthServer, startMetricsServer } from "./metrics/index.ts";
-import { loadKubeConfig } from "./operator/kubeconfig.ts";
+import { loadKubeConfig } from "./operator/index.ts";
 import { buildOperator } from "./operator/run.ts";
 
 const SHUTDOWN_DEADLINE_MS = 25_000;

@@ -6,3 +6,4 @@ export {
   type OperatorContextParts,
 } from "./context.ts";
 export { collectionPath, type ResourceType, type SharedInformer, SharedInformers } from "./informers.ts";
+export { loadKubeConfig } from "./kubeconfig.ts";
