@@ -61,10 +61,9 @@ export function createTriggerController(
   ctx: OperatorContext,
   options: TriggerControllerOptions = {},
 ): ControllerHandle {
-  const kc = ctx.kc;
-  const client = options.client ?? workloadClientFromKubeConfig(kc, FIELD_MANAGER);
+  const client = options.client ?? workloadClientFromKubeConfig(ctx.kc, FIELD_MANAGER);
   const authorization = new AuthorizationCache(
-    options.accessReview ?? subjectAccessReviewFromClient(kc),
+    options.accessReview ?? subjectAccessReviewFromClient(ctx.kc),
     options.authorizationTtlMs === undefined ? {} : { ttlMs: options.authorizationTtlMs },
   );
   const reported = new ReportedProblems();
