@@ -47,6 +47,9 @@ export interface LeaderElectorOptions extends LeaderTimings {
 
 export type ElectorState = "idle" | "candidate" | "leading" | "stopping" | "stopped";
 
+/** A release that loses a race with this elector's own last renewal is tried again. */
+const RELEASE_ATTEMPTS = 3;
+
 export class LeaderElector {
   readonly identity: string;
   readonly #store: LeaseStore;
@@ -293,17 +296,33 @@ export class LeaderElector {
   }
 
   async #release(): Promise<void> {
-    const observed = this.#observed;
-    if (observed?.holderIdentity !== this.identity || this.#resourceVersion === undefined) return;
-    try {
-      this.#wrote(
-        await this.#withTimeout(
-          this.#store.replace(releasedRecord(observed, this.#now()), this.#resourceVersion),
-        ),
-      );
-      this.#log.info("released the leader lease");
-    } catch (err) {
-      this.#logWriteFailure(err, "could not release the leader lease; it expires on its own");
+    // A renewal still in flight when stop() woke the loop can land first and move the
+    // resourceVersion: on a conflict, read the Lease again and release it if still ours.
+    for (let attempt = 1; attempt <= RELEASE_ATTEMPTS; attempt++) {
+      const observed = this.#observed;
+      if (observed?.holderIdentity !== this.identity || this.#resourceVersion === undefined) return;
+      try {
+        this.#wrote(
+          await this.#withTimeout(
+            this.#store.replace(releasedRecord(observed, this.#now()), this.#resourceVersion),
+          ),
+        );
+        this.#log.info("released the leader lease");
+        return;
+      } catch (err) {
+        if (!isConflict(err) || attempt === RELEASE_ATTEMPTS) {
+          this.#logWriteFailure(err, "could not release the leader lease; it expires on its own");
+          return;
+        }
+        try {
+          const fresh = await this.#withTimeout(this.#store.get());
+          if (!fresh) return;
+          this.#saw(fresh);
+        } catch (readErr) {
+          this.#logWriteFailure(readErr, "could not read the leader lease to release it");
+          return;
+        }
+      }
     }
   }
 

@@ -207,6 +207,19 @@ describe("LeaderElector", () => {
     expect(a.elector.state).toBe("stopped");
   });
 
+  it("still releases when its own late renewal moved the Lease's resourceVersion", async () => {
+    const lease = new FakeLease();
+    const a = candidate(lease, "a");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(a.elector.isLeader()).toBe(true);
+    // A renewal request that stop() no longer waited for lands on the server.
+    const current = lease.read();
+    if (!current) throw new Error("no lease");
+    lease.replace("a", { ...current.record }, current.resourceVersion);
+    await a.elector.stop();
+    expect(lease.record).toMatchObject({ holderIdentity: "", leaseDurationSeconds: 1 });
+  });
+
   it("leaves the lease to expire when releaseOnStop is false", async () => {
     const lease = new FakeLease();
     const a = candidate(lease, "a", { releaseOnStop: false });
