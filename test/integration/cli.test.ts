@@ -15,6 +15,7 @@ import {
   useSharedRegistry,
 } from "../harness/index.ts";
 import { startInProcessOperator } from "./in-process-operator.ts";
+import { streamsOf } from "./streams.ts";
 
 const cp = useSharedControlPlane();
 const plain = useSharedRegistry("plain");
@@ -50,15 +51,8 @@ function cli(
   });
 }
 
-async function getStream(name: string): Promise<ImageStream> {
-  return (await custom.getNamespacedCustomObject({
-    group: "image.openshift.io",
-    version: "v1",
-    plural: "imagestreams",
-    namespace,
-    name,
-  })) as ImageStream;
-}
+const streams = streamsOf(cp);
+const getStream = (name: string): Promise<ImageStream> => streams.get(namespace, name);
 
 beforeAll(async () => {
   namespace = await createNamespace(cp, "cli");
@@ -70,19 +64,8 @@ afterAll(async () => {
 
 describe("tag", () => {
   it("creates a tracking alias and a pin of the source's current image", async () => {
-    await custom.createNamespacedCustomObject({
-      group: "image.openshift.io",
-      version: "v1",
-      plural: "imagestreams",
-      namespace,
-      body: {
-        apiVersion: "image.openshift.io/v1",
-        kind: "ImageStream",
-        metadata: { name: "base" },
-        spec: {
-          tags: [{ name: "v1", reference: true, from: { kind: "DockerImage", name: "reg.invalid/base:v1" } }],
-        },
-      },
+    await streams.create(namespace, "base", {
+      tags: [{ name: "v1", reference: true, from: { kind: "DockerImage", name: "reg.invalid/base:v1" } }],
     });
     // A status as the import controller would write it, so the pin has an image to copy.
     const digest = `sha256:${"a".repeat(64)}`;

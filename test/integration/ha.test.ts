@@ -4,15 +4,7 @@
 // polling slack, and across the handover no import or trigger is done twice or lost.
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  AppsV1Api,
-  CoordinationV1Api,
-  CustomObjectsApi,
-  EventsV1Api,
-  type EventsV1Event,
-  PatchStrategy,
-  setHeaderOptions,
-} from "@kubernetes/client-node";
+import { AppsV1Api, CoordinationV1Api, EventsV1Api, type EventsV1Event } from "@kubernetes/client-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ImageStream } from "../../src/api/types.ts";
 import {
@@ -25,6 +17,7 @@ import {
   useSharedRegistry,
 } from "../harness/index.ts";
 import { killAllOperatorProcesses, type OperatorProcess, startOperatorProcess } from "./operator-process.ts";
+import { streamsOf } from "./streams.ts";
 
 // Short timings within client-go's rules: lease > renew deadline > 1.2 * retry period.
 const LEASE_MS = 4_000;
@@ -43,11 +36,9 @@ const INITIAL_IMAGE = "placeholder.invalid/web:initial";
 
 const cp = useSharedControlPlane();
 const plain = useSharedRegistry("plain");
-const custom = cp.kubeConfig.makeApiClient(CustomObjectsApi);
 const apps = cp.kubeConfig.makeApiClient(AppsV1Api);
 const leases = cp.kubeConfig.makeApiClient(CoordinationV1Api);
 const eventsApi = cp.kubeConfig.makeApiClient(EventsV1Api);
-const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 const repository = `ha-${randomBytes(3).toString("hex")}/app`;
 
 let namespace = "";
@@ -57,15 +48,8 @@ let standby: OperatorProcess;
 let firstImage: PushedImage;
 let firstReference = "";
 
-async function getStream(): Promise<ImageStream> {
-  return (await custom.getNamespacedCustomObject({
-    group: "image.openshift.io",
-    version: "v1",
-    plural: "imagestreams",
-    namespace,
-    name: "app",
-  })) as ImageStream;
-}
+const streams = streamsOf(cp);
+const getStream = (): Promise<ImageStream> => streams.get(namespace, "app");
 
 function history(stream: ImageStream) {
   return stream.status?.tags?.find((t) => t.tag === "v1")?.items ?? [];
@@ -162,25 +146,14 @@ describe("two operator processes with leader election", () => {
   });
 
   it("the leader imports the stream and rolls out the triggered Deployment", async () => {
-    await custom.createNamespacedCustomObject({
-      group: "image.openshift.io",
-      version: "v1",
-      plural: "imagestreams",
-      namespace,
-      body: {
-        apiVersion: "image.openshift.io/v1",
-        kind: "ImageStream",
-        metadata: { name: "app" },
-        spec: {
-          tags: [
-            {
-              name: "v1",
-              from: { kind: "DockerImage", name: `${plain.host}/${repository}:v1` },
-              importPolicy: { insecure: true },
-            },
-          ],
+    await streams.create(namespace, "app", {
+      tags: [
+        {
+          name: "v1",
+          from: { kind: "DockerImage", name: `${plain.host}/${repository}:v1` },
+          importPolicy: { insecure: true },
         },
-      },
+      ],
     });
     await apps.createNamespacedDeployment({
       namespace,
@@ -252,18 +225,7 @@ describe("two operator processes with leader election", () => {
   it("the new leader imports a re-import request and the Deployment follows; nothing twice or lost", async () => {
     const secondImage = await pushImage(plain, repository, "v1");
     expect(secondImage.digest).not.toBe(firstImage.digest);
-    const request = `ha-${Date.now()}-${randomBytes(3).toString("hex")}`;
-    await custom.patchNamespacedCustomObject(
-      {
-        group: "image.openshift.io",
-        version: "v1",
-        plural: "imagestreams",
-        namespace,
-        name: "app",
-        body: { metadata: { annotations: { "image.openshift.io/import-requested": request } } },
-      },
-      mergePatch,
-    );
+    const request = await streams.requestImport(namespace, "app");
 
     const stream = await eventually(async () => {
       const s = await getStream();
