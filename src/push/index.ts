@@ -10,6 +10,8 @@ export {
   classifyEvents,
   type IgnoredEvent,
   type IgnoreReason,
+  type ManifestPush,
+  manifestPush,
   NOTIFICATION_MEDIA_TYPE,
   type NotificationAuth,
   type PushRecord,

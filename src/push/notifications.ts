@@ -167,47 +167,68 @@ export function parseEnvelope(
   return { ok: true, events: parsed };
 }
 
-/** A push record, or why the event changes no stream. */
-export function classifyEvent(event: RegistryEvent): PushRecord | IgnoredEvent {
-  const ignore = (reason: IgnoreReason, message: string): IgnoredEvent => ({
-    eventId: event.id,
-    reason,
-    message,
-  });
+/** A tagged manifest push to any repository (the shape external distribution receivers need too). */
+export interface ManifestPush {
+  repository: string;
+  tag: string;
+  digest: string;
+  mediaType: string;
+  isList: boolean;
+  eventId: string;
+}
+
+function ignore(event: RegistryEvent, reason: IgnoreReason, message: string): IgnoredEvent {
+  return { eventId: event.id, reason, message };
+}
+
+/** The tagged manifest push an event reports, or why it reports none. */
+export function manifestPush(event: RegistryEvent): ManifestPush | IgnoredEvent {
   const { target } = event;
   switch (event.action) {
     case "pull":
-      return ignore("pull", "pulls change no stream");
+      return ignore(event, "pull", "pulls change no stream");
     case "mount":
-      return ignore("mount", `blob mounted from ${target.fromRepository ?? "another repository"}`);
+      return ignore(event, "mount", `blob mounted from ${target.fromRepository ?? "another repository"}`);
     case "delete":
-      return ignore("delete", "registry deletes keep the stream's history (as OpenShift)");
+      return ignore(event, "delete", "registry deletes keep the stream's history (as OpenShift)");
     case "push":
       break;
     default:
-      return ignore("unknown-action", `action "${event.action}"`);
+      return ignore(event, "unknown-action", `action "${event.action}"`);
   }
   const mediaType = target.mediaType ?? "";
   if (!MANIFEST_MEDIA_TYPES.has(mediaType))
-    return ignore("blob", `${mediaType || "untyped"} push is not a manifest`);
-  const repository = parseStreamRepository(target.repository);
-  if (!repository) {
-    return ignore("not-a-stream-repository", `repository "${target.repository}" is not <namespace>/<stream>`);
-  }
-  if (!target.tag) return ignore("untagged-manifest", "manifest pushed by digest only");
+    return ignore(event, "blob", `${mediaType || "untyped"} push is not a manifest`);
+  if (!target.tag) return ignore(event, "untagged-manifest", "manifest pushed by digest only");
   const tagProblem = validateTagName(target.tag);
-  if (tagProblem) return ignore("invalid-event", tagProblem);
+  if (tagProblem) return ignore(event, "invalid-event", tagProblem);
   const digestProblem = target.digest === undefined ? "digest is missing" : validateDigest(target.digest);
-  if (digestProblem || !target.digest) return ignore("invalid-event", `target.digest: ${digestProblem}`);
+  if (digestProblem || !target.digest)
+    return ignore(event, "invalid-event", `target.digest: ${digestProblem}`);
   return {
-    namespace: repository.namespace,
-    stream: repository.stream,
+    repository: target.repository,
     tag: target.tag,
     digest: target.digest,
     mediaType,
     isList: LIST_MEDIA_TYPES.has(mediaType),
     eventId: event.id,
   };
+}
+
+/** A push record, or why the event changes no stream. */
+export function classifyEvent(event: RegistryEvent): PushRecord | IgnoredEvent {
+  const push = manifestPush(event);
+  if ("reason" in push) return push;
+  const repository = parseStreamRepository(push.repository);
+  if (!repository) {
+    return ignore(
+      event,
+      "not-a-stream-repository",
+      `repository "${push.repository}" is not <namespace>/<stream>`,
+    );
+  }
+  const { repository: _repository, ...rest } = push;
+  return { namespace: repository.namespace, stream: repository.stream, ...rest };
 }
 
 /** Classifies a batch; repeated pushes of one tag collapse to the last (events arrive in order). */
