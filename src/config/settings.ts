@@ -187,6 +187,11 @@ function durationBetween(minMs: number, maxMs: number) {
   };
 }
 
+function nonEmpty(raw: string, setting: string): string {
+  if (raw.trim() === "") throw new ConfigError(setting, "must not be empty");
+  return raw.trim();
+}
+
 function httpUrl(raw: string, setting: string): string | undefined {
   const value = optional(raw);
   if (value === undefined) return undefined;
@@ -364,10 +369,7 @@ export const SETTINGS: SettingTable = [
     flag: "registry-token-issuer",
     env: "IMAGESTREAM_REGISTRY_TOKEN_ISSUER",
     default: "imagestream-operator",
-    parse: (r, s) => {
-      if (r.trim() === "") throw new ConfigError(s, "must not be empty");
-      return r.trim();
-    },
+    parse: nonEmpty,
     help: "Issuer of integrated-registry tokens; the registry's auth.token.issuer.",
   },
   {
@@ -375,10 +377,7 @@ export const SETTINGS: SettingTable = [
     flag: "registry-token-service",
     env: "IMAGESTREAM_REGISTRY_TOKEN_SERVICE",
     default: "imagestream-integrated-registry",
-    parse: (r, s) => {
-      if (r.trim() === "") throw new ConfigError(s, "must not be empty");
-      return r.trim();
-    },
+    parse: nonEmpty,
     help: "Service (token audience) of the integrated registry; its auth.token.service.",
   },
   {

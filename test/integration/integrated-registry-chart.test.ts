@@ -7,9 +7,7 @@
 
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
-import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -23,17 +21,12 @@ import {
 import { load, loadAll } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  createCertificateAuthority,
-  createSigningCertificate,
-  issueCertificate,
-} from "../../src/pki/index.ts";
-import {
   classifyEvents,
   type PushRecord,
   parseEnvelope,
   verifyNotificationSecret,
 } from "../../src/push/index.ts";
-import { createTokenSigner, handleTokenRequest, type Identity } from "../../src/token-server/index.ts";
+import type { Identity } from "../../src/token-server/index.ts";
 import {
   createNamespace,
   eventually,
@@ -44,10 +37,11 @@ import {
 } from "../harness/index.ts";
 import { run } from "../harness/process.ts";
 import type { LaunchedRegistry } from "../harness/registry.ts";
+import { clientTrust, startTokenRealm, type TokenRealm } from "./token-realm.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 const CHART = join(root, "deploy", "helm", "imagestream-operator");
-const DAY = 86_400_000;
+const _DAY = 86_400_000;
 const cp = useSharedControlPlane();
 const helmBin =
   process.env.HELM_BIN ??
@@ -79,9 +73,10 @@ const nameOf = (doc: Json) => (doc.metadata as { name?: string } | undefined)?.n
 describe("the chart's integrated registry with distribution 2.8, TokenReview and SubjectAccessReview", () => {
   const release = `chart-${randomUUID().slice(0, 6)}`;
   const received: { authorization: string | undefined; body: Buffer; contentType: string | undefined }[] = [];
-  let tokenServer: Server;
+  let realm: TokenRealm;
   let notificationServer: HttpServer;
   let registry: LaunchedRegistry;
+  let trust: Awaited<ReturnType<typeof clientTrust>>;
   let trustDir: string;
   let trustPem: string;
   let notificationSecret: string;
@@ -91,56 +86,40 @@ describe("the chart's integrated registry with distribution 2.8, TokenReview and
 
   beforeAll(async () => {
     // The token endpoint: the core with real TokenReview and SubjectAccessReview.
-    const signing = await createSigningCertificate({ commonName: "token signer", lifetimeMs: DAY });
-    const signer = createTokenSigner(signing);
-    const ca = await createCertificateAuthority({ commonName: "chart-test-ca", lifetimeMs: DAY });
-    const tls = await issueCertificate(ca, {
-      commonName: "127.0.0.1",
-      ipAddresses: ["127.0.0.1"],
-      usage: "server",
-      lifetimeMs: DAY,
-    });
     const authn = cp.kubeConfig.makeApiClient(AuthenticationV1Api);
     const authz = cp.kubeConfig.makeApiClient(AuthorizationV1Api);
     let settings = { issuer: "", service: "", lifetimeSeconds: 300, anonymousPull: false };
-    tokenServer = createServer({ cert: tls.certificatePem, key: tls.privateKeyPem }, (req, res) => {
-      const url = new URL(req.url ?? "/", "https://127.0.0.1");
-      void handleTokenRequest(
-        { method: req.method ?? "GET", query: url.searchParams, authorization: req.headers.authorization },
-        settings,
-        {
-          authenticate: async (token) => {
-            const review = await authn.createTokenReview({ body: { spec: { token } } });
-            const user = review.status?.user;
-            if (!review.status?.authenticated || !user?.username) return null;
-            const identity: Identity = { username: user.username, groups: user.groups ?? [] };
-            if (user.uid) identity.uid = user.uid;
-            if (user.extra) identity.extra = user.extra;
-            return identity;
-          },
-          authorize: async (identity, check) => {
-            const review = await authz.createSubjectAccessReview({
-              body: {
-                spec: {
-                  user: identity.username,
-                  groups: identity.groups,
-                  ...(identity.uid ? { uid: identity.uid } : {}),
-                  ...(identity.extra ? { extra: identity.extra } : {}),
-                  resourceAttributes: check,
-                },
-              },
-            });
-            return review.status?.allowed === true;
-          },
-          streamExists: async () => false,
-          sign: (claims) => signer.sign(claims),
-          now: () => new Date(),
-          newTokenId: () => randomUUID(),
+    realm = await startTokenRealm({
+      path: "/registry/token",
+      settings: () => settings,
+      deps: {
+        authenticate: async (token) => {
+          const review = await authn.createTokenReview({ body: { spec: { token } } });
+          const user = review.status?.user;
+          if (!review.status?.authenticated || !user?.username) return null;
+          const identity: Identity = { username: user.username, groups: user.groups ?? [] };
+          if (user.uid) identity.uid = user.uid;
+          if (user.extra) identity.extra = user.extra;
+          return identity;
         },
-      ).then((answer) => res.writeHead(answer.status, answer.headers).end(answer.body));
+        authorize: async (identity, check) => {
+          const review = await authz.createSubjectAccessReview({
+            body: {
+              spec: {
+                user: identity.username,
+                groups: identity.groups,
+                ...(identity.uid ? { uid: identity.uid } : {}),
+                ...(identity.extra ? { extra: identity.extra } : {}),
+                resourceAttributes: check,
+              },
+            },
+          });
+          return review.status?.allowed === true;
+        },
+        streamExists: async () => false,
+      },
     });
-    await new Promise<void>((r) => tokenServer.listen(0, "127.0.0.1", r));
-    const realm = `https://127.0.0.1:${(tokenServer.address() as AddressInfo).port}/registry/token`;
+    const signing = realm.signing;
 
     // The notification endpoint: records what the registry sends.
     notificationServer = createHttpServer((req, res) => {
@@ -159,7 +138,7 @@ describe("the chart's integrated registry with distribution 2.8, TokenReview and
     const notifyPort = (notificationServer.address() as AddressInfo).port;
 
     // The chart's render: registry config sections, roles.
-    const docs = renderChart(release, realm);
+    const docs = renderChart(release, realm.url);
     const secretData = (suffix: string): Json => {
       const secret = docs.find((d) => d.kind === "Secret" && nameOf(d).endsWith(suffix));
       if (!secret) throw new Error(`the chart rendered no Secret *${suffix}`);
@@ -190,10 +169,9 @@ describe("the chart's integrated registry with distribution 2.8, TokenReview and
         health: config.health,
       }),
     });
-    trustPem = `${registry.caPem ?? ""}${ca.certificatePem}`;
-    trustDir = await mkdtemp(join(tmpdir(), "isop-chart-trust-"));
-    await copyFile(registry.caFile ?? "", join(trustDir, "registry-ca.crt"));
-    await writeFile(join(trustDir, "token-ca.crt"), ca.certificatePem);
+    trust = await clientTrust(registry, realm);
+    trustDir = trust.dir;
+    trustPem = trust.pem;
 
     // The chart's ClusterRoles in the real API server, bound to two ServiceAccounts.
     const objects = cp.kubeConfig.makeApiClient(KubernetesObjectApi);
@@ -235,11 +213,10 @@ describe("the chart's integrated registry with distribution 2.8, TokenReview and
 
   afterAll(async () => {
     await registry?.stop();
-    for (const server of [tokenServer, notificationServer]) {
-      server?.closeAllConnections();
-      await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-    }
-    if (trustDir) await rm(trustDir, { recursive: true, force: true });
+    await realm?.stop();
+    notificationServer?.closeAllConnections();
+    await new Promise<void>((r) => (notificationServer ? notificationServer.close(() => r()) : r()));
+    await trust?.remove();
     const objects = cp.kubeConfig.makeApiClient(KubernetesObjectApi);
     for (const role of ["image-puller", "image-pusher", "image-builder"]) {
       await objects

@@ -4,25 +4,14 @@
 // go through the harness client and skopeo; crafted tokens pin down what 2.8 verifies.
 
 import { createPrivateKey, createPublicKey, randomUUID, X509Certificate } from "node:crypto";
-import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { SignJWT } from "jose";
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type CertificateWithKey,
-  createCertificateAuthority,
-  createSigningCertificate,
-  issueCertificate,
-} from "../../src/pki/index.ts";
+import { type CertificateWithKey, createSigningCertificate } from "../../src/pki/index.ts";
 import {
   type AccessCheck,
   composeClaims,
   createTokenSigner,
-  handleTokenRequest,
   type Identity,
   libtrustKeyId,
   type TokenClaims,
@@ -31,6 +20,7 @@ import {
 import { launchConfiguredRegistry, pushImage, type RegistryConnection } from "../harness/index.ts";
 import { run } from "../harness/process.ts";
 import type { LaunchedRegistry } from "../harness/registry.ts";
+import { clientTrust, startTokenRealm, type TokenRealm } from "./token-realm.ts";
 
 const DAY = 86_400_000;
 const settings: TokenServerSettings = {
@@ -54,9 +44,10 @@ function allowed(identity: Identity, check: AccessCheck): boolean {
 }
 
 describe("token server core with distribution 2.8 auth.token", () => {
+  let realm: TokenRealm;
   let signing: CertificateWithKey;
-  let server: Server;
   let registry: LaunchedRegistry;
+  let trust: Awaited<ReturnType<typeof clientTrust>>;
   let trustDir: string;
   let trustPem: string;
   const existingStreams = new Set<string>();
@@ -64,50 +55,25 @@ describe("token server core with distribution 2.8 auth.token", () => {
   const asked: AccessCheck[] = [];
 
   beforeAll(async () => {
-    signing = await createSigningCertificate({
-      commonName: "imagestream-operator token signer",
-      lifetimeMs: DAY,
-    });
-    const signer = createTokenSigner(signing);
-    const ca = await createCertificateAuthority({ commonName: "token-server-test-ca", lifetimeMs: DAY });
-    const tls = await issueCertificate(ca, {
-      commonName: "127.0.0.1",
-      ipAddresses: ["127.0.0.1"],
-      usage: "server",
-      lifetimeMs: DAY,
-    });
-    server = createServer({ cert: tls.certificatePem, key: tls.privateKeyPem }, (req, res) => {
-      const url = new URL(req.url ?? "/", "https://127.0.0.1");
-      if (url.pathname !== "/token") {
-        res.writeHead(404).end();
-        return;
-      }
-      void handleTokenRequest(
-        { method: req.method ?? "GET", query: url.searchParams, authorization: req.headers.authorization },
-        settings,
-        {
-          authenticate: async (token) => identities[token] ?? null,
-          authorize: async (identity, check) => {
-            asked.push(check);
-            return allowed(identity, check);
-          },
-          streamExists: async (ns, name) => existingStreams.has(`${ns}/${name}`),
-          sign: async (claims) => {
-            issued.push(claims);
-            return signer.sign(claims);
-          },
-          now: () => new Date(),
-          newTokenId: () => randomUUID(),
+    realm = await startTokenRealm({
+      path: "/token",
+      settings: () => settings,
+      deps: {
+        authenticate: async (token) => identities[token] ?? null,
+        authorize: async (identity, check) => {
+          asked.push(check);
+          return allowed(identity, check);
         },
-      ).then((answer) => res.writeHead(answer.status, answer.headers).end(answer.body));
+        streamExists: async (ns, name) => existingStreams.has(`${ns}/${name}`),
+      },
+      onSign: (claims) => issued.push(claims),
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const realm = `https://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
+    signing = realm.signing;
     registry = await launchConfiguredRegistry({
       configure: async (file) => ({
         auth: {
           token: {
-            realm,
+            realm: realm.url,
             service: settings.service,
             issuer: settings.issuer,
             rootcertbundle: await file("token-signing.crt", signing.certificatePem),
@@ -115,18 +81,15 @@ describe("token server core with distribution 2.8 auth.token", () => {
         },
       }),
     });
-    // Clients trust the registry's CA and the token server's CA.
-    trustPem = `${registry.caPem ?? ""}${ca.certificatePem}`;
-    trustDir = await mkdtemp(join(tmpdir(), "isop-token-trust-"));
-    await copyFile(registry.caFile ?? "", join(trustDir, "registry-ca.crt"));
-    await writeFile(join(trustDir, "token-ca.crt"), ca.certificatePem);
+    trust = await clientTrust(registry, realm);
+    trustDir = trust.dir;
+    trustPem = trust.pem;
   });
 
   afterAll(async () => {
     await registry?.stop();
-    server?.closeAllConnections();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    if (trustDir) await rm(trustDir, { recursive: true, force: true });
+    await realm?.stop();
+    await trust?.remove();
   });
 
   const as = (token: string): RegistryConnection => ({

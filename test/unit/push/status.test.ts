@@ -15,6 +15,16 @@ const opts = settings({ localRegistryHost: REGISTRY, publicRegistryHost: PUBLIC,
 const ref = (digest: string) => `${REGISTRY}/ns/app@${digest}`;
 const LATER = new Date(NOW.getTime() + 60_000);
 
+/** Records `digest` as ns/app:dev pushed at `now`. */
+function pushDev(current: ImageStream | undefined, digest: string, now = NOW) {
+  return applyPushedImage({
+    stream: current,
+    pushed: { namespace: "ns", stream: "app", tag: "dev", digest },
+    now,
+    settings: opts,
+  });
+}
+
 function record(digest: string, extra: Partial<PushRecord> = {}): PushRecord {
   return {
     namespace: "ns",
@@ -30,12 +40,7 @@ function record(digest: string, extra: Partial<PushRecord> = {}): PushRecord {
 
 describe("applyPushedImage", () => {
   it("creates a missing stream with the tag as its only status tag, no spec tag", () => {
-    const update = applyPushedImage({
-      stream: undefined,
-      pushed: { namespace: "ns", stream: "app", tag: "dev", digest: D1 },
-      now: NOW,
-      settings: opts,
-    });
+    const update = pushDev(undefined, D1);
     expect(update.kind).toBe("create");
     if (update.kind !== "create") return;
     expect(update.stream).toEqual({
@@ -65,21 +70,11 @@ describe("applyPushedImage", () => {
 
   it("prepends a new push as newest and keeps the history bounded", () => {
     let current = stream([], [{ tag: "dev", items: [event(ref(D2), D2, 1), event(ref(D3), D3, 1)] }]);
-    const update = applyPushedImage({
-      stream: current,
-      pushed: { namespace: "ns", stream: "app", tag: "dev", digest: D1 },
-      now: NOW,
-      settings: opts,
-    });
+    const update = pushDev(current, D1);
     if (update.kind !== "update") throw new Error(update.kind);
     current = { ...current, status: update.status };
     expect(current.status?.tags?.[0]?.items?.map((i) => i.image)).toEqual([D1, D2, D3]);
-    const again = applyPushedImage({
-      stream: current,
-      pushed: { namespace: "ns", stream: "app", tag: "dev", digest: D2 },
-      now: LATER,
-      settings: opts,
-    });
+    const again = pushDev(current, D2, LATER);
     if (again.kind !== "update") throw new Error(again.kind);
     // Re-pushing an older image makes it newest again (history limit 3).
     expect(again.status.tags?.[0]?.items?.map((i) => i.image)).toEqual([D2, D1, D2]);
@@ -92,24 +87,12 @@ describe("applyPushedImage", () => {
       {},
       {},
     );
-    const settled = applyPushedImage({
-      stream: current,
-      pushed: { namespace: "ns", stream: "app", tag: "dev", digest: D1 },
-      now: NOW,
-      settings: opts,
-    });
+    const settled = pushDev(current, D1);
     // The first write fills the repository fields; after that the same push is a no-op.
     if (settled.kind !== "update") throw new Error(settled.kind);
     expect(settled.changes).toEqual([]);
     const written: ImageStream = { ...current, status: settled.status };
-    expect(
-      applyPushedImage({
-        stream: written,
-        pushed: { namespace: "ns", stream: "app", tag: "dev", digest: D1 },
-        now: LATER,
-        settings: opts,
-      }),
-    ).toEqual({ kind: "unchanged" });
+    expect(pushDev(written, D1, LATER)).toEqual({ kind: "unchanged" });
     expect(written.status?.tags?.[0]?.items?.[0]?.created).toBe("2024-05-01T11:00:00Z");
   });
 
@@ -129,12 +112,7 @@ describe("applyPushedImage", () => {
       ],
     };
     const current = stream([], [failed, { tag: "prod", items: [event(ref(D3), D3)] }]);
-    const update = applyPushedImage({
-      stream: current,
-      pushed: { namespace: "ns", stream: "app", tag: "dev", digest: D1 },
-      now: NOW,
-      settings: opts,
-    });
+    const update = pushDev(current, D1);
     if (update.kind !== "update") throw new Error(update.kind);
     expect(update.status.tags?.map((t) => [t.tag, t.items?.[0]?.image, t.conditions])).toEqual([
       ["dev", D1, undefined],
@@ -144,12 +122,7 @@ describe("applyPushedImage", () => {
 
   it("a tracking tag following the pushed tag follows it in the same write", () => {
     const current = stream([{ name: "latest", from: { kind: "ImageStreamTag", name: "dev" } }], null);
-    const update = applyPushedImage({
-      stream: current,
-      pushed: { namespace: "ns", stream: "app", tag: "dev", digest: D1 },
-      now: NOW,
-      settings: opts,
-    });
+    const update = pushDev(current, D1);
     if (update.kind !== "update") throw new Error(update.kind);
     expect(update.status.tags?.map((t) => [t.tag, t.items?.[0]?.image])).toEqual([
       ["dev", D1],
