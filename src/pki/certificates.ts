@@ -213,12 +213,22 @@ export async function createSigningCertificate(
   return { certificatePem: cert.toString("pem"), privateKeyPem: key.privateKeyPem };
 }
 
+/** An IP address in its shortest form (`::1`, not `0:0:0:0:0:0:0:1` as node:crypto prints it). */
+export function canonicalIp(ip: string): string {
+  if (!ip.includes(":")) return ip;
+  try {
+    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  } catch {
+    return ip;
+  }
+}
+
 function parseSubjectAltName(value: string | undefined): { dnsNames: string[]; ipAddresses: string[] } {
   const dnsNames: string[] = [];
   const ipAddresses: string[] = [];
   for (const part of (value ?? "").split(/,\s*/)) {
     if (part.startsWith("DNS:")) dnsNames.push(part.slice(4));
-    else if (part.startsWith("IP Address:")) ipAddresses.push(part.slice(11));
+    else if (part.startsWith("IP Address:")) ipAddresses.push(canonicalIp(part.slice(11)));
   }
   return { dnsNames, ipAddresses };
 }

@@ -7,6 +7,7 @@ export {
   type CertificateInfo,
   type CertificateUsage,
   type CertificateWithKey,
+  canonicalIp,
   certificateInfo,
   createCertificateAuthority,
   createSigningCertificate,

@@ -10,7 +10,7 @@
 //      leaf it issued is served any more.
 
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { type CertificateInfo, certificateInfo, type Validity } from "./certificates.ts";
+import { type CertificateInfo, canonicalIp, certificateInfo, type Validity } from "./certificates.ts";
 import { splitCertificates } from "./pem.ts";
 
 export interface RenewalPolicy {
@@ -102,7 +102,7 @@ export function rotationDecision(
   }
   if (
     (expect.dnsNames !== undefined && !sameSet(expect.dnsNames, info.dnsNames)) ||
-    (expect.ipAddresses !== undefined && !sameSet(expect.ipAddresses, info.ipAddresses))
+    (expect.ipAddresses !== undefined && !sameSet(expect.ipAddresses.map(canonicalIp), info.ipAddresses))
   ) {
     return {
       rotate: true,

@@ -118,7 +118,7 @@ describe("certificates", () => {
       "imagestream-operator.ops.svc",
       "imagestream-operator.ops.svc.cluster.local",
     ]);
-    expect(info.ipAddresses).toEqual(["127.0.0.1", "0:0:0:0:0:0:0:1"]);
+    expect(info.ipAddresses).toEqual(["127.0.0.1", "::1"]);
     expect(info.notBefore).toEqual(NOW);
     expect(info.notAfter).toEqual(new Date(NOW.getTime() + 30 * DAY));
     expect(info.serialNumber).not.toBe(certificateInfo(ca.certificatePem).serialNumber);
@@ -290,6 +290,18 @@ describe("rotation decisions", () => {
     expect(
       rotationDecision(leaf.certificatePem, at, policy, { ...matching, ipAddresses: ["10.0.0.1"] }),
     ).toMatchObject({ rotate: true, reason: "NamesChanged" });
+    const v6 = await issueCertificate(ca, {
+      commonName: "v6",
+      ipAddresses: ["::1"],
+      usage: "server",
+      lifetimeMs: 30 * DAY,
+      now: NOW,
+    });
+    expect(
+      rotationDecision(v6.certificatePem, at, policy, { ipAddresses: ["0:0:0:0:0:0:0:1"] }),
+    ).toMatchObject({
+      rotate: false,
+    });
     expect(
       rotationDecision(leaf.certificatePem, at, policy, { ...matching, privateKeyPem: ca.privateKeyPem }),
     ).toMatchObject({ rotate: true, reason: "KeyMismatch" });
