@@ -83,3 +83,29 @@ export function parseStreamTag(value: string): StreamTag | null {
   if (validateStreamName(stream) !== null || validateTagName(tag) !== null) return null;
   return { stream, tag };
 }
+
+/** A namespace name: an RFC 1123 label. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+export interface StreamRepository {
+  namespace: string;
+  stream: string;
+}
+
+/**
+ * The stream a repository of the integrated registry stands for: exactly
+ * `<namespace>/<stream>`, as in OpenShift. One path segment too few or too many, or names
+ * Kubernetes would refuse: null.
+ */
+export function parseStreamRepository(repository: string): StreamRepository | null {
+  const parts = repository.split("/");
+  if (parts.length !== 2) return null;
+  const [namespace = "", stream = ""] = parts;
+  if (!DNS_LABEL.test(namespace) || validateStreamName(stream) !== null) return null;
+  return { namespace, stream };
+}
+
+/** The integrated registry's repository of a stream: `<namespace>/<stream>`. */
+export function formatStreamRepository({ namespace, stream }: StreamRepository): string {
+  return `${namespace}/${stream}`;
+}

@@ -32,6 +32,16 @@ export interface Config {
   registryBlock: string[];
   caBundle: string | undefined;
   localRegistry: string | undefined;
+  publicRegistry: string | undefined;
+  integratedRegistryUrl: string | undefined;
+  registryTokenIssuer: string;
+  registryTokenService: string;
+  registryTokenLifetimeMs: number;
+  registryAnonymousPull: boolean;
+  registryTokenSigningSecret: ObjectKey | undefined;
+  registryTokenCaConfigMap: ObjectKey | undefined;
+  registryNotificationsTokenFile: string | undefined;
+  hooksAddress: string;
   logLevel: string;
   logFormat: LogFormat;
   metricsAddress: string;
@@ -42,6 +52,12 @@ export interface Config {
   leaseDurationMs: number;
   renewDeadlineMs: number;
   retryPeriodMs: number;
+}
+
+/** A namespaced object, written `namespace/name`. */
+export interface ObjectKey {
+  namespace: string;
+  name: string;
 }
 
 interface Setting<K extends keyof Config> {
@@ -160,6 +176,45 @@ function name(raw: string, setting: string): string {
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(raw))
     throw new ConfigError(setting, `"${raw}" is not a valid name`);
   return raw;
+}
+
+function durationBetween(minMs: number, maxMs: number) {
+  const atLeast = durationAtLeast(minMs);
+  return (raw: string, setting: string): number => {
+    const ms = atLeast(raw, setting);
+    if (ms > maxMs) throw new ConfigError(setting, `${raw} is longer than the maximum ${maxMs / 1000}s`);
+    return ms;
+  };
+}
+
+function nonEmpty(raw: string, setting: string): string {
+  if (raw.trim() === "") throw new ConfigError(setting, "must not be empty");
+  return raw.trim();
+}
+
+function httpUrl(raw: string, setting: string): string | undefined {
+  const value = optional(raw);
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(setting, `"${raw}" is not a URL (e.g. http://registry.ns.svc:5000)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(setting, `"${raw}" must be an http:// or https:// URL`);
+  }
+  return value.replace(/\/+$/, "");
+}
+
+function objectKey(raw: string, setting: string): ObjectKey | undefined {
+  const value = optional(raw);
+  if (value === undefined) return undefined;
+  const [namespace = "", objectName = "", ...rest] = value.split("/");
+  if (rest.length > 0 || namespace === "" || objectName === "") {
+    throw new ConfigError(setting, `"${raw}" is not namespace/name`);
+  }
+  return { namespace: name(namespace, setting), name: name(objectName, setting) };
 }
 
 type SettingTable = { [K in keyof Config]: Setting<K> }[keyof Config][];
@@ -292,6 +347,86 @@ export const SETTINGS: SettingTable = [
     default: "",
     parse: optional,
     help: "Cluster registry host; status.dockerImageRepository becomes <host>/<namespace>/<name>.",
+  },
+  {
+    key: "publicRegistry",
+    flag: "public-registry",
+    env: "IMAGESTREAM_PUBLIC_REGISTRY",
+    default: "",
+    parse: optional,
+    help: "Host users push to (e.g. localhost:5001); status.publicDockerImageRepository becomes <host>/<namespace>/<name>. Empty: --local-registry.",
+  },
+  {
+    key: "integratedRegistryUrl",
+    flag: "integrated-registry-url",
+    env: "IMAGESTREAM_INTEGRATED_REGISTRY_URL",
+    default: "",
+    parse: httpUrl,
+    help: "URL at which the operator reaches the integrated registry (docs/push.md); empty: no integrated registry.",
+  },
+  {
+    key: "registryTokenIssuer",
+    flag: "registry-token-issuer",
+    env: "IMAGESTREAM_REGISTRY_TOKEN_ISSUER",
+    default: "imagestream-operator",
+    parse: nonEmpty,
+    help: "Issuer of integrated-registry tokens; the registry's auth.token.issuer.",
+  },
+  {
+    key: "registryTokenService",
+    flag: "registry-token-service",
+    env: "IMAGESTREAM_REGISTRY_TOKEN_SERVICE",
+    default: "imagestream-integrated-registry",
+    parse: nonEmpty,
+    help: "Service (token audience) of the integrated registry; its auth.token.service.",
+  },
+  {
+    key: "registryTokenLifetimeMs",
+    flag: "registry-token-lifetime",
+    env: "IMAGESTREAM_REGISTRY_TOKEN_LIFETIME",
+    default: "5m",
+    parse: durationBetween(60_000, 3_600_000),
+    help: "Lifetime of integrated-registry tokens (1m to 1h).",
+  },
+  {
+    key: "registryAnonymousPull",
+    flag: "registry-anonymous-pull",
+    env: "IMAGESTREAM_REGISTRY_ANONYMOUS_PULL",
+    default: "false",
+    parse: boolean,
+    help: "Clients without credentials may pull <namespace>/<stream> from the integrated registry (dev clusters).",
+  },
+  {
+    key: "registryTokenSigningSecret",
+    flag: "registry-token-signing-secret",
+    env: "IMAGESTREAM_REGISTRY_TOKEN_SIGNING_SECRET",
+    default: "",
+    parse: objectKey,
+    help: "Secret (namespace/name) where the operator keeps its token signing key; only the operator reads it.",
+  },
+  {
+    key: "registryTokenCaConfigMap",
+    flag: "registry-token-ca-configmap",
+    env: "IMAGESTREAM_REGISTRY_TOKEN_CA_CONFIGMAP",
+    default: "",
+    parse: objectKey,
+    help: "ConfigMap (namespace/name) where the operator publishes the signing certificates, the registry's auth.token.rootcertbundle.",
+  },
+  {
+    key: "registryNotificationsTokenFile",
+    flag: "registry-notifications-token-file",
+    env: "IMAGESTREAM_REGISTRY_NOTIFICATIONS_TOKEN_FILE",
+    default: "",
+    parse: optional,
+    help: "File holding the shared secret the integrated registry sends with notifications (Authorization: Bearer <secret>).",
+  },
+  {
+    key: "hooksAddress",
+    flag: "hooks-address",
+    env: "IMAGESTREAM_HOOKS_ADDRESS",
+    default: "0",
+    parse: address,
+    help: "Listen address (plain HTTP) of the integrated registry's token and notification endpoints and of the receivers (docs/push.md); 0 disables it.",
   },
   {
     key: "logLevel",
@@ -433,7 +568,7 @@ export function parseFlags(argv: readonly string[]): Map<string, string> {
       const next = argv[i + 1];
       if (next === undefined || next.startsWith("--")) {
         // A bare boolean flag means true.
-        if (flag === "leader-elect") value = "true";
+        if (flag === "leader-elect" || flag === "registry-anonymous-pull") value = "true";
         else throw new ConfigError(`--${flag}`, "needs a value");
       } else {
         value = next;

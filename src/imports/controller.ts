@@ -72,7 +72,10 @@ export function importSettingsFrom(config: OperatorContext["config"]): ImportSet
     backoffMaxMs: 10 * 60_000,
     platform: config.defaultPlatform,
     ...(config.localRegistry
-      ? { localRegistryHost: config.localRegistry, publicRegistryHost: config.localRegistry }
+      ? {
+          localRegistryHost: config.localRegistry,
+          publicRegistryHost: config.publicRegistry ?? config.localRegistry,
+        }
       : {}),
   };
 }

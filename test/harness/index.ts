@@ -31,7 +31,9 @@ export {
   sha256Digest,
 } from "./push.ts";
 export {
+  type ConfiguredRegistryOptions,
   dockerConfigJson,
+  launchConfiguredRegistry,
   REGISTRY_VARIANTS,
   type RegistryConnection,
   type RegistryInstance,

@@ -163,23 +163,59 @@ export async function launchRegistry(
   if (opts.detached && variant === "token") {
     throw new Error("the token registry needs the in-process token server and cannot run detached");
   }
+  return runRegistry(variant, opts, async (dir, host) => {
+    const files = await prepareRegistryFiles(variant, dir, host);
+    return { ...files, cleanup: async () => files.tokenServer?.stop() };
+  });
+}
+
+export interface ConfiguredRegistryOptions {
+  /**
+   * Sections added to the generated config (`auth`, `notifications`, ...). `file(name, content)`
+   * writes a file into the registry's directory and returns its path (e.g. a rootcertbundle).
+   */
+  configure(file: (name: string, content: string) => Promise<string>): Promise<Record<string, unknown>>;
+}
+
+/**
+ * A TLS registry (private CA, no auth of its own) with extra configuration, e.g. `auth.token`
+ * pointing at a token server under test or `notifications.endpoints`. Callers stop() it.
+ */
+export async function launchConfiguredRegistry(opts: ConfiguredRegistryOptions): Promise<LaunchedRegistry> {
+  return runRegistry("tls", {}, async (dir, host) => {
+    const files = await prepareRegistryFiles("tls", dir, host);
+    const extra = await opts.configure(async (name, content) => {
+      const path = join(dir, name);
+      await writeFile(path, content);
+      return path;
+    });
+    const config = { ...(JSON.parse(files.config) as Record<string, unknown>), ...extra };
+    return { ...files, config: `${JSON.stringify(config, null, 2)}\n` };
+  });
+}
+
+async function runRegistry(
+  variant: RegistryVariant,
+  opts: RegistryLaunchOptions,
+  prepare: (dir: string, host: string) => Promise<RegistryFiles & { cleanup?: () => Promise<void> }>,
+): Promise<LaunchedRegistry> {
   const dir = opts.dir ?? (await makeTempDir(`isop-registry-${variant}`));
   const ownsDir = opts.dir === undefined;
   await mkdir(dir, { recursive: true });
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
-  let files: RegistryFiles | undefined;
+  let files: (RegistryFiles & { cleanup?: () => Promise<void> }) | undefined;
   let registryProcess: ReturnType<typeof spawnLogged> | undefined;
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
     await registryProcess?.stop();
-    await files?.tokenServer?.stop();
+    await files?.cleanup?.();
     if (ownsDir) await removeTempDir(dir);
   };
   try {
-    files = await prepareRegistryFiles(variant, dir, host);
+    files = await prepare(dir, host);
     const configFile = join(dir, "config.yml");
     await writeFile(configFile, files.config);
     registryProcess = spawnLogged({

@@ -68,6 +68,52 @@ describe("parseConfig", () => {
   });
 });
 
+describe("integrated registry settings", () => {
+  it("are off by default with OpenShift-like names", () => {
+    const c = parseConfig([], {});
+    expect(c.integratedRegistryUrl).toBeUndefined();
+    expect(c.publicRegistry).toBeUndefined();
+    expect(c.registryTokenIssuer).toBe("imagestream-operator");
+    expect(c.registryTokenService).toBe("imagestream-integrated-registry");
+    expect(c.registryTokenLifetimeMs).toBe(300_000);
+    expect(c.registryAnonymousPull).toBe(false);
+    expect(c.registryTokenSigningSecret).toBeUndefined();
+    expect(c.registryNotificationsTokenFile).toBeUndefined();
+  });
+
+  it("parse URLs, namespace/name references and a bare --registry-anonymous-pull", () => {
+    const c = parseConfig(
+      [
+        "--integrated-registry-url=http://registry.ops.svc:5000/",
+        "--registry-token-signing-secret=ops/registry-token-key",
+        "--registry-anonymous-pull",
+      ],
+      {
+        IMAGESTREAM_REGISTRY_TOKEN_CA_CONFIGMAP: "ops/registry-token-ca",
+        IMAGESTREAM_REGISTRY_TOKEN_LIFETIME: "10m",
+      },
+    );
+    expect(c.integratedRegistryUrl).toBe("http://registry.ops.svc:5000");
+    expect(c.registryTokenSigningSecret).toEqual({ namespace: "ops", name: "registry-token-key" });
+    expect(c.registryTokenCaConfigMap).toEqual({ namespace: "ops", name: "registry-token-ca" });
+    expect(c.registryAnonymousPull).toBe(true);
+    expect(c.registryTokenLifetimeMs).toBe(600_000);
+  });
+
+  it.each([
+    [["--integrated-registry-url=registry.ops.svc"], "--integrated-registry-url", "is not a URL"],
+    [["--integrated-registry-url=ftp://r"], "--integrated-registry-url", "http:// or https://"],
+    [["--registry-token-signing-secret=just-a-name"], "--registry-token-signing-secret", "namespace/name"],
+    [["--registry-token-signing-secret=ops/Bad_Name"], "--registry-token-signing-secret", "not a valid name"],
+    [["--registry-token-lifetime=2h"], "--registry-token-lifetime", "maximum 3600s"],
+    [["--registry-token-lifetime=10s"], "--registry-token-lifetime", "minimum 60s"],
+    [["--registry-token-issuer="], "--registry-token-issuer", "must not be empty"],
+  ])("rejects %j naming %s", (argv, setting, message) => {
+    expect(() => parseConfig(argv, {})).toThrow(ConfigError);
+    expect(() => parseConfig(argv, {})).toThrow(new RegExp(`${setting}.*${message}`));
+  });
+});
+
 describe("parseDuration", () => {
   it.each([
     ["500ms", 500],

@@ -76,12 +76,17 @@ The namespaced permissions of the enabled controllers, exactly the API calls the
 {{- /* src/istags: ImageStreamTag edits merge-patch the stream's spec.tags; a tag of a missing stream creates it. */}}
 {{- $streams = concat $streams (list "get" "list" "watch" "create" "patch") }}
 {{- end }}
+{{- $registry := .Values.integratedRegistry.enabled }}
+{{- if $registry }}
+{{- /* src/push (integrated registry): a push to a missing stream creates it; catch-up lists streams. */}}
+{{- $streams = concat $streams (list "get" "list" "watch" "create") }}
+{{- end }}
 {{- if $streams }}
 - apiGroups: ["image.openshift.io"]
   resources: ["imagestreams"]
   verbs: {{ $streams | uniq | sortAlpha | toJson | replace "," ", " }}
 {{- end }}
-{{- if or $import $istag }}
+{{- if or $import $istag $registry }}
 - apiGroups: ["image.openshift.io"]
   resources: ["imagestreams/status"]
   verbs: ["update"]
@@ -118,7 +123,7 @@ owner-reference permissions (OwnerReferencesPermissionEnforcement) authorize as 
   resources: ["pods"]
   verbs: ["get", "list", "watch", "patch"]
 {{- end }}
-{{- if $c }}
+{{- if or $c $registry }}
 {{- /* src/runtime/events.ts: events.k8s.io/v1 Events; repeats update the series by patch. */}}
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
@@ -128,5 +133,55 @@ owner-reference permissions (OwnerReferencesPermissionEnforcement) authorize as 
 
 {{/* Cross-namespace tag sources are authorized with SubjectAccessReviews (cluster-scoped). */}}
 {{- define "imagestream-operator.needsAccessReview" -}}
-{{- if or (has "import" .Values.controllers) (has "trigger" .Values.controllers) }}true{{ end }}
+{{- if or (has "import" .Values.controllers) (has "trigger" .Values.controllers) .Values.integratedRegistry.enabled }}true{{ end }}
+{{- end }}
+
+{{/* ---- Integrated registry (docs/push.md) ---- */}}
+{{- define "imagestream-operator.registryName" -}}
+{{- printf "%s-registry" (include "imagestream-operator.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The operator's hooks Service: token endpoint, notification endpoint, receivers. */}}
+{{- define "imagestream-operator.hooksName" -}}
+{{- printf "%s-hooks" (include "imagestream-operator.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* In-cluster host of the integrated registry: <service>.<namespace>.svc:<port>. */}}
+{{- define "imagestream-operator.registryHost" -}}
+{{- printf "%s.%s.svc:%d" (include "imagestream-operator.registryName" .) .Release.Namespace (int .Values.integratedRegistry.service.port) }}
+{{- end }}
+
+{{/* --local-registry: the value, else the integrated registry's Service when it is enabled. */}}
+{{- define "imagestream-operator.localRegistry" -}}
+{{- if .Values.localRegistry }}{{ .Values.localRegistry }}{{ else if .Values.integratedRegistry.enabled }}{{ include "imagestream-operator.registryHost" . }}{{ end }}
+{{- end }}
+
+{{- define "imagestream-operator.tokenRealm" -}}
+{{- default (printf "http://%s.%s.svc:%d/registry/token" (include "imagestream-operator.hooksName" .) .Release.Namespace (int .Values.integratedRegistry.hooksPort)) .Values.integratedRegistry.auth.realm }}
+{{- end }}
+
+{{/* Objects the operator owns for the registry: its signing key (Secret) and published certificates (ConfigMap). */}}
+{{- define "imagestream-operator.tokenKeySecret" -}}
+{{- printf "%s-token-key" (include "imagestream-operator.registryName" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- define "imagestream-operator.tokenCaConfigMap" -}}
+{{- printf "%s-token-ca" (include "imagestream-operator.registryName" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- define "imagestream-operator.notificationsSecret" -}}
+{{- printf "%s-notifications" (include "imagestream-operator.registryName" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Its own app.kubernetes.io/name, so the operator's selectors never match registry pods. */}}
+{{- define "imagestream-operator.registrySelectorLabels" -}}
+app.kubernetes.io/name: {{ printf "%s-registry" (include "imagestream-operator.name" .) | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "imagestream-operator.registryLabels" -}}
+helm.sh/chart: {{ include "imagestream-operator.chart" . }}
+{{ include "imagestream-operator.registrySelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: registry
+app.kubernetes.io/part-of: {{ include "imagestream-operator.name" . }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}

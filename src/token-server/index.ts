@@ -1,0 +1,28 @@
+// Public surface of the registry token server core (distribution `auth.token`): scope
+// parsing, the Kubernetes authorization each action needs, claims, signing and the
+// request decision. The HTTP endpoint, TokenReview and SubjectAccessReview are the shell's.
+
+export {
+  type AccessCheck,
+  type ActionRequirement,
+  anonymousGrant,
+  describeCheck,
+  type GrantedAccess,
+  IMAGE_API_GROUP,
+  requiredChecks,
+} from "./access.ts";
+export { formatScope, type ParsedScopes, parseScopes, type ResourceScope } from "./scope.ts";
+export { createTokenSigner, libtrustKeyId, type TokenClaims, type TokenSigner } from "./signer.ts";
+export {
+  type BasicCredentials,
+  composeClaims,
+  handleTokenRequest,
+  type Identity,
+  parseBasicAuthorization,
+  type TokenOutcome,
+  type TokenRequest,
+  type TokenResponse,
+  type TokenServerDeps,
+  type TokenServerSettings,
+  tokenResponseBody,
+} from "./token.ts";
