@@ -9,14 +9,16 @@ import { API_VERSION, GROUP, VERSION } from "../api/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ControllerHandle, OperatorContext } from "../operator/index.ts";
 import {
-  type CredentialLookup,
   DOCKER_CONFIG_SECRET_KEYS,
   isRegistryError,
+  type Keychain,
   parseReference,
+  pullSecretKeychain,
   type RegistryClient,
+  type SecretLike,
 } from "../registry/index.ts";
 import { objectRefOf, type ReconcileContext, updateStatusWithRetry } from "../runtime/index.ts";
-import { refusedHost } from "./host-policy.ts";
+import { imageManifests, toImage } from "./image.ts";
 import {
   IMPORT_REQUESTED_HANDLED_ANNOTATION,
   type ImportOutcome,
@@ -29,7 +31,6 @@ import {
 } from "./model.ts";
 import { planImports, recordImportAttempts } from "./plan.ts";
 import { selectFromManifestList } from "./platform.ts";
-import { namespaceCredentials, type SecretLike } from "./pull-secrets.ts";
 import { parseSourceName } from "./references.ts";
 import { sourceStreamKeys } from "./sources.ts";
 import { computeStatus } from "./status.ts";
@@ -170,15 +171,15 @@ export function createImportController(
     });
 
     const namespace = stream.metadata.namespace ?? "";
-    const credentials = namespaceCredentials(
+    const keychain = pullSecretKeychain(
       namespace,
       secretInformers.flatMap((inf) => inf.list(namespace)),
     );
     const outcomes: ImportOutcome[] = [];
-    for (const tag of tags) outcomes.push(await importTag(stream, tag, credentials, log, rctx.signal));
+    for (const tag of tags) outcomes.push(await importTag(stream, tag, keychain, log, rctx.signal));
     let repositoryImported = false;
     if (plan.repository) {
-      outcomes.push(...(await importRepository(stream, plan.repository, credentials, log, rctx.signal)));
+      outcomes.push(...(await importRepository(stream, plan.repository, keychain, log, rctx.signal)));
       repositoryImported = true;
     }
     outcomes.push(...(await crossNamespaceDenials(stream)));
@@ -241,7 +242,7 @@ export function createImportController(
   async function importTag(
     stream: ImageStream,
     planned: PlannedTagImport,
-    credentials: CredentialLookup,
+    keychain: Keychain,
     log: Logger,
     signal: AbortSignal,
   ): Promise<ImportOutcome> {
@@ -250,10 +251,9 @@ export function createImportController(
     const remembered = sourceDigests.get(tagKey);
     const knownDigest = remembered && remembered.recorded === recorded ? remembered.source : recorded;
     try {
+      // The registry client refuses hosts of the operator's host policy (Forbidden).
       const ref = parseReference(planned.from);
-      const refused = refusedHost(ref.registry, ctx.config.registryAllow, ctx.config.registryBlock);
-      if (refused) return { tag: planned.tag, ok: false, reason: ImportReason.Forbidden, message: refused };
-      const call = { credentials, insecure: planned.insecure, signal };
+      const call = { keychain, insecure: planned.insecure, signal };
       // A user's request must see a push made a moment ago, not a result shared from before it.
       const fresh = planned.causes.includes("Requested");
       const result = await options.registry.inspect(ref, { ...call, knownDigest, fresh });
@@ -268,12 +268,12 @@ export function createImportController(
           ok: true,
           digest: result.digest,
           pullSpec: planned.from,
-          image: result.image,
+          image: toImage(result, planned.from),
         };
       };
       if (result.kind === "image") return recordAsIs();
       const selection = selectFromManifestList(
-        { digest: result.digest, entries: result.manifests },
+        { digest: result.digest, entries: imageManifests(result.manifests) },
         planned.importMode,
         {
           ...(planned.preferArch ? { preferArch: planned.preferArch } : {}),
@@ -286,7 +286,13 @@ export function createImportController(
       if (planned.importMode === "PreserveOriginal") return recordAsIs();
       const child = await options.registry.fetchPlatformImage(ref, selection.digest, call);
       sourceDigests.set(tagKey, { source: result.digest, recorded: child.digest });
-      return { tag: planned.tag, ok: true, digest: child.digest, pullSpec: planned.from, image: child.image };
+      return {
+        tag: planned.tag,
+        ok: true,
+        digest: child.digest,
+        pullSpec: planned.from,
+        image: toImage(child, planned.from),
+      };
     } catch (err) {
       if (signal.aborted) throw err;
       const failure = failureOf(err);
@@ -301,16 +307,14 @@ export function createImportController(
   async function importRepository(
     stream: ImageStream,
     planned: PlannedRepositoryImport,
-    credentials: CredentialLookup,
+    keychain: Keychain,
     log: Logger,
     signal: AbortSignal,
   ): Promise<ImportOutcome[]> {
     try {
       const ref = parseReference(planned.from);
-      const refused = refusedHost(ref.registry, ctx.config.registryAllow, ctx.config.registryBlock);
-      if (refused) throw new Error(refused);
       const specTags = new Set((stream.spec?.tags ?? []).map((t) => t.name));
-      const all = await options.registry.listTags(ref, { credentials, insecure: planned.insecure, signal });
+      const all = await options.registry.listTags(ref, { keychain, insecure: planned.insecure, signal });
       const chosen = selectRepositoryTags(all, planned.limit, specTags);
       const outcomes: ImportOutcome[] = [];
       for (const tag of chosen) {
@@ -319,7 +323,7 @@ export function createImportController(
           await importTag(
             stream,
             { tag, from, insecure: planned.insecure, importMode: "Legacy", causes: planned.causes },
-            credentials,
+            keychain,
             log,
             signal,
           ),

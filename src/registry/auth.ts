@@ -1,8 +1,8 @@
-// Authentication decisions and the bearer token cache. Pure where possible: the network
-// calls live in client.ts.
+// Authentication decisions and the bearer token cache, pure: the network flow that uses
+// them is authenticator.ts.
 
-import { type Credentials, credentialIdentity } from "./credentials.ts";
 import { RegistryError } from "./errors.ts";
+import { type Credentials, credentialIdentity } from "./keychain.ts";
 import { DOCKER_HUB_API_HOST } from "./reference.ts";
 
 /**
@@ -84,11 +84,6 @@ export function decideRealm(input: RealmDecisionInput): RealmDecision {
     };
   }
   return { fetch: true, url, sendCredentials: true, why: "realm belongs to the registry" };
-}
-
-/** Same scheme, host and port: only then may an Authorization header follow a redirect. */
-export function sameOrigin(a: string | URL, b: string | URL): boolean {
-  return new URL(a).origin === new URL(b).origin;
 }
 
 export function basicAuthorization(credentials: Credentials): string {

@@ -2,14 +2,18 @@
 // headers, and how it reacts to the answers. Real registries are in test/integration.
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { toImage } from "../../../src/imports/index.ts";
 import {
   createRegistryClient,
   type HttpRequest,
   type HttpResponse,
+  type Keychain,
+  type KeychainTarget,
   MediaTypes,
   type RegistryClientOptions,
   RegistryError,
   type RequestEvent,
+  staticKeychain,
 } from "../../../src/registry/index.ts";
 
 const sha = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
@@ -89,8 +93,9 @@ describe("inspect", () => {
     expect(result.kind).toBe("image");
     if (result.kind !== "image") return;
     expect(result.digest).toBe(manifestDigest);
-    expect(result.image.dockerImageReference).toBe(`r.test/app@${manifestDigest}`);
-    expect(result.image.dockerImageMetadata).toMatchObject({
+    const image = toImage(result, "r.test/app:1");
+    expect(image.dockerImageReference).toBe(`r.test/app@${manifestDigest}`);
+    expect(image.dockerImageMetadata).toMatchObject({
       Architecture: "amd64",
       Os: "linux",
       Config: { Cmd: ["sh"] },
@@ -133,7 +138,7 @@ describe("inspect", () => {
   it("does not share results between different credentials", async () => {
     const { c, paths } = client(openRegistry(), { resultTtlMs: 5000 });
     await c.inspect("r.test/app:1");
-    await c.inspect("r.test/app:1", { credentials: { username: "u", password: "p" } });
+    await c.inspect("r.test/app:1", { keychain: staticKeychain({ username: "u", password: "p" }) });
     expect(paths().filter((p) => p.includes("/manifests/"))).toHaveLength(2);
   });
 
@@ -215,7 +220,9 @@ describe("auth", () => {
       }
       return openRegistry()(req, url);
     });
-    await expect(c.inspect("r.test/app:1", { credentials: creds })).resolves.toMatchObject({ kind: "image" });
+    await expect(c.inspect("r.test/app:1", { keychain: staticKeychain(creds) })).resolves.toMatchObject({
+      kind: "image",
+    });
     const storage = requests.find((r) => r.url.startsWith("https://storage.test/"));
     expect(storage?.headers.authorization).toBeUndefined();
     const blob = requests.find((r) => r.url.includes("/blobs/"));
@@ -229,11 +236,14 @@ describe("auth", () => {
           ? { status: 307, headers: { location: "https://169.254.169.254/latest/meta-data" } }
           : undefined,
       ),
-      { blockedHost: (host) => (host === "169.254.169.254" ? `host ${host} is blocked` : undefined) },
+      { hostPolicy: { block: ["169.254.169.254"] } },
     );
     const err = await c.inspect("r.test/app:1").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
-    expect(err).toMatchObject({ reason: "Forbidden", message: "host 169.254.169.254 is blocked" });
+    expect(err).toMatchObject({
+      reason: "Forbidden",
+      message: "registry host 169.254.169.254 is blocked by the operator's registry policy",
+    });
     expect(requests.some((r) => r.url.includes("169.254.169.254"))).toBe(false);
   });
 
@@ -268,8 +278,8 @@ describe("auth", () => {
 
   it("fetches a token with credentials from a same-host realm and caches it per scope", async () => {
     const { c, requests } = client(tokenRegistry("https://r.test:8443/token", true));
-    await c.inspect("r.test/app:1", { credentials: creds });
-    await c.inspect(`r.test/app@${manifestDigest}`, { credentials: creds });
+    await c.inspect("r.test/app:1", { keychain: staticKeychain(creds) });
+    await c.inspect(`r.test/app@${manifestDigest}`, { keychain: staticKeychain(creds) });
     const tokenRequests = requests.filter((r) => r.url.includes("/token"));
     expect(tokenRequests).toHaveLength(1);
     expect(tokenRequests[0]?.headers.authorization).toBe(basic);
@@ -281,21 +291,23 @@ describe("auth", () => {
 
   it("never sends credentials to a realm on another host", async () => {
     const { c, requests } = client(tokenRegistry("https://tokens.elsewhere.test/token", true));
-    await c.inspect("r.test/app:1", { credentials: creds });
+    await c.inspect("r.test/app:1", { keychain: staticKeychain(creds) });
     const tokenRequest = requests.find((r) => r.url.includes("/token"));
     expect(tokenRequest?.headers.authorization).toBeUndefined();
   });
 
   it("retries anonymously when the credentials are refused", async () => {
     const { c, requests } = client(tokenRegistry("https://r.test/token", false));
-    await expect(c.inspect("r.test/app:1", { credentials: creds })).resolves.toMatchObject({ kind: "image" });
+    await expect(c.inspect("r.test/app:1", { keychain: staticKeychain(creds) })).resolves.toMatchObject({
+      kind: "image",
+    });
     const tokenRequests = requests.filter((r) => r.url.includes("/token"));
     expect(tokenRequests.map((r) => r.headers.authorization)).toEqual([basic, undefined]);
   });
 
   it("reports Unauthorized when nothing works", async () => {
     const { c } = client(() => ({ status: 401, headers: { "www-authenticate": 'Basic realm="r"' } }));
-    await expect(c.inspect("r.test/app:1", { credentials: creds })).rejects.toMatchObject({
+    await expect(c.inspect("r.test/app:1", { keychain: staticKeychain(creds) })).rejects.toMatchObject({
       reason: "Unauthorized",
       message: 'you may not have access to the container image "r.test/app:1"',
     });
@@ -354,5 +366,82 @@ describe("rate-limit waits", () => {
     const { c } = client(openRegistry(), { now: () => 0, onRateLimitWait: (_r, ms) => waits.push(ms) });
     await c.inspect("r.test/app:1");
     expect(waits).toEqual([]);
+  });
+});
+
+describe("keychains", () => {
+  /** A registry that accepts Basic auth only with the password `valid` currently holds. */
+  function rotatingRegistry(valid: { password: string }): Handler {
+    return (req, url) => {
+      const expected = `Basic ${Buffer.from(`aws:${valid.password}`).toString("base64")}`;
+      if (req.headers.authorization !== expected) {
+        return { status: 401, headers: { "www-authenticate": 'Basic realm="r"' } };
+      }
+      return openRegistry()(req, url);
+    };
+  }
+
+  it("asks an operator keychain once per token lifetime and refreshes an expiring token", async () => {
+    let clock = 1_000_000;
+    const valid = { password: "token-1" };
+    const asked: KeychainTarget[] = [];
+    // What a cloud keychain does: fetch a short-lived token, say when it expires.
+    const cloud: Keychain = {
+      resolve: async (target) => {
+        asked.push(target);
+        return { username: "aws", password: `token-${asked.length}`, expiresAt: clock + 60 * 60_000 };
+      },
+    };
+    const { c, requests } = client(rotatingRegistry(valid), {
+      keychains: [cloud],
+      now: () => clock,
+      resultTtlMs: 0,
+    });
+    await expect(c.inspect("r.test/app:1")).resolves.toMatchObject({ kind: "image" });
+    await expect(c.inspect("r.test/app:1", { knownDigest: manifestDigest })).resolves.toMatchObject({
+      kind: "unchanged",
+    });
+    expect(asked).toEqual([{ registry: "r.test", repository: "app" }]);
+
+    // The provider rotates the token; the old one stops working when it expires.
+    clock += 60 * 60_000;
+    valid.password = "token-2";
+    await expect(c.inspect("r.test/app:1", { knownDigest: manifestDigest })).resolves.toMatchObject({
+      kind: "unchanged",
+    });
+    expect(asked).toHaveLength(2);
+    const last = requests.at(-1);
+    expect(last?.headers.authorization).toBe(`Basic ${Buffer.from("aws:token-2").toString("base64")}`);
+  });
+
+  it("asks the call's keychain (the namespace's pull secrets) before the operator's", async () => {
+    const asked: string[] = [];
+    const named = (name: string, answer: boolean): Keychain => ({
+      resolve: async () => {
+        asked.push(name);
+        return answer ? { username: "aws", password: name } : undefined;
+      },
+    });
+    const valid = { password: "pull-secret" };
+    const { c } = client(rotatingRegistry(valid), { keychains: [named("cloud", true)] });
+    await expect(c.inspect("r.test/app:1", { keychain: named("pull-secret", true) })).resolves.toMatchObject({
+      kind: "image",
+    });
+    expect(asked).toEqual(["pull-secret"]);
+    valid.password = "cloud";
+    await expect(c.inspect("r.test/app:2", { keychain: named("none", false) })).rejects.toMatchObject({
+      reason: "NotFound",
+    });
+    expect(asked).toEqual(["pull-secret", "none", "cloud"]);
+  });
+
+  it("never sends a credential past its expiry", async () => {
+    const clock = 5_000;
+    const { c, requests } = client(openRegistry(), {
+      now: () => clock,
+      keychains: [{ resolve: async () => ({ username: "u", password: "old", expiresAt: clock - 1 }) }],
+    });
+    await c.inspect("r.test/app:1");
+    expect(requests.every((r) => r.headers.authorization === undefined)).toBe(true);
   });
 });
