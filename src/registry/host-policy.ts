@@ -10,7 +10,7 @@
 // The allow list names the registries users may import from; the block list names every host
 // the client may never connect to, checked on the name and again on each resolved address.
 
-import { type Cidr, cidrContains, formatCidr, formatIp, type Ip, parseCidr, parseIp } from "./ip.ts";
+import { type Cidr, cidrContains, embeddedIpv4, formatIp, type Ip, parseCidr, parseIp } from "./ip.ts";
 
 export type HostPattern =
   | { kind: "name"; name: string; wildcard: boolean; port?: number }
@@ -95,16 +95,6 @@ export function parseHostPattern(entry: string): HostPattern {
   return withPort({ kind: "name", name, wildcard });
 }
 
-export function formatHostPattern(pattern: HostPattern): string {
-  const host =
-    pattern.kind === "name"
-      ? `${pattern.wildcard ? "*." : ""}${pattern.name}`
-      : pattern.range.family === 6 && pattern.port !== undefined
-        ? `[${formatCidr(pattern.range)}]`
-        : formatCidr(pattern.range);
-  return pattern.port === undefined ? host : `${host}:${pattern.port}`;
-}
-
 interface ParsedHost {
   text: string;
   name?: string;
@@ -159,6 +149,12 @@ export interface HostPolicy {
   refusedAddress(address: string, port: number, host: string): string | undefined;
 }
 
+/** An address as messages show it: `127.0.0.1`, `::ffff:7f00:1 = 127.0.0.1`. */
+function describeIp(ip: Ip): string {
+  const v4 = ip.family === 6 ? embeddedIpv4(ip.value) : undefined;
+  return v4 === undefined ? formatIp(ip) : `${formatIp(ip)} = ${formatIp({ family: 4, value: v4 })}`;
+}
+
 function blockedMessage(host: string): string {
   return `registry host ${host} is blocked by the operator's registry policy`;
 }
@@ -180,10 +176,9 @@ export function createHostPolicy(settings: HostPolicySettings = {}): HostPolicy 
     if (!parsed) return `registry host ${host} is not a valid host name`;
     if (parsed.ip) {
       if (!refusedAddressOf(parsed.ip, parsed.port)) return undefined;
-      const canonical = formatIp(parsed.ip);
-      return blockedMessage(
-        splitHostPort(host).hostname.replace(/^\[|\]$/g, "") === canonical ? host : `${host} (${canonical})`,
-      );
+      const written = splitHostPort(host).hostname.replace(/^\[|\]$/g, "");
+      const canonical = describeIp(parsed.ip);
+      return blockedMessage(written === canonical ? host : `${host} (${canonical})`);
     }
     return block.some((p) => matchesParsed(p, parsed)) ? blockedMessage(host) : undefined;
   }
@@ -201,7 +196,7 @@ export function createHostPolicy(settings: HostPolicySettings = {}): HostPolicy 
     refusedAddress(address, port, host) {
       const ip = parseIp(address);
       if (ip && !refusedAddressOf(ip, port)) return undefined;
-      const shown = ip ? formatIp(ip) : address;
+      const shown = ip ? describeIp(ip) : address;
       return `registry host ${host} resolves to ${shown}, which is blocked by the operator's registry policy`;
     },
   };

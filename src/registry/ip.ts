@@ -152,10 +152,3 @@ export function cidrContains(cidr: Cidr, ip: Ip): boolean {
   const v4 = embeddedIpv4(ip.value);
   return v4 !== undefined && inRange(cidr, 4, BigInt(v4));
 }
-
-export function formatCidr(cidr: Cidr): string {
-  const ip: Ip =
-    cidr.family === 4 ? { family: 4, value: Number(cidr.base) } : { family: 6, value: cidr.base };
-  const full = cidr.family === 4 ? 32 : 128;
-  return cidr.prefix === full ? formatIp(ip) : `${formatIp(ip)}/${cidr.prefix}`;
-}
