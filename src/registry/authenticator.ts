@@ -4,11 +4,11 @@
 // that stops working is refreshed once first.
 
 import { basicAuthorization, decideRealm, parseTokenResponse, TokenCache, tokenCacheKey } from "./auth.ts";
+import { SharedFetches } from "./cache.ts";
 import { type Challenge, parseWwwAuthenticate } from "./challenge.ts";
 import { errorForTransport, RegistryError } from "./errors.ts";
 import { type CallScope, type Exchange, type RequestKind, sameOrigin } from "./exchange.ts";
 import type { Credentials } from "./keychain.ts";
-import { SharedFetches } from "./limiter.ts";
 import { apiHost } from "./reference.ts";
 import type { HttpMethod, HttpResponse } from "./transport.ts";
 

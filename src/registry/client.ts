@@ -6,12 +6,12 @@
 // built from them by the import domain.
 
 import { Authenticator, type AuthScope } from "./authenticator.ts";
+import { BoundedCache, SharedFetches } from "./cache.ts";
 import { Distribution, type TagResolution } from "./distribution.ts";
 import { RegistryError } from "./errors.ts";
 import { Exchange, type RequestEvent } from "./exchange.ts";
 import { createHostPolicy, type HostPolicy, type HostPolicySettings } from "./host-policy.ts";
 import { cachedKeychain, chainKeychains, credentialIdentity, type Keychain } from "./keychain.ts";
-import { LruCache, SharedFetches } from "./limiter.ts";
 import {
   assertImageConfig,
   type ImageConfig,
@@ -187,7 +187,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   const headResolutions = new SharedFetches<TagResolution>({ ttlMs: resultTtlMs, now });
   const tagFetches = new SharedFetches<ManifestFacts>({ ttlMs: resultTtlMs, now });
   const digestFetches = new SharedFetches<ManifestFacts>({ ttlMs: 0, now });
-  const byDigest = new LruCache<ManifestFacts>(1024);
+  const byDigest = new BoundedCache<ManifestFacts>(1024, now);
 
   async function context(reference: string | ImageReference, call: CallOptions): Promise<CallContext> {
     const ref = typeof reference === "string" ? parseReference(reference) : reference;

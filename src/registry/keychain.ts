@@ -4,6 +4,7 @@
 // "Adding a registry keychain". Nothing here logs: credentials never reach a log line.
 
 import { createHash } from "node:crypto";
+import { BoundedCache } from "./cache.ts";
 
 export interface Credentials {
   username: string;
@@ -61,15 +62,13 @@ export interface CachedKeychainOptions {
 export function cachedKeychain(keychain: Keychain, options: CachedKeychainOptions = {}): Keychain {
   const now = options.now ?? Date.now;
   const refreshBeforeMs = options.refreshBeforeMs ?? 5 * 60_000;
-  const maxEntries = options.maxEntries ?? 1024;
-  const kept = new Map<string, { credential: Credential; until: number }>();
+  const kept = new BoundedCache<Credential>(options.maxEntries ?? 1024, now);
   const inflight = new Map<string, Promise<Credential | undefined>>();
   return {
     resolve(target, signal) {
       const key = `${target.registry}/${target.repository}`;
       const hit = kept.get(key);
-      if (hit && now() < hit.until) return Promise.resolve(hit.credential);
-      kept.delete(key);
+      if (hit) return Promise.resolve(hit);
       const running = inflight.get(key);
       if (running) return running;
       const fetch = keychain.resolve(target, signal).then(
@@ -77,9 +76,7 @@ export function cachedKeychain(keychain: Keychain, options: CachedKeychainOption
           inflight.delete(key);
           if (credential?.expiresAt !== undefined) {
             const lifetime = credential.expiresAt - now();
-            const until = credential.expiresAt - Math.min(refreshBeforeMs, lifetime / 2);
-            if (kept.size >= maxEntries) kept.delete(kept.keys().next().value as string);
-            kept.set(key, { credential, until });
+            kept.set(key, credential, credential.expiresAt - Math.min(refreshBeforeMs, lifetime / 2));
           }
           return credential;
         },
