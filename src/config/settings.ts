@@ -29,6 +29,7 @@ export interface Config {
   defaultPlatform: { os: string; architecture: string; variant?: string };
   registryRequestsPerSecond: number;
   registryConcurrency: number;
+  registryCacheSize: number;
   registryAllow: string[];
   registryBlock: string[];
   caBundle: string | undefined;
@@ -264,6 +265,14 @@ export const SETTINGS: SettingTable = [
     default: "8",
     parse: integer(1),
     help: "Requests in flight at once to one registry, shared by all streams.",
+  },
+  {
+    key: "registryCacheSize",
+    flag: "registry-cache-size",
+    env: "IMAGESTREAM_REGISTRY_CACHE_SIZE",
+    default: "1024",
+    parse: integer(0),
+    help: "Manifests and image configs kept in memory by digest, shared by every controller (content addressed, never stale; 0 disables).",
   },
   {
     key: "registryAllow",

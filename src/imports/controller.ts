@@ -29,7 +29,7 @@ import {
   type StreamImportState,
   type TagChange,
 } from "./model.ts";
-import { planImports, recordImportAttempts } from "./plan.ts";
+import { pendingImportRequest, planImports, recordImportAttempts } from "./plan.ts";
 import { selectFromManifestList } from "./platform.ts";
 import { parseSourceName } from "./references.ts";
 import { sourceStreamKeys } from "./sources.ts";
@@ -97,6 +97,18 @@ export function createImportController(
    * status, so the cache can show the new status before it: without this the request ran twice.
    */
   const honouredRequests = new Map<string, string>();
+  /**
+   * Per stream: when the controller first saw its pending re-import request. Registry lookups
+   * started after that are fresh enough for it (a push made before the request is seen) and
+   * are shared by every stream and tag that asked for the same reference.
+   */
+  const requestSeen = new Map<string, { request: string; at: number }>();
+  const noteRequest = (s: ImageStream): void => {
+    const request = pendingImportRequest(s);
+    if (request !== undefined && requestSeen.get(keyOf(s))?.request !== request) {
+      requestSeen.set(keyOf(s), { request, at: now() });
+    }
+  };
   /** Per tag: the manifest-list digest a Legacy import last resolved, so an unchanged list costs one HEAD. */
   const sourceDigests = new Map<string, { source: string; recorded: string }>();
 
@@ -108,9 +120,13 @@ export function createImportController(
 
   streams.addIndex(SOURCE_INDEX, sourceStreamKeys);
   streams.addHandlers({
-    onAdd: (s) => controller.enqueue(keyOf(s)),
+    onAdd: (s) => {
+      noteRequest(s);
+      controller.enqueue(keyOf(s));
+    },
     onUpdate: (oldStream, s) => {
       if (oldStream.metadata.resourceVersion === s.metadata.resourceVersion) return;
+      noteRequest(s);
       controller.enqueue(keyOf(s));
       // Followers (ImageStreamTag/ImageStreamImage sources) see a source's new status at once.
       if (JSON.stringify(oldStream.status?.tags) !== JSON.stringify(s.status?.tags)) {
@@ -120,6 +136,7 @@ export function createImportController(
     onDelete: (s) => {
       memory.delete(keyOf(s));
       honouredRequests.delete(keyOf(s));
+      requestSeen.delete(keyOf(s));
       for (const follower of streams.byIndex(SOURCE_INDEX, keyOf(s))) controller.enqueue(keyOf(follower));
     },
   });
@@ -148,6 +165,7 @@ export function createImportController(
     if (!stream) {
       memory.delete(key);
       honouredRequests.delete(key);
+      requestSeen.delete(key);
       return;
     }
     const log = rctx.log;
@@ -211,7 +229,10 @@ export function createImportController(
     });
     // Annotations live outside status; written last so a lost write repeats the round, never skips it.
     if (annotations) await patchAnnotations(api, stream, annotations);
-    if (plan.importRequest) honouredRequests.set(key, plan.importRequest);
+    if (plan.importRequest) {
+      honouredRequests.set(key, plan.importRequest);
+      requestSeen.delete(key);
+    }
 
     memory.set(key, recordImportAttempts(state, stream, outcomes, startedAt, repositoryImported));
     for (const outcome of outcomes) {
@@ -254,9 +275,10 @@ export function createImportController(
       // The registry client refuses hosts of the operator's host policy (Forbidden).
       const ref = parseReference(planned.from);
       const call = { keychain, insecure: planned.insecure, signal };
-      // A user's request must see a push made a moment ago, not a result shared from before it.
-      const fresh = planned.causes.includes("Requested");
-      const result = await options.registry.inspect(ref, { ...call, knownDigest, fresh });
+      // A user's request must see a push made a moment ago: only lookups that started after
+      // the controller saw the request answer it (docs/imports.md, "Re-import requests").
+      const freshAfter = planned.causes.includes("Requested") ? requestSeenAt(stream) : undefined;
+      const result = await options.registry.inspect(ref, { ...call, knownDigest, freshAfter });
       if (result.kind === "unchanged") {
         return { tag: planned.tag, ok: true, digest: recorded ?? result.digest, pullSpec: planned.from };
       }
@@ -342,6 +364,12 @@ export function createImportController(
       });
       return [];
     }
+  }
+
+  /** When the stream's pending request was first seen; now when it was not (a later time is safe). */
+  function requestSeenAt(stream: ImageStream): number {
+    const seen = requestSeen.get(keyOf(stream));
+    return seen !== undefined && seen.request === pendingImportRequest(stream) ? seen.at : now();
   }
 
   /** Forbidden outcomes for tags that follow streams of namespaces this one may not read. */

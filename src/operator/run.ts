@@ -58,6 +58,8 @@ export function buildOperator(deps: OperatorDeps): Operator {
       ...(deps.caBundle ? { caBundle: deps.caBundle } : {}),
       perRegistryRequestsPerSecond: config.registryRequestsPerSecond,
       perRegistryConcurrency: config.registryConcurrency,
+      cacheSize: config.registryCacheSize,
+      onCacheLookup: (cache, hit) => metrics.registryCacheLookup(cache, hit),
       // Allow list: the registries users may import from; block list: every host and address
       // the client may connect to (redirects and token realms included).
       hostPolicy: { allow: config.registryAllow, block: config.registryBlock },

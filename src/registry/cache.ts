@@ -49,52 +49,84 @@ export class BoundedCache<T> {
   }
 }
 
+interface Fetched<T> {
+  value: T;
+  /** When the fetch that produced the value started: what "fresh after T" compares. */
+  startedAt: number;
+  completedAt: number;
+}
+
+export interface SharedFetchesOptions {
+  /** How long a result answers callers that ask for no particular freshness (0: never). */
+  ttlMs: number;
+  /** How long a result is kept for callers that name the freshness they need (default: ttlMs). */
+  retainMs?: number;
+  now?: () => number;
+  maxEntries?: number;
+}
+
 /**
- * Single-flight plus a short-lived result cache. Callers asking for the same key while a
- * fetch runs share it; a success is reused for `ttlMs`; failures are never cached.
+ * Single-flight plus a result cache; failures are never cached. A caller either takes what
+ * was fetched within the TTL, or names `startedAfter`: then any fetch that started at or
+ * after that time answers it, still running or done (kept for `retainMs`), and nothing
+ * older does. That is how a re-import request sees a push made just before it, and still
+ * shares one registry lookup among every stream that asked after the push.
  */
 export class SharedFetches<T> {
-  readonly #inflight = new Map<string, Promise<T>>();
-  readonly #recent: BoundedCache<T>;
+  readonly #inflight = new Map<string, { promise: Promise<T>; startedAt: number }>();
+  readonly #results: BoundedCache<Fetched<T>>;
   readonly #ttlMs: number;
+  readonly #keepMs: number;
   readonly #now: () => number;
 
-  constructor(options: { ttlMs: number; now?: () => number; maxEntries?: number }) {
+  constructor(options: SharedFetchesOptions) {
     this.#ttlMs = options.ttlMs;
+    this.#keepMs = Math.max(options.ttlMs, options.retainMs ?? options.ttlMs);
     this.#now = options.now ?? Date.now;
-    this.#recent = new BoundedCache(options.maxEntries ?? 2048, this.#now);
+    this.#results = new BoundedCache(options.maxEntries ?? 2048, this.#now);
   }
 
-  /** A fresh cached value, without fetching. */
-  peek(key: string): T | undefined {
-    return this.#recent.get(key);
+  /** A cached value fresh enough for the caller, without fetching. */
+  peek(key: string, startedAfter?: number): T | undefined {
+    const hit = this.#results.get(key);
+    if (!hit) return undefined;
+    if (startedAfter !== undefined) return hit.startedAt >= startedAfter ? hit.value : undefined;
+    return this.#now() < hit.completedAt + this.#ttlMs ? hit.value : undefined;
+  }
+
+  /** The last value fetched, however old (a hint of what the next fetch will find). */
+  latest(key: string): T | undefined {
+    return this.#results.get(key)?.value;
   }
 
   /** Stores a value fetched by other means (e.g. a GET answers a later HEAD). */
-  remember(key: string, value: T): void {
-    if (this.#ttlMs > 0) this.#recent.set(key, value, this.#now() + this.#ttlMs);
+  remember(key: string, value: T, startedAt = this.#now()): void {
+    if (this.#keepMs <= 0) return;
+    // A slower, older fetch finishing last must not replace a newer answer.
+    const kept = this.#results.get(key);
+    if (kept && kept.startedAt > startedAt) return;
+    const now = this.#now();
+    this.#results.set(key, { value, startedAt, completedAt: now }, now + this.#keepMs);
   }
 
-  /** `fresh` skips values fetched earlier or in flight: the caller needs an answer from now. */
-  get(key: string, fetch: () => Promise<T>, fresh = false): Promise<T> {
-    if (!fresh) {
-      const cached = this.peek(key);
-      if (cached !== undefined) return Promise.resolve(cached);
-      const running = this.#inflight.get(key);
-      if (running) return running;
-    }
+  get(key: string, fetch: () => Promise<T>, startedAfter?: number): Promise<T> {
+    const cached = this.peek(key, startedAfter);
+    if (cached !== undefined) return Promise.resolve(cached);
+    const running = this.#inflight.get(key);
+    if (running && (startedAfter === undefined || running.startedAt >= startedAfter)) return running.promise;
+    const startedAt = this.#now();
     const promise = fetch().then(
       (value) => {
-        this.#inflight.delete(key);
-        this.remember(key, value);
+        if (this.#inflight.get(key)?.promise === promise) this.#inflight.delete(key);
+        this.remember(key, value, startedAt);
         return value;
       },
       (err: unknown) => {
-        this.#inflight.delete(key);
+        if (this.#inflight.get(key)?.promise === promise) this.#inflight.delete(key);
         throw err;
       },
     );
-    this.#inflight.set(key, promise);
+    this.#inflight.set(key, { promise, startedAt });
     return promise;
   }
 }

@@ -33,6 +33,10 @@ export interface RegistryClientOptions {
   maxTokenBytes?: number;
   /** How long a tag's resolution is reused by other callers (0 disables; single-flight stays). */
   resultTtlMs?: number;
+  /** Manifests and image configs kept by digest, shared by every caller (0 disables). */
+  cacheSize?: number;
+  /** A lookup in the by-digest cache: a miss is followed by a GET. */
+  onCacheLookup?: (cache: "manifest" | "config", hit: boolean) => void;
   /** How long a registry's `/v2/` challenge is reused. */
   pingTtlMs?: number;
   perRegistryConcurrency?: number;
@@ -70,10 +74,12 @@ export interface InspectOptions extends CallOptions {
   /** The digest recorded by the last import; a tag still pointing at it costs one HEAD. */
   knownDigest?: string | undefined;
   /**
-   * Resolve the tag at the registry now, not from another caller's answer of the last few
-   * seconds: for imports a user asked for, which must see a push made just before.
+   * Only a tag resolution that started at or after this time (epoch ms) answers the call, one
+   * running or done, shared with every caller that asked for the same: for imports a user
+   * requested at that time, which must see a push made just before. Without it, a
+   * resolution of the last `resultTtlMs` answers.
    */
-  fresh?: boolean | undefined;
+  freshAfter?: number | undefined;
 }
 
 /** An image manifest with its config: what the registry says about one image. */
@@ -137,8 +143,11 @@ export interface RegistryClient {
 interface CallContext extends AuthScope {
   ref: ImageReference;
   identity: string;
-  fresh: boolean;
+  freshAfter: number | undefined;
 }
+
+/** How long a tag's last resolution is kept for requests and as a hint that a HEAD will do. */
+const TAG_RESOLUTION_RETAIN_MS = 10 * 60_000;
 
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
   const now = options.now ?? Date.now;
@@ -184,10 +193,28 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   const operatorKeychains = (options.keychains ?? []).map((k) => cachedKeychain(k, { now }));
 
   const resultTtlMs = options.resultTtlMs ?? 5_000;
-  const headResolutions = new SharedFetches<TagResolution>({ ttlMs: resultTtlMs, now });
-  const tagFetches = new SharedFetches<ManifestFacts>({ ttlMs: resultTtlMs, now });
+  const headResolutions = new SharedFetches<TagResolution>({
+    ttlMs: resultTtlMs,
+    retainMs: TAG_RESOLUTION_RETAIN_MS,
+    maxEntries: 4096,
+    now,
+  });
+  // Single-flight only: results live in `content` by digest and `headResolutions` by tag.
+  const tagFetches = new SharedFetches<ManifestFacts>({ ttlMs: 0, now });
   const digestFetches = new SharedFetches<ManifestFacts>({ ttlMs: 0, now });
-  const byDigest = new BoundedCache<ManifestFacts>(1024, now);
+  const configFetches = new SharedFetches<ImageConfig>({ ttlMs: 0, now });
+  // Content addressed by digest never changes: kept until evicted. Keys carry the credential
+  // identity, so a namespace never reads what only another namespace's credentials may see.
+  const content = new BoundedCache<ManifestFacts | ImageConfig>(options.cacheSize ?? 1024, now);
+
+  function cached<T extends ManifestFacts | ImageConfig>(
+    kind: "manifest" | "config",
+    key: string,
+  ): T | undefined {
+    const hit = content.get(key) as T | undefined;
+    options.onCacheLookup?.(kind, hit !== undefined);
+    return hit;
+  }
 
   async function context(reference: string | ImageReference, call: CallOptions): Promise<CallContext> {
     const ref = typeof reference === "string" ? parseReference(reference) : reference;
@@ -207,7 +234,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       identity: credentialIdentity(credentials),
       insecure: call.insecure === true,
       signal: call.signal,
-      fresh: (call as InspectOptions).fresh === true,
+      freshAfter: (call as InspectOptions).freshAfter,
     };
   }
 
@@ -227,7 +254,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       facts = { kind: "list", digest, mediaType, manifestSize, manifests: listEntries(manifest.manifests) };
     } else {
       assertImageConfig(manifest.config, ctx.subject);
-      const config = await distribution.getConfig(ctx, manifest.config.digest);
+      const config = await configByDigest(ctx, manifest.config.digest);
       facts = {
         kind: "image",
         digest,
@@ -237,12 +264,23 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         layers: imageLayers(manifest.layers),
       };
     }
-    byDigest.set(digestKey(ctx, digest), facts);
+    content.set(digestKey(ctx, "manifest", digest), facts);
     return facts;
   }
 
-  function digestKey(ctx: CallContext, digest: string): string {
-    return `${ctx.ref.registry}/${ctx.ref.repository}@${digest}|${ctx.identity}`;
+  function digestKey(ctx: CallContext, kind: "manifest" | "config", digest: string): string {
+    return `${kind}|${ctx.ref.registry}/${ctx.ref.repository}@${digest}|${ctx.identity}`;
+  }
+
+  function configByDigest(ctx: CallContext, digest: string): Promise<ImageConfig> {
+    const key = digestKey(ctx, "config", digest);
+    const known = cached<ImageConfig>("config", key);
+    if (known) return Promise.resolve(known);
+    return configFetches.get(key, async () => {
+      const config = await distribution.getConfig(ctx, digest);
+      content.set(key, config);
+      return config;
+    });
   }
 
   function tagKey(ctx: CallContext, tag: string): string {
@@ -250,33 +288,39 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   }
 
   function factsByDigest(ctx: CallContext, digest: string): Promise<ManifestFacts> {
-    const key = digestKey(ctx, digest);
-    const known = byDigest.get(key);
+    const key = digestKey(ctx, "manifest", digest);
+    const known = cached<ManifestFacts>("manifest", key);
     if (known) return Promise.resolve(known);
     return digestFetches.get(key, () => getFacts(ctx, digest, digest));
   }
 
-  function factsByTag(ctx: CallContext, tag: string): Promise<ManifestFacts> {
+  async function factsByTag(ctx: CallContext, tag: string): Promise<ManifestFacts> {
     const key = tagKey(ctx, tag);
-    const recent = ctx.fresh ? undefined : headResolutions.peek(key);
+    const recent = headResolutions.peek(key, ctx.freshAfter);
     if (recent?.digest) return factsByDigest(ctx, recent.digest);
+    // Resolved before: a HEAD says where the tag points now, and that content is usually cached.
+    if (headResolutions.latest(key)?.digest !== undefined) {
+      const head = await headTag(ctx, tag);
+      if (head.digest !== undefined) return factsByDigest(ctx, head.digest);
+    }
     return tagFetches.get(
       key,
       async () => {
+        const startedAt = now();
         const facts = await getFacts(ctx, tag);
-        headResolutions.remember(key, {
-          digest: facts.digest,
-          mediaType: facts.mediaType,
-          manifestSize: facts.manifestSize,
-        });
+        headResolutions.remember(
+          key,
+          { digest: facts.digest, mediaType: facts.mediaType, manifestSize: facts.manifestSize },
+          startedAt,
+        );
         return facts;
       },
-      ctx.fresh,
+      ctx.freshAfter,
     );
   }
 
   function headTag(ctx: CallContext, tag: string): Promise<TagResolution> {
-    return headResolutions.get(tagKey(ctx, tag), () => distribution.headManifest(ctx, tag), ctx.fresh);
+    return headResolutions.get(tagKey(ctx, tag), () => distribution.headManifest(ctx, tag), ctx.freshAfter);
   }
 
   function resolved<T extends ManifestFacts>(ctx: CallContext, facts: T): T & Resolved {

@@ -356,7 +356,8 @@ describe("rate-limit waits", () => {
       resultTtlMs: 0,
       onRateLimitWait: (registry, waitedMs) => waits.push({ registry, waitedMs }),
     });
-    await Promise.all([c.inspect("r.test/app:1"), c.inspect("r.test/app:1", { fresh: true })]);
+    // Two lookups that share nothing (by tag, by digest) queue behind each other.
+    await Promise.all([c.inspect("r.test/app:1"), c.inspect(`r.test/app@${manifestDigest}`)]);
     expect(waits.length).toBeGreaterThan(0);
     expect(waits.every((w) => w.registry === "r.test" && w.waitedMs >= 10)).toBe(true);
   });
@@ -443,5 +444,143 @@ describe("keychains", () => {
     });
     await c.inspect("r.test/app:1");
     expect(requests.every((r) => r.headers.authorization === undefined)).toBe(true);
+  });
+});
+
+describe("sharing between controllers and streams", () => {
+  /** A registry at r.test with one image per name; `tags` says where each tag of `app` points. */
+  function imagesRegistry(names: string[]) {
+    const images = new Map<string, { manifest: Buffer; config: Buffer }>();
+    const digests: Record<string, string> = {};
+    for (const name of names) {
+      const cfg = Buffer.from(
+        JSON.stringify({ architecture: "amd64", os: "linux", config: { Env: [name] } }),
+      );
+      const man = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MediaTypes.ociManifest,
+          config: { mediaType: MediaTypes.ociConfig, digest: sha(cfg), size: cfg.length },
+          layers: [],
+        }),
+      );
+      images.set(sha(man), { manifest: man, config: cfg });
+      digests[name] = sha(man);
+    }
+    const tags: Record<string, string> = Object.fromEntries(names.map((n) => [n, digests[n] as string]));
+    const handler: Handler = (_req, url) => {
+      if (url.pathname === "/v2/") return { status: 200 };
+      const m = /^\/v2\/app\/(manifests|blobs)\/(.+)$/.exec(url.pathname);
+      if (!m) return undefined;
+      if (m[1] === "blobs") {
+        const found = [...images.values()].find((i) => sha(i.config) === m[2]);
+        return found ? { status: 200, body: found.config } : undefined;
+      }
+      const digest = tags[m[2] ?? ""] ?? m[2] ?? "";
+      const image = images.get(digest);
+      if (!image) return undefined;
+      return {
+        status: 200,
+        headers: { "content-type": MediaTypes.ociManifest, "docker-content-digest": digest },
+        body: image.manifest,
+      };
+    };
+    return { handler, digests, tags };
+  }
+
+  const count = (paths: string[], prefix: string) => paths.filter((p) => p.startsWith(prefix)).length;
+
+  it("costs one manifest and one config per distinct reference in a cold import, across result windows", async () => {
+    let clock = 0;
+    const names = ["a", "b", "c"];
+    const registry = imagesRegistry(names);
+    const lookups: string[] = [];
+    const { c, paths } = client(registry.handler, {
+      now: () => clock,
+      onCacheLookup: (cache, hit) => lookups.push(`${cache} ${hit ? "hit" : "miss"}`),
+    });
+    // 300 streams naming 3 references, imported over 30 s: six result windows of 5 s.
+    for (let window = 0; window < 6; window++) {
+      await Promise.all(Array.from({ length: 50 }, (_, i) => c.inspect(`r.test/app:${names[i % 3]}`)));
+      clock += 6_000;
+    }
+    const p = paths();
+    expect(count(p, "GET /v2/app/manifests/")).toBe(3);
+    expect(count(p, "GET /v2/app/blobs/")).toBe(3);
+    // Later windows check where the tag points with one HEAD per reference, nothing more.
+    expect(count(p, "HEAD /v2/app/manifests/")).toBe(3 * 5);
+    expect(lookups.filter((l) => l === "config miss")).toHaveLength(3);
+    expect(lookups.filter((l) => l === "manifest hit").length).toBeGreaterThan(100);
+  });
+
+  it("answers a re-import request on many streams with one HEAD per reference, and sees a push made before it", async () => {
+    let clock = 1_000;
+    const registry = imagesRegistry(["a", "b", "moved"]);
+    const { c, paths } = client(registry.handler, { now: () => clock });
+    // Imported earlier: every tag known.
+    await c.inspect("r.test/app:a");
+    await c.inspect("r.test/app:b");
+    clock += 1_000;
+    // A push moves tag `a` to another image, a moment before the user's request.
+    registry.tags.a = registry.digests.moved as string;
+    clock += 1;
+    const requestSeenAt = clock;
+    const before = paths().length;
+    // 1000 streams naming 2 references, all with the request; the first wave runs at once.
+    const results = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => {
+        const tag = i % 2 === 0 ? "a" : "b";
+        return c.inspect(`r.test/app:${tag}`, {
+          knownDigest: registry.digests[tag],
+          freshAfter: requestSeenAt,
+        });
+      }),
+    );
+    expect(results.filter((r) => r.kind === "unchanged")).toHaveLength(500);
+    expect(new Set(results.filter((r) => r.kind === "image").map((r) => r.digest))).toEqual(
+      new Set([registry.digests.moved]),
+    );
+    // Streams reconciled much later (past the 5 s result window) still share those lookups.
+    clock += 60_000;
+    await c.inspect("r.test/app:b", { knownDigest: registry.digests.b, freshAfter: requestSeenAt });
+    const sent = paths().slice(before);
+    expect(count(sent, "HEAD /v2/app/manifests/")).toBe(2);
+    expect(count(sent, "GET /v2/app/manifests/")).toBe(1); // the moved image, by digest
+  });
+
+  it("keeps a lookup made before the request from answering it", async () => {
+    let clock = 0;
+    const registry = imagesRegistry(["a", "moved"]);
+    const { c } = client(registry.handler, { now: () => clock });
+    await c.inspect("r.test/app:a", { knownDigest: "sha256:0" }); // a HEAD at 0, kept 5 s
+    registry.tags.a = registry.digests.moved as string;
+    clock = 1_000;
+    // Without a request the recent answer holds; the request at 1000 needs a newer lookup.
+    expect(await c.inspect("r.test/app:a", { knownDigest: registry.digests.a })).toMatchObject({
+      kind: "unchanged",
+    });
+    expect(
+      await c.inspect("r.test/app:a", { knownDigest: registry.digests.a, freshAfter: clock }),
+    ).toMatchObject({ kind: "image", digest: registry.digests.moved });
+  });
+
+  it("bounds the by-digest cache and counts hits and misses", async () => {
+    const registry = imagesRegistry(["a", "b"]);
+    const a = `r.test/app@${registry.digests.a}`;
+    const b = `r.test/app@${registry.digests.b}`;
+    const small = client(registry.handler, { cacheSize: 2 }); // a's manifest and config fill it
+    const lookups: string[] = [];
+    const counted = client(registry.handler, {
+      cacheSize: 4,
+      onCacheLookup: (cache, hit) => lookups.push(`${cache} ${hit ? "hit" : "miss"}`),
+    });
+    for (const { c } of [small, counted]) {
+      await c.inspect(a);
+      await c.inspect(b);
+      await c.inspect(a);
+    }
+    expect(count(small.paths(), "GET /v2/app/manifests/")).toBe(3);
+    expect(count(counted.paths(), "GET /v2/app/manifests/")).toBe(2);
+    expect(lookups).toEqual(["manifest miss", "config miss", "manifest miss", "config miss", "manifest hit"]);
   });
 });
