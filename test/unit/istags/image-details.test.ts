@@ -8,20 +8,12 @@ import {
   type InspectOptions,
   type RegistryClient,
 } from "../../../src/registry/index.ts";
+import { pullSecret } from "../registry/fixtures.ts";
 
 const DIGEST = `sha256:${"c".repeat(64)}`;
 
 function stream(name: string, extra: Partial<ImageStream> = {}): ImageStream {
   return { metadata: { name, namespace: "ns" }, ...extra };
-}
-
-function pullSecret(name: string, host: string, annotations: Record<string, string> = {}) {
-  const config = JSON.stringify({ auths: { [host]: { username: name, password: "p" } } });
-  return {
-    metadata: { name, namespace: "ns", annotations },
-    type: "kubernetes.io/dockerconfigjson",
-    data: { ".dockerconfigjson": Buffer.from(config).toString("base64") },
-  };
 }
 
 describe("insecureFor", () => {

@@ -6,6 +6,7 @@ import {
   parseRegistryKey,
   pullSecretKeychain,
 } from "../../../src/registry/index.ts";
+import { pullSecret } from "./fixtures.ts";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
@@ -102,15 +103,6 @@ describe("dockerConfigKeychain", () => {
     expect((await twice.resolve({ registry: "q.io", repository: "" }))?.username).toBe("first");
   });
 });
-
-function pullSecret(name: string, host: string, annotations: Record<string, string> = {}) {
-  const config = JSON.stringify({ auths: { [host]: { username: name, password: "p" } } });
-  return {
-    metadata: { name, namespace: "ns", annotations },
-    type: "kubernetes.io/dockerconfigjson",
-    data: { ".dockerconfigjson": Buffer.from(config).toString("base64") },
-  };
-}
 
 // Moved from test/unit/imports/pull-secrets.test.ts with the keychain.
 describe("pullSecretKeychain", () => {
