@@ -265,3 +265,35 @@ describe("tags", () => {
     expect(capped.every((t) => names.includes(t))).toBe(true);
   });
 });
+
+describe("host policy on resolved addresses", () => {
+  // Names that no DNS knows, resolved by the test: the client connects to what the resolver
+  // answered, after checking it, and never to an address the policy refuses.
+  const resolve = async (hostname: string) => {
+    if (hostname === "registry.test") return [{ address: "127.0.0.1", family: 4 }];
+    if (hostname === "metadata.test") return [{ address: "::ffff:169.254.169.254", family: 6 }];
+    throw Object.assign(new Error(`unknown host ${hostname}`), { code: "ENOTFOUND" });
+  };
+
+  it("connects to the checked address of a name", async () => {
+    const repo = unique("resolved");
+    const pushed = await pushImage(plain, repo, "v1");
+    const port = plain.host.split(":").at(-1);
+    const { client } = newClient({ resolve });
+    await expect(
+      client.inspect(`registry.test:${port}/${repo}:v1`, { insecure: true }),
+    ).resolves.toMatchObject({
+      digest: pushed.digest,
+    });
+  });
+
+  it("refuses a name that resolves to a blocked address before connecting", async () => {
+    const { client, events } = newClient({ resolve });
+    await expect(client.inspect("metadata.test/latest/meta-data:v1")).rejects.toMatchObject({
+      reason: "Forbidden",
+      message:
+        "registry host metadata.test resolves to ::ffff:a9fe:a9fe = 169.254.169.254, which is blocked by the operator's registry policy",
+    });
+    expect(events).toEqual([]);
+  });
+});
