@@ -276,7 +276,7 @@ export function createImportController(
       const ref = parseReference(planned.from);
       const call = { keychain, insecure: planned.insecure, signal };
       // A user's request must see a push made a moment ago: only lookups that started after
-      // the controller saw the request answer it (docs/imports.md, "Re-import requests").
+      // the controller saw the request answer it (docs/imports.md, "Re-import on demand").
       const freshAfter = planned.causes.includes("Requested") ? requestSeenAt(stream) : undefined;
       const result = await options.registry.inspect(ref, { ...call, knownDigest, freshAfter });
       if (result.kind === "unchanged") {
