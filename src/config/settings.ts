@@ -2,6 +2,7 @@
 // text shown by --help and in docs/configuration.md. Parsing is pure: argv, env and an
 // optional YAML file's content in, a typed Config or a ConfigError naming the setting out.
 import { load as loadYaml } from "js-yaml";
+import { DEFAULT_BLOCKED_HOSTS, parseHostPattern } from "../registry/index.ts";
 
 export class ConfigError extends Error {
   readonly setting: string;
@@ -28,6 +29,7 @@ export interface Config {
   defaultPlatform: { os: string; architecture: string; variant?: string };
   registryRequestsPerSecond: number;
   registryConcurrency: number;
+  registryCacheSize: number;
   registryAllow: string[];
   registryBlock: string[];
   caBundle: string | undefined;
@@ -149,11 +151,14 @@ function controllers(raw: string, setting: string): ControllerName[] {
   return names as ControllerName[];
 }
 
+/** Host patterns with the registry client's one meaning (src/registry/host-policy.ts). */
 function hosts(raw: string, setting: string): string[] {
   const entries = list(raw);
   for (const h of entries) {
-    if (!/^(\*\.)?[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9a-fA-F:]+\](:\d+)?$/.test(h)) {
-      throw new ConfigError(setting, `"${h}" is not a host, host:port or *.domain pattern`);
+    try {
+      parseHostPattern(h);
+    } catch (err) {
+      throw new ConfigError(setting, (err as Error).message);
     }
   }
   return entries;
@@ -317,20 +322,28 @@ export const SETTINGS: SettingTable = [
     help: "Requests in flight at once to one registry, shared by all streams.",
   },
   {
+    key: "registryCacheSize",
+    flag: "registry-cache-size",
+    env: "IMAGESTREAM_REGISTRY_CACHE_SIZE",
+    default: "1024",
+    parse: integer(0),
+    help: "Manifests and image configs kept in memory by digest, shared by every controller (content addressed, never stale; 0 disables).",
+  },
+  {
     key: "registryAllow",
     flag: "registry-allow",
     env: "IMAGESTREAM_REGISTRY_ALLOW",
     default: "",
     parse: hosts,
-    help: "Registry hosts imports may reach (host, host:port, *.domain); empty allows all not blocked.",
+    help: "Registries users may import from (host, host:port, *.domain with one label, address, address/bits); empty allows all not blocked.",
   },
   {
     key: "registryBlock",
     flag: "registry-block",
     env: "IMAGESTREAM_REGISTRY_BLOCK",
-    default: "169.254.169.254,metadata.google.internal",
+    default: DEFAULT_BLOCKED_HOSTS.join(","),
     parse: hosts,
-    help: "Hosts the operator never sends a request to, redirects and token realms included; checked before the allow list.",
+    help: "Hosts and addresses the operator never connects to, redirects and token realms included: names also by every address they resolve to (host, host:port, *.domain, address, address/bits); checked before the allow list.",
   },
   {
     key: "caBundle",

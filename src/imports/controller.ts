@@ -9,14 +9,16 @@ import { API_VERSION, GROUP, VERSION } from "../api/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ControllerHandle, OperatorContext } from "../operator/index.ts";
 import {
-  type CredentialLookup,
   DOCKER_CONFIG_SECRET_KEYS,
   isRegistryError,
+  type Keychain,
   parseReference,
+  pullSecretKeychain,
   type RegistryClient,
+  type SecretLike,
 } from "../registry/index.ts";
 import { objectRefOf, type ReconcileContext, updateStatusWithRetry } from "../runtime/index.ts";
-import { refusedHost } from "./host-policy.ts";
+import { imageManifests, toImage } from "./image.ts";
 import {
   IMPORT_REQUESTED_HANDLED_ANNOTATION,
   type ImportOutcome,
@@ -27,9 +29,8 @@ import {
   type StreamImportState,
   type TagChange,
 } from "./model.ts";
-import { planImports, recordImportAttempts } from "./plan.ts";
+import { pendingImportRequest, planImports, recordImportAttempts } from "./plan.ts";
 import { selectFromManifestList } from "./platform.ts";
-import { namespaceCredentials, type SecretLike } from "./pull-secrets.ts";
 import { parseSourceName } from "./references.ts";
 import { sourceStreamKeys } from "./sources.ts";
 import { computeStatus } from "./status.ts";
@@ -99,6 +100,18 @@ export function createImportController(
    * status, so the cache can show the new status before it: without this the request ran twice.
    */
   const honouredRequests = new Map<string, string>();
+  /**
+   * Per stream: when the controller first saw its pending re-import request. Registry lookups
+   * started after that are fresh enough for it (a push made before the request is seen) and
+   * are shared by every stream and tag that asked for the same reference.
+   */
+  const requestSeen = new Map<string, { request: string; at: number }>();
+  const noteRequest = (s: ImageStream): void => {
+    const request = pendingImportRequest(s);
+    if (request !== undefined && requestSeen.get(keyOf(s))?.request !== request) {
+      requestSeen.set(keyOf(s), { request, at: now() });
+    }
+  };
   /** Per tag: the manifest-list digest a Legacy import last resolved, so an unchanged list costs one HEAD. */
   const sourceDigests = new Map<string, { source: string; recorded: string }>();
 
@@ -110,9 +123,13 @@ export function createImportController(
 
   streams.addIndex(SOURCE_INDEX, sourceStreamKeys);
   streams.addHandlers({
-    onAdd: (s) => controller.enqueue(keyOf(s)),
+    onAdd: (s) => {
+      noteRequest(s);
+      controller.enqueue(keyOf(s));
+    },
     onUpdate: (oldStream, s) => {
       if (oldStream.metadata.resourceVersion === s.metadata.resourceVersion) return;
+      noteRequest(s);
       controller.enqueue(keyOf(s));
       // Followers (ImageStreamTag/ImageStreamImage sources) see a source's new status at once.
       if (JSON.stringify(oldStream.status?.tags) !== JSON.stringify(s.status?.tags)) {
@@ -122,6 +139,7 @@ export function createImportController(
     onDelete: (s) => {
       memory.delete(keyOf(s));
       honouredRequests.delete(keyOf(s));
+      requestSeen.delete(keyOf(s));
       for (const follower of streams.byIndex(SOURCE_INDEX, keyOf(s))) controller.enqueue(keyOf(follower));
     },
   });
@@ -150,6 +168,7 @@ export function createImportController(
     if (!stream) {
       memory.delete(key);
       honouredRequests.delete(key);
+      requestSeen.delete(key);
       return;
     }
     const log = rctx.log;
@@ -173,15 +192,15 @@ export function createImportController(
     });
 
     const namespace = stream.metadata.namespace ?? "";
-    const credentials = namespaceCredentials(
+    const keychain = pullSecretKeychain(
       namespace,
       secretInformers.flatMap((inf) => inf.list(namespace)),
     );
     const outcomes: ImportOutcome[] = [];
-    for (const tag of tags) outcomes.push(await importTag(stream, tag, credentials, log, rctx.signal));
+    for (const tag of tags) outcomes.push(await importTag(stream, tag, keychain, log, rctx.signal));
     let repositoryImported = false;
     if (plan.repository) {
-      outcomes.push(...(await importRepository(stream, plan.repository, credentials, log, rctx.signal)));
+      outcomes.push(...(await importRepository(stream, plan.repository, keychain, log, rctx.signal)));
       repositoryImported = true;
     }
     outcomes.push(...(await crossNamespaceDenials(stream)));
@@ -213,7 +232,10 @@ export function createImportController(
     });
     // Annotations live outside status; written last so a lost write repeats the round, never skips it.
     if (annotations) await patchAnnotations(api, stream, annotations);
-    if (plan.importRequest) honouredRequests.set(key, plan.importRequest);
+    if (plan.importRequest) {
+      honouredRequests.set(key, plan.importRequest);
+      requestSeen.delete(key);
+    }
 
     memory.set(key, recordImportAttempts(state, stream, outcomes, startedAt, repositoryImported));
     for (const outcome of outcomes) {
@@ -244,7 +266,7 @@ export function createImportController(
   async function importTag(
     stream: ImageStream,
     planned: PlannedTagImport,
-    credentials: CredentialLookup,
+    keychain: Keychain,
     log: Logger,
     signal: AbortSignal,
   ): Promise<ImportOutcome> {
@@ -253,13 +275,13 @@ export function createImportController(
     const remembered = sourceDigests.get(tagKey);
     const knownDigest = remembered && remembered.recorded === recorded ? remembered.source : recorded;
     try {
+      // The registry client refuses hosts of the operator's host policy (Forbidden).
       const ref = parseReference(planned.from);
-      const refused = refusedHost(ref.registry, ctx.config.registryAllow, ctx.config.registryBlock);
-      if (refused) return { tag: planned.tag, ok: false, reason: ImportReason.Forbidden, message: refused };
-      const call = { credentials, insecure: planned.insecure, signal };
-      // A user's request must see a push made a moment ago, not a result shared from before it.
-      const fresh = planned.causes.includes("Requested");
-      const result = await options.registry.inspect(ref, { ...call, knownDigest, fresh });
+      const call = { keychain, insecure: planned.insecure, signal };
+      // A user's request must see a push made a moment ago: only lookups that started after
+      // the controller saw the request answer it (docs/imports.md, "Re-import on demand").
+      const freshAfter = planned.causes.includes("Requested") ? requestSeenAt(stream) : undefined;
+      const result = await options.registry.inspect(ref, { ...call, knownDigest, freshAfter });
       if (result.kind === "unchanged") {
         return { tag: planned.tag, ok: true, digest: recorded ?? result.digest, pullSpec: planned.from };
       }
@@ -271,12 +293,12 @@ export function createImportController(
           ok: true,
           digest: result.digest,
           pullSpec: planned.from,
-          image: result.image,
+          image: toImage(result, planned.from),
         };
       };
       if (result.kind === "image") return recordAsIs();
       const selection = selectFromManifestList(
-        { digest: result.digest, entries: result.manifests },
+        { digest: result.digest, entries: imageManifests(result.manifests) },
         planned.importMode,
         {
           ...(planned.preferArch ? { preferArch: planned.preferArch } : {}),
@@ -289,7 +311,13 @@ export function createImportController(
       if (planned.importMode === "PreserveOriginal") return recordAsIs();
       const child = await options.registry.fetchPlatformImage(ref, selection.digest, call);
       sourceDigests.set(tagKey, { source: result.digest, recorded: child.digest });
-      return { tag: planned.tag, ok: true, digest: child.digest, pullSpec: planned.from, image: child.image };
+      return {
+        tag: planned.tag,
+        ok: true,
+        digest: child.digest,
+        pullSpec: planned.from,
+        image: toImage(child, planned.from),
+      };
     } catch (err) {
       if (signal.aborted) throw err;
       const failure = failureOf(err);
@@ -304,16 +332,14 @@ export function createImportController(
   async function importRepository(
     stream: ImageStream,
     planned: PlannedRepositoryImport,
-    credentials: CredentialLookup,
+    keychain: Keychain,
     log: Logger,
     signal: AbortSignal,
   ): Promise<ImportOutcome[]> {
     try {
       const ref = parseReference(planned.from);
-      const refused = refusedHost(ref.registry, ctx.config.registryAllow, ctx.config.registryBlock);
-      if (refused) throw new Error(refused);
       const specTags = new Set((stream.spec?.tags ?? []).map((t) => t.name));
-      const all = await options.registry.listTags(ref, { credentials, insecure: planned.insecure, signal });
+      const all = await options.registry.listTags(ref, { keychain, insecure: planned.insecure, signal });
       const chosen = selectRepositoryTags(all, planned.limit, specTags);
       const outcomes: ImportOutcome[] = [];
       for (const tag of chosen) {
@@ -322,7 +348,7 @@ export function createImportController(
           await importTag(
             stream,
             { tag, from, insecure: planned.insecure, importMode: "Legacy", causes: planned.causes },
-            credentials,
+            keychain,
             log,
             signal,
           ),
@@ -341,6 +367,12 @@ export function createImportController(
       });
       return [];
     }
+  }
+
+  /** When the stream's pending request was first seen; now when it was not (a later time is safe). */
+  function requestSeenAt(stream: ImageStream): number {
+    const seen = requestSeen.get(keyOf(stream));
+    return seen !== undefined && seen.request === pendingImportRequest(stream) ? seen.at : now();
   }
 
   /** Forbidden outcomes for tags that follow streams of namespaces this one may not read. */

@@ -10,7 +10,7 @@ export {
   observedGeneration,
   setImportFailure,
 } from "./history.ts";
-export { refusedHost } from "./host-policy.ts";
+export { imageLayers, imageManifests, imageMetadata, toImage } from "./image.ts";
 export * from "./model.ts";
 export {
   backoffDelay,
@@ -25,7 +25,6 @@ export {
 } from "./plan.ts";
 export type { ManifestListEntry, ManifestSelection, PlatformPreferences } from "./platform.ts";
 export { choosePlatform, selectFromManifestList, tagPlatformPreferences } from "./platform.ts";
-export { namespaceCredentials, type SecretLike } from "./pull-secrets.ts";
 export type { ParsedSourceName } from "./references.ts";
 export {
   digestOrImageMatch,

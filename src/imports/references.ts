@@ -1,5 +1,6 @@
 // Small string helpers over pull specs and ImageStreamTag/ImageStreamImage names. The full
 // reference grammar lives in the registry client; these only split what the core needs.
+import { RegistryError, validateDigest } from "../registry/index.ts";
 
 /** Splits `name[:tag][@digest]` keeping `name` exactly as written (host, port and path included). */
 export function splitPullSpec(pullSpec: string): { name: string; tag?: string; digest?: string } {
@@ -24,6 +25,8 @@ export function splitPullSpec(pullSpec: string): { name: string; tag?: string; d
  * `redis:2` + digest becomes `redis@sha256:...` (the tag is dropped, defaults are not added).
  */
 export function mostSpecificPullSpec(pullSpec: string, digest: string): string {
+  const why = validateDigest(digest);
+  if (why) throw new RegistryError("InvalidReference", `invalid digest "${digest}": ${why}`);
   return `${splitPullSpec(pullSpec).name}@${digest}`;
 }
 

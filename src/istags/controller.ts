@@ -4,10 +4,9 @@
 // ImageStreamTags the stream implies (read model). Nothing is written when nothing changed.
 import type { ImageStream, ImageStreamTag } from "../api/index.ts";
 import { API_VERSION } from "../api/index.ts";
-import type { SecretLike } from "../imports/index.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ControllerHandle, OperatorContext } from "../operator/index.ts";
-import type { RegistryClient } from "../registry/index.ts";
+import type { RegistryClient, SecretLike } from "../registry/index.ts";
 import {
   isConflict,
   isNotFound,
@@ -105,8 +104,6 @@ export function createImageStreamTagController(
     imageDetails = registryImageDetails({
       registry: options.registry,
       secrets,
-      registryAllow: ctx.config.registryAllow,
-      registryBlock: ctx.config.registryBlock,
     });
   }
   const superseded = new SupersededVersions(now);

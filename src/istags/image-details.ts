@@ -2,15 +2,17 @@
 // from. The stream's status holds only digest and pull spec, so the controller asks the
 // registry by digest (`<repository>@<digest>`): content-addressed, so the registry client
 // caches it for good and, shared with the import controller, usually answers from memory.
+// The registry client enforces the operator's host policy.
 import type { Image, ImageStream } from "../api/index.ts";
-import {
-  INSECURE_REPOSITORY_ANNOTATION,
-  namespaceCredentials,
-  refusedHost,
-  type SecretLike,
-} from "../imports/index.ts";
+import { INSECURE_REPOSITORY_ANNOTATION, toImage } from "../imports/index.ts";
 import type { SharedInformer } from "../operator/index.ts";
-import { formatReference, parseReference, type RegistryClient } from "../registry/index.ts";
+import {
+  formatReference,
+  parseReference,
+  pullSecretKeychain,
+  type RegistryClient,
+  type SecretLike,
+} from "../registry/index.ts";
 
 export interface ImageDetailsRequest {
   namespace: string;
@@ -57,24 +59,20 @@ export function insecureFor(
 export interface RegistryImageDetailsOptions {
   registry: RegistryClient;
   secrets: readonly SharedInformer<SecretLike>[];
-  registryAllow: readonly string[];
-  registryBlock: readonly string[];
 }
 
 /** Image details from the registry, by digest, with the namespace's pull secrets. */
 export function registryImageDetails(options: RegistryImageDetailsOptions): ImageDetailsSource {
   return async (request) => {
     const ref = parseReference(request.dockerImageReference);
-    const refused = refusedHost(ref.registry, options.registryAllow, options.registryBlock);
-    if (refused) throw new Error(refused);
     const byDigest = formatReference({ ...ref, tag: undefined, digest: request.digest });
     const secrets = options.secrets.flatMap((informer) => informer.list(request.namespace));
     const result = await options.registry.inspect(byDigest, {
-      credentials: namespaceCredentials(request.namespace, secrets),
+      keychain: pullSecretKeychain(request.namespace, secrets),
       insecure: request.insecure,
       signal: request.signal,
     });
     if (result.kind === "unchanged") throw new Error(`the registry gave no details for ${byDigest}`);
-    return result.image;
+    return toImage(result, byDigest);
   };
 }

@@ -15,6 +15,8 @@ const QUEUE_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300
 export type ReconcileResultLabel = "success" | "requeue_after" | "error" | "terminal_error";
 export type ImportResultLabel = "success" | "failure" | "unchanged";
 export type TriggerWriteResultLabel = "success" | "conflict" | "failure";
+/** Content the registry client keeps by digest: manifests (with their facts) and image configs. */
+export type RegistryCacheLabel = "manifest" | "config";
 
 export interface MetricsOptions {
   /** Node.js process and runtime metrics (process_*, nodejs_*); default true. */
@@ -38,6 +40,7 @@ export class OperatorMetrics {
   readonly #registryRequestDuration: Histogram<"registry" | "method">;
   readonly #rateLimitWaits: Counter<"registry">;
   readonly #rateLimitWaitSeconds: Counter<"registry">;
+  readonly #registryCache: Counter<"cache" | "result">;
   readonly #imports: Counter<"result" | "reason">;
   readonly #triggerWrites: Counter<"result">;
   readonly #leader: Gauge;
@@ -134,6 +137,12 @@ export class OperatorMetrics {
       labelNames: ["registry"],
       registers,
     });
+    this.#registryCache = new Counter({
+      name: `${METRIC_PREFIX}registry_cache_lookups_total`,
+      help: "Lookups in the registry client's by-digest cache of manifests and image configs, by hit or miss.",
+      labelNames: ["cache", "result"],
+      registers,
+    });
     this.#imports = new Counter({
       name: `${METRIC_PREFIX}imports_total`,
       help: "Tag imports by result (success, failure, unchanged) and condition reason of failures.",
@@ -218,6 +227,11 @@ export class OperatorMetrics {
   rateLimitWait(registry: string, seconds: number): void {
     this.#rateLimitWaits.inc({ registry });
     this.#rateLimitWaitSeconds.inc({ registry }, Math.max(0, seconds));
+  }
+
+  /** A lookup in the registry client's by-digest cache; a miss is followed by a registry GET. */
+  registryCacheLookup(cache: RegistryCacheLabel, hit: boolean): void {
+    this.#registryCache.inc({ cache, result: hit ? "hit" : "miss" });
   }
 
   /** One tag import; `reason` is the OpenShift condition reason of a failure (NotFound, Unauthorized, ...). */

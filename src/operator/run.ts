@@ -2,7 +2,7 @@
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Config } from "../config/index.ts";
-import { createImportController, refusedHost } from "../imports/index.ts";
+import { createImportController } from "../imports/index.ts";
 import { createImageStreamTagController } from "../istags/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { createMetrics, type OperatorMetrics } from "../metrics/index.ts";
@@ -58,9 +58,11 @@ export function buildOperator(deps: OperatorDeps): Operator {
       ...(deps.caBundle ? { caBundle: deps.caBundle } : {}),
       perRegistryRequestsPerSecond: config.registryRequestsPerSecond,
       perRegistryConcurrency: config.registryConcurrency,
-      // The allow list names registries; redirects (blob storage) and token realms go
-      // elsewhere, so only the block list applies to every host the client is sent to.
-      blockedHost: (host) => refusedHost(host, [], config.registryBlock),
+      cacheSize: config.registryCacheSize,
+      onCacheLookup: (cache, hit) => metrics.registryCacheLookup(cache, hit),
+      // Allow list: the registries users may import from; block list: every host and address
+      // the client may connect to (redirects and token realms included).
+      hostPolicy: { allow: config.registryAllow, block: config.registryBlock },
       onRequest: (e) => {
         metrics.registryRequest(
           e.registry,

@@ -1,8 +1,9 @@
-// Authentication decisions and the bearer token cache. Pure where possible: the network
-// calls live in client.ts.
+// Authentication decisions and the bearer token cache, pure: the network flow that uses
+// them is authenticator.ts.
 
-import { type Credentials, credentialIdentity } from "./credentials.ts";
+import { BoundedCache } from "./cache.ts";
 import { RegistryError } from "./errors.ts";
+import { type Credentials, credentialIdentity } from "./keychain.ts";
 import { DOCKER_HUB_API_HOST } from "./reference.ts";
 
 /**
@@ -86,11 +87,6 @@ export function decideRealm(input: RealmDecisionInput): RealmDecision {
   return { fetch: true, url, sendCredentials: true, why: "realm belongs to the registry" };
 }
 
-/** Same scheme, host and port: only then may an Authorization header follow a redirect. */
-export function sameOrigin(a: string | URL, b: string | URL): boolean {
-  return new URL(a).origin === new URL(b).origin;
-}
-
 export function basicAuthorization(credentials: Credentials): string {
   return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`, "utf8").toString("base64")}`;
 }
@@ -145,34 +141,20 @@ export function tokenCacheKey(
 
 /** Bearer tokens per (registry, scope, credential identity), dropped at expiry. */
 export class TokenCache {
-  readonly #entries = new Map<string, { token: string; usableUntil: number }>();
+  readonly #entries: BoundedCache<string>;
   readonly #now: () => number;
-  readonly #maxEntries: number;
 
   constructor(now: () => number = Date.now, maxEntries = 4096) {
     this.#now = now;
-    this.#maxEntries = maxEntries;
+    this.#entries = new BoundedCache(maxEntries, now);
   }
 
   get(key: string): string | undefined {
-    const entry = this.#entries.get(key);
-    if (!entry) return undefined;
-    if (this.#now() >= entry.usableUntil) {
-      this.#entries.delete(key);
-      return undefined;
-    }
-    return entry.token;
+    return this.#entries.get(key);
   }
 
   set(key: string, response: TokenResponse): void {
-    if (this.#entries.size >= this.#maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
-    }
-    this.#entries.set(key, {
-      token: response.token,
-      usableUntil: tokenUsableUntil(this.#now(), response.expiresInSeconds),
-    });
+    this.#entries.set(key, response.token, tokenUsableUntil(this.#now(), response.expiresInSeconds));
   }
 
   delete(key: string): void {

@@ -13,13 +13,6 @@ export type RegistryErrorReason =
   | "Unsupported"
   | "InvalidReference";
 
-/** Reasons worth retrying with backoff: the same request may succeed later. */
-const TRANSIENT: ReadonlySet<RegistryErrorReason> = new Set([
-  "TooManyRequests",
-  "ServiceUnavailable",
-  "InternalError",
-]);
-
 export interface RegistryErrorOptions {
   cause?: unknown;
   /** Seconds to wait before retrying (from `Retry-After`, 429 and 503). */
@@ -39,10 +32,6 @@ export class RegistryError extends Error {
     this.reason = reason;
     this.retryAfter = options.retryAfter;
     this.status = options.status;
-  }
-
-  get transient(): boolean {
-    return TRANSIENT.has(this.reason);
   }
 }
 

@@ -1,4 +1,5 @@
-// Public surface of the registry client (design.md section 3, "Import").
+// Public surface of the registry client (design.md section 3, "Import"; layers in
+// docs/development.md): the client, its keychains, its host policy and registry facts.
 
 export {
   basicAuthorization,
@@ -6,37 +7,24 @@ export {
   parseTokenResponse,
   type RealmDecision,
   type RealmDecisionInput,
-  sameOrigin,
   tokenUsableUntil,
 } from "./auth.ts";
 export { type Challenge, parseNextLink, parseWwwAuthenticate } from "./challenge.ts";
 export {
   type CallOptions,
   createRegistryClient,
+  type ImageFacts,
   type ImageResult,
   type InspectOptions,
   type InspectResult,
+  type ListFacts,
   type ListResult,
   type ListTagsOptions,
-  type ManifestDetails,
+  type ManifestFacts,
   type RegistryClient,
   type RegistryClientOptions,
-  type RequestEvent,
-  type RequestKind,
-  toImage,
   type UnchangedResult,
 } from "./client.ts";
-export {
-  type CredentialLookup,
-  type Credentials,
-  credentialIdentity,
-  credentialLookup,
-  DOCKER_CONFIG_SECRET_KEYS,
-  type DockerConfigEntry,
-  type DockerConfigFormat,
-  parseDockerConfig,
-  parseRegistryKey,
-} from "./credentials.ts";
 export {
   errorForStatus,
   errorForTransport,
@@ -45,15 +33,52 @@ export {
   RegistryError,
   type RegistryErrorReason,
 } from "./errors.ts";
-export { MANIFEST_ACCEPT, MediaTypes } from "./manifest.ts";
+export { type RequestEvent, type RequestKind, sameOrigin } from "./exchange.ts";
+export {
+  createHostPolicy,
+  DEFAULT_BLOCKED_HOSTS,
+  type HostPattern,
+  HostPatternError,
+  type HostPolicy,
+  type HostPolicySettings,
+  hostMatches,
+  parseHostPattern,
+} from "./host-policy.ts";
+export {
+  type CachedKeychainOptions,
+  type Credential,
+  type Credentials,
+  cachedKeychain,
+  chainKeychains,
+  credentialIdentity,
+  type Keychain,
+  type KeychainTarget,
+  staticKeychain,
+} from "./keychain.ts";
+export {
+  type ImageConfig,
+  type Layer,
+  MANIFEST_ACCEPT,
+  MediaTypes,
+  type PlatformManifest,
+} from "./manifest.ts";
+export {
+  DOCKER_CONFIG_SECRET_KEYS,
+  type DockerConfigEntry,
+  type DockerConfigFormat,
+  dockerConfigKeychain,
+  parseDockerConfig,
+  parseRegistryKey,
+  pullSecretKeychain,
+  type SecretLike,
+} from "./pull-secrets.ts";
 export {
   apiHost,
   DOCKER_HUB,
   formatReference,
   type ImageReference,
-  mostSpecificPullSpec,
   normalizeRegistryHost,
   parseReference,
   validateDigest,
 } from "./reference.ts";
-export type { HttpMethod, HttpRequest, HttpResponse, Transport } from "./transport.ts";
+export type { HttpMethod, HttpRequest, HttpResponse, Resolver, Transport } from "./transport.ts";

@@ -1,8 +1,8 @@
-// Manifest and config parsing, digest verification and mapping into OpenShift's Image shape.
-// Everything here is pure: bytes in, plain objects out.
+// Manifest and config parsing and digest verification: registry facts, not OpenShift's
+// Image (that mapping is the import domain's). Everything here is pure: bytes in, plain
+// objects out.
 
 import { createHash } from "node:crypto";
-import type { DockerConfig, DockerImageMetadata, ImageLayer, ImageManifest } from "../api/types.ts";
 import { RegistryError } from "./errors.ts";
 
 export const MediaTypes = {
@@ -66,7 +66,7 @@ export function verifiedDigest(
   return requested ?? (claimed && claimed !== "" ? claimed : actual);
 }
 
-interface Descriptor {
+export interface Descriptor {
   mediaType: string;
   digest: string;
   size: number;
@@ -174,25 +174,56 @@ export function assertImageConfig(config: { mediaType: string }, subject: string
   }
 }
 
-/** Sub-manifest entries for a list; attestation entries (not runnable platforms) are left out. */
-export function listEntries(manifests: readonly Descriptor[]): ImageManifest[] {
+/** A layer of an image manifest, as the registry describes it. */
+export interface Layer {
+  digest: string;
+  size: number;
+  mediaType: string;
+}
+
+/** An entry of a manifest list or index: one platform's manifest. */
+export interface PlatformManifest {
+  digest: string;
+  mediaType: string;
+  size: number;
+  platform: { architecture: string; os: string; variant?: string };
+}
+
+/** The fields of an image config blob (OCI image-spec `config.json`) that imports record. */
+export interface ImageConfig {
+  architecture?: string;
+  os?: string;
+  variant?: string;
+  created?: string;
+  author?: string;
+  config?: {
+    User?: string;
+    /** The keys of `ExposedPorts` (`8080/tcp`). */
+    ExposedPorts?: string[];
+    Env?: string[];
+    Cmd?: string[];
+    Entrypoint?: string[];
+    WorkingDir?: string;
+    Labels?: Record<string, string>;
+  };
+}
+
+/** Entries of a list; attestation entries (not runnable platforms) are left out. */
+export function listEntries(manifests: readonly Descriptor[]): PlatformManifest[] {
   return manifests
     .filter((m) => m.annotations?.["vnd.docker.reference.type"] !== "attestation-manifest")
     .map((m) => {
-      const entry: ImageManifest = {
-        digest: m.digest,
-        mediaType: m.mediaType,
-        manifestSize: m.size,
+      const platform: PlatformManifest["platform"] = {
         architecture: m.platform?.architecture ?? "",
         os: m.platform?.os ?? "",
       };
-      if (m.platform?.variant) entry.variant = m.platform.variant;
-      return entry;
+      if (m.platform?.variant) platform.variant = m.platform.variant;
+      return { digest: m.digest, mediaType: m.mediaType, size: m.size, platform };
     });
 }
 
-export function imageLayers(layers: readonly Descriptor[]): ImageLayer[] {
-  return layers.map((l) => ({ name: l.digest, size: l.size, mediaType: l.mediaType }));
+export function imageLayers(layers: readonly Descriptor[]): Layer[] {
+  return layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType }));
 }
 
 function stringArray(value: unknown): string[] | undefined {
@@ -206,12 +237,17 @@ function stringRecord(value: unknown): Record<string, string> | undefined {
   );
 }
 
-/** The image config blob (`architecture`, `os`, `config{...}`) as DockerImageMetadata. */
-export function imageMetadata(
-  configBytes: Uint8Array,
-  layers: readonly ImageLayer[],
-  subject: string,
-): DockerImageMetadata {
+function stringField(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+/** Drops the keys whose value is undefined (exactOptionalPropertyTypes). */
+function defined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** Reads an image config blob; fields of the wrong type are left out. */
+export function parseImageConfig(configBytes: Uint8Array, subject: string): ImageConfig {
   let doc: unknown;
   try {
     doc = JSON.parse(Buffer.from(configBytes).toString("utf8"));
@@ -220,30 +256,24 @@ export function imageMetadata(
   }
   if (!isObject(doc))
     throw new RegistryError("InvalidManifest", `the image config of "${subject}" is not an object`);
-  const meta: DockerImageMetadata = {};
-  if (typeof doc.architecture === "string") meta.Architecture = doc.architecture;
-  if (typeof doc.os === "string") meta.Os = doc.os;
-  if (typeof doc.variant === "string" && doc.variant !== "") meta.Variant = doc.variant;
-  if (typeof doc.created === "string") meta.Created = doc.created;
-  if (typeof doc.author === "string" && doc.author !== "") meta.Author = doc.author;
+  const config: ImageConfig = defined({
+    architecture: stringField(doc.architecture),
+    os: stringField(doc.os),
+    variant: stringField(doc.variant),
+    created: stringField(doc.created),
+    author: stringField(doc.author),
+  });
   if (isObject(doc.config)) {
     const c = doc.config;
-    const config: DockerConfig = {};
-    if (typeof c.User === "string" && c.User !== "") config.User = c.User;
-    if (isObject(c.ExposedPorts)) {
-      config.ExposedPorts = Object.fromEntries(Object.keys(c.ExposedPorts).map((port) => [port, {}]));
-    }
-    const env = stringArray(c.Env);
-    if (env) config.Env = env;
-    const cmd = stringArray(c.Cmd);
-    if (cmd) config.Cmd = cmd;
-    const entrypoint = stringArray(c.Entrypoint);
-    if (entrypoint) config.Entrypoint = entrypoint;
-    if (typeof c.WorkingDir === "string" && c.WorkingDir !== "") config.WorkingDir = c.WorkingDir;
-    const labels = stringRecord(c.Labels);
-    if (labels && Object.keys(labels).length > 0) config.Labels = labels;
-    meta.Config = config;
+    config.config = defined({
+      User: stringField(c.User),
+      ExposedPorts: isObject(c.ExposedPorts) ? Object.keys(c.ExposedPorts) : undefined,
+      Env: stringArray(c.Env),
+      Cmd: stringArray(c.Cmd),
+      Entrypoint: stringArray(c.Entrypoint),
+      WorkingDir: stringField(c.WorkingDir),
+      Labels: stringRecord(c.Labels),
+    });
   }
-  meta.Size = layers.reduce((sum, layer) => sum + layer.size, 0);
-  return meta;
+  return config;
 }

@@ -170,15 +170,3 @@ export function formatReference(
   if (ref.digest !== undefined) out += `@${ref.digest}`;
   return out;
 }
-
-/**
- * The pull spec an import records: the name as the user wrote it, pinned by digest
- * (`redis:2` -> `redis@sha256:...`, `quay.io/a/b:1@sha256:x` -> `quay.io/a/b@sha256:<digest>`).
- * OpenShift keeps the user's spelling so that `docker.io/...` is not forced onto short names.
- */
-export function mostSpecificPullSpec(userRef: string | ImageReference, digest: string): string {
-  const ref = typeof userRef === "string" ? parseReference(userRef) : userRef;
-  const why = validateDigest(digest);
-  if (why) throw new RegistryError("InvalidReference", `invalid digest "${digest}": ${why}`);
-  return `${ref.writtenName}@${digest}`;
-}

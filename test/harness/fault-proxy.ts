@@ -34,7 +34,7 @@ export interface ProxiedRequest {
 }
 
 export interface FaultProxy {
-  /** 127.0.0.1:PORT, to use as the registry host in image references. */
+  /** 127.0.0.1:PORT (or the listen address given), to use as the registry host in image references. */
   readonly host: string;
   /** http://127.0.0.1:PORT */
   readonly url: string;
@@ -83,8 +83,14 @@ export function wrongDigest(digest: string): string {
   return `sha256:${createHash("sha256").update(`not ${digest}`).digest("hex")}`;
 }
 
-/** Starts a proxy on a free loopback port in front of `upstream` (any harness registry). */
-export async function startFaultProxy(upstream: RegistryConnection): Promise<FaultProxy> {
+/**
+ * Starts a proxy on a free loopback port in front of `upstream` (any harness registry);
+ * `listenAddress` picks another loopback address (127.0.0.2, ...) for host policy tests.
+ */
+export async function startFaultProxy(
+  upstream: RegistryConnection,
+  listenAddress = "127.0.0.1",
+): Promise<FaultProxy> {
   const target = new URL(upstream.url);
   const tls = target.protocol === "https:";
   const agent = tls
@@ -204,7 +210,7 @@ export async function startFaultProxy(upstream: RegistryConnection): Promise<Fau
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(0, listenAddress, () => {
       server.off("error", reject);
       resolve();
     });
@@ -216,7 +222,7 @@ export async function startFaultProxy(upstream: RegistryConnection): Promise<Fau
     if (server.listening || stopped) return;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(port, "127.0.0.1", () => {
+      server.listen(port, listenAddress, () => {
         server.off("error", reject);
         resolve();
       });
@@ -237,8 +243,8 @@ export async function startFaultProxy(upstream: RegistryConnection): Promise<Fau
   }
 
   return {
-    host: `127.0.0.1:${port}`,
-    url: `http://127.0.0.1:${port}`,
+    host: `${listenAddress}:${port}`,
+    url: `http://${listenAddress}:${port}`,
     get mode() {
       return mode;
     },

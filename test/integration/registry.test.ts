@@ -1,14 +1,16 @@
 // The registry client against the harness's real registries (CNCF distribution): plain HTTP,
 // TLS with a private CA, htpasswd basic auth and bearer tokens from a token server.
 import { afterAll, describe, expect, it } from "vitest";
+import { toImage } from "../../src/imports/index.ts";
 import {
   createRegistryClient,
-  credentialLookup,
+  dockerConfigKeychain,
   MediaTypes,
   parseDockerConfig,
   type RegistryClient,
   type RegistryClientOptions,
   type RequestEvent,
+  staticKeychain,
 } from "../../src/registry/index.ts";
 import { dockerConfigJson, pushImage, pushIndex, useSharedRegistry } from "../harness/index.ts";
 
@@ -57,7 +59,8 @@ describe("single images", () => {
     if (result.kind !== "image") return;
     expect(result.digest).toBe(pushed.digest);
     expect(result.mediaType).toBe(MediaTypes.dockerManifest);
-    expect(result.image).toMatchObject({
+    const image = toImage(result, `${plain.host}/${repo}:v1`);
+    expect(image).toMatchObject({
       metadata: { name: pushed.digest },
       dockerImageReference: `${plain.host}/${repo}@${pushed.digest}`,
       dockerImageManifestMediaType: MediaTypes.dockerManifest,
@@ -75,7 +78,7 @@ describe("single images", () => {
         },
       },
     });
-    expect(result.image.dockerImageLayers).toEqual(
+    expect(image.dockerImageLayers).toEqual(
       pushed.layers.map((l) => ({ name: l.digest, size: l.size, mediaType: l.mediaType })),
     );
   });
@@ -97,7 +100,7 @@ describe("single images", () => {
     const result = await client.inspect(`${tls.host}/${repo}:v1`);
     expect(result).toMatchObject({ kind: "image", digest: pushed.digest, mediaType: MediaTypes.ociManifest });
     if (result.kind === "image") {
-      expect(result.image.dockerImageMetadata).toMatchObject({
+      expect(toImage(result, `${tls.host}/${repo}:v1`).dockerImageMetadata).toMatchObject({
         Architecture: "arm64",
         Variant: "v8",
         Os: "linux",
@@ -148,16 +151,18 @@ describe("manifest lists", () => {
     if (result.kind !== "list") return;
     expect(result.digest).toBe(pushed.digest);
     expect(result.mediaType).toBe(MediaTypes.ociIndex);
-    expect(result.manifests.map((m) => [m.digest, m.architecture, m.os, m.variant])).toEqual(
+    const manifests = toImage(result, `${tls.host}/${repo}:multi`).dockerImageManifests ?? [];
+    expect(manifests.map((m) => [m.digest, m.architecture, m.os, m.variant])).toEqual(
       pushed.manifests.map((m) => [m.digest, m.platform.architecture, m.platform.os, m.platform.variant]),
     );
-    expect(result.image.dockerImageManifests).toEqual(result.manifests);
+    expect(result.manifests.map((m) => m.digest)).toEqual(manifests.map((m) => m.digest));
 
     const arm = pushed.manifests[1]?.digest ?? "";
     const child = await client.fetchPlatformImage(`${tls.host}/${repo}:multi`, arm);
     expect(child).toMatchObject({ kind: "image", digest: arm });
-    expect(child.image.dockerImageReference).toBe(`${tls.host}/${repo}@${arm}`);
-    expect(child.image.dockerImageMetadata).toMatchObject({ Architecture: "arm64", Variant: "v8" });
+    const childImage = toImage(child, `${tls.host}/${repo}:multi`);
+    expect(childImage.dockerImageReference).toBe(`${tls.host}/${repo}@${arm}`);
+    expect(childImage.dockerImageMetadata).toMatchObject({ Architecture: "arm64", Variant: "v8" });
   });
 
   it("reads a Docker manifest list", async () => {
@@ -216,10 +221,12 @@ describe("authentication", () => {
       reason: "Unauthorized",
       message: `you may not have access to the container image "${ref}"`,
     });
-    const credentials = credentialLookup(parseDockerConfig(dockerConfigJson(basic), "dockerconfigjson"));
-    await expect(client.inspect(ref, { credentials })).resolves.toMatchObject({ digest: pushed.digest });
+    const keychain = dockerConfigKeychain(parseDockerConfig(dockerConfigJson(basic), "dockerconfigjson"));
+    await expect(client.inspect(ref, { keychain })).resolves.toMatchObject({ digest: pushed.digest });
     await expect(
-      client.inspect(ref, { credentials: { username: basic.username ?? "", password: "wrong" } }),
+      client.inspect(ref, {
+        keychain: staticKeychain({ username: basic.username ?? "", password: "wrong" }),
+      }),
     ).rejects.toMatchObject({ reason: "Unauthorized" });
   });
 
@@ -229,10 +236,10 @@ describe("authentication", () => {
     const { client, events } = newClient({ resultTtlMs: 0 });
     const ref = `${token.host}/${repo}:v1`;
     await expect(client.inspect(ref)).rejects.toMatchObject({ reason: "Unauthorized" });
-    const credentials = { username: token.username ?? "", password: token.password ?? "" };
-    await expect(client.inspect(ref, { credentials })).resolves.toMatchObject({ digest: pushed.digest });
+    const keychain = staticKeychain({ username: token.username ?? "", password: token.password ?? "" });
+    await expect(client.inspect(ref, { keychain })).resolves.toMatchObject({ digest: pushed.digest });
     const tokensBefore = events.filter((e) => e.kind === "token" && e.status === 200).length;
-    await expect(client.inspect(ref, { credentials, knownDigest: pushed.digest })).resolves.toMatchObject({
+    await expect(client.inspect(ref, { keychain, knownDigest: pushed.digest })).resolves.toMatchObject({
       kind: "unchanged",
     });
     expect(events.filter((e) => e.kind === "token" && e.status === 200)).toHaveLength(tokensBefore);
@@ -256,5 +263,37 @@ describe("tags", () => {
     expect(capped).toHaveLength(3);
     expect(new Set(capped).size).toBe(3);
     expect(capped.every((t) => names.includes(t))).toBe(true);
+  });
+});
+
+describe("host policy on resolved addresses", () => {
+  // Names that no DNS knows, resolved by the test: the client connects to what the resolver
+  // answered, after checking it, and never to an address the policy refuses.
+  const resolve = async (hostname: string) => {
+    if (hostname === "registry.test") return [{ address: "127.0.0.1", family: 4 }];
+    if (hostname === "metadata.test") return [{ address: "::ffff:169.254.169.254", family: 6 }];
+    throw Object.assign(new Error(`unknown host ${hostname}`), { code: "ENOTFOUND" });
+  };
+
+  it("connects to the checked address of a name", async () => {
+    const repo = unique("resolved");
+    const pushed = await pushImage(plain, repo, "v1");
+    const port = plain.host.split(":").at(-1);
+    const { client } = newClient({ resolve });
+    await expect(
+      client.inspect(`registry.test:${port}/${repo}:v1`, { insecure: true }),
+    ).resolves.toMatchObject({
+      digest: pushed.digest,
+    });
+  });
+
+  it("refuses a name that resolves to a blocked address before connecting", async () => {
+    const { client, events } = newClient({ resolve });
+    await expect(client.inspect("metadata.test/latest/meta-data:v1")).rejects.toMatchObject({
+      reason: "Forbidden",
+      message:
+        "registry host metadata.test resolves to ::ffff:a9fe:a9fe = 169.254.169.254, which is blocked by the operator's registry policy",
+    });
+    expect(events).toEqual([]);
   });
 });

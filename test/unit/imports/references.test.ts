@@ -60,3 +60,21 @@ describe("digestOrImageMatch", () => {
     expect(digestOrImageMatch("", "1")).toBe(false);
   });
 });
+
+const D = `sha256:${"a".repeat(64)}`;
+const E = `sha256:${"b".repeat(64)}`;
+
+// Moved from test/unit/registry/reference.test.ts: one mostSpecificPullSpec for the project.
+describe("mostSpecificPullSpec", () => {
+  it("keeps the name as written and pins the digest", () => {
+    expect(mostSpecificPullSpec("redis:2", D)).toBe(`redis@${D}`);
+    expect(mostSpecificPullSpec("redis", D)).toBe(`redis@${D}`);
+    expect(mostSpecificPullSpec("docker.io/library/redis:2", D)).toBe(`docker.io/library/redis@${D}`);
+    expect(mostSpecificPullSpec(`quay.io/a/b:1@${E}`, D)).toBe(`quay.io/a/b@${D}`);
+    expect(mostSpecificPullSpec("localhost:5000/x:1", D)).toBe(`localhost:5000/x@${D}`);
+  });
+
+  it("rejects a malformed digest", () => {
+    expect(() => mostSpecificPullSpec("redis", "sha256:zz")).toThrow(/invalid digest/);
+  });
+});

@@ -2,21 +2,18 @@ import { describe, expect, it } from "vitest";
 import type { ImageStream } from "../../../src/api/index.ts";
 import { insecureFor, registryImageDetails } from "../../../src/istags/index.ts";
 import type { SharedInformer } from "../../../src/operator/index.ts";
-import type { InspectOptions, RegistryClient } from "../../../src/registry/index.ts";
+import {
+  createRegistryClient,
+  type HttpRequest,
+  type InspectOptions,
+  type RegistryClient,
+} from "../../../src/registry/index.ts";
+import { pullSecret } from "../registry/fixtures.ts";
 
 const DIGEST = `sha256:${"c".repeat(64)}`;
 
 function stream(name: string, extra: Partial<ImageStream> = {}): ImageStream {
   return { metadata: { name, namespace: "ns" }, ...extra };
-}
-
-function pullSecret(name: string, host: string, annotations: Record<string, string> = {}) {
-  const config = JSON.stringify({ auths: { [host]: { username: name, password: "p" } } });
-  return {
-    metadata: { name, namespace: "ns", annotations },
-    type: "kubernetes.io/dockerconfigjson",
-    data: { ".dockerconfigjson": Buffer.from(config).toString("base64") },
-  };
 }
 
 describe("insecureFor", () => {
@@ -67,17 +64,13 @@ describe("registryImageDetails", () => {
           digest: DIGEST,
           mediaType: "m",
           manifestSize: 1,
-          image: { metadata: { name: DIGEST }, dockerImageReference: reference, dockerImageLayers: [] },
+          config: {},
+          layers: [],
         };
       },
     } as unknown as RegistryClient;
     const secrets = { list: () => [pullSecret("a", "reg.test:5000")] } as unknown as SharedInformer<never>;
-    const details = registryImageDetails({
-      registry,
-      secrets: [secrets],
-      registryAllow: [],
-      registryBlock: [],
-    });
+    const details = registryImageDetails({ registry, secrets: [secrets] });
     const image = await details({
       namespace: "ns",
       dockerImageReference: `reg.test:5000/team/app@${DIGEST}`,
@@ -87,28 +80,23 @@ describe("registryImageDetails", () => {
     expect(image.metadata?.name).toBe(DIGEST);
     expect(calls[0]?.reference).toBe(`reg.test:5000/team/app@${DIGEST}`);
     expect(calls[0]?.options?.insecure).toBe(true);
-    const credentials = calls[0]?.options?.credentials;
-    expect(
-      typeof credentials === "function" ? credentials("reg.test:5000", "team/app") : undefined,
-    ).toMatchObject({
+    const keychain = calls[0]?.options?.keychain;
+    expect(await keychain?.resolve({ registry: "reg.test:5000", repository: "team/app" })).toMatchObject({
       username: "a",
     });
   });
 
   it("refuses hosts the registry policy blocks without asking the registry", async () => {
     let asked = false;
-    const registry = {
-      inspect: async () => {
+    // The policy lives in the registry client: a real one, whose transport must never be called.
+    const registry = createRegistryClient({
+      hostPolicy: { block: ["reg.test"] },
+      transport: async (_req: HttpRequest) => {
         asked = true;
         throw new Error("unexpected");
       },
-    } as unknown as RegistryClient;
-    const details = registryImageDetails({
-      registry,
-      secrets: [],
-      registryAllow: [],
-      registryBlock: ["reg.test"],
     });
+    const details = registryImageDetails({ registry, secrets: [] });
     await expect(
       details({
         namespace: "ns",

@@ -2,14 +2,18 @@
 // headers, and how it reacts to the answers. Real registries are in test/integration.
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { toImage } from "../../../src/imports/index.ts";
 import {
   createRegistryClient,
   type HttpRequest,
   type HttpResponse,
+  type Keychain,
+  type KeychainTarget,
   MediaTypes,
   type RegistryClientOptions,
   RegistryError,
   type RequestEvent,
+  staticKeychain,
 } from "../../../src/registry/index.ts";
 
 const sha = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
@@ -89,8 +93,9 @@ describe("inspect", () => {
     expect(result.kind).toBe("image");
     if (result.kind !== "image") return;
     expect(result.digest).toBe(manifestDigest);
-    expect(result.image.dockerImageReference).toBe(`r.test/app@${manifestDigest}`);
-    expect(result.image.dockerImageMetadata).toMatchObject({
+    const image = toImage(result, "r.test/app:1");
+    expect(image.dockerImageReference).toBe(`r.test/app@${manifestDigest}`);
+    expect(image.dockerImageMetadata).toMatchObject({
       Architecture: "amd64",
       Os: "linux",
       Config: { Cmd: ["sh"] },
@@ -133,7 +138,7 @@ describe("inspect", () => {
   it("does not share results between different credentials", async () => {
     const { c, paths } = client(openRegistry(), { resultTtlMs: 5000 });
     await c.inspect("r.test/app:1");
-    await c.inspect("r.test/app:1", { credentials: { username: "u", password: "p" } });
+    await c.inspect("r.test/app:1", { keychain: staticKeychain({ username: "u", password: "p" }) });
     expect(paths().filter((p) => p.includes("/manifests/"))).toHaveLength(2);
   });
 
@@ -215,7 +220,9 @@ describe("auth", () => {
       }
       return openRegistry()(req, url);
     });
-    await expect(c.inspect("r.test/app:1", { credentials: creds })).resolves.toMatchObject({ kind: "image" });
+    await expect(c.inspect("r.test/app:1", { keychain: staticKeychain(creds) })).resolves.toMatchObject({
+      kind: "image",
+    });
     const storage = requests.find((r) => r.url.startsWith("https://storage.test/"));
     expect(storage?.headers.authorization).toBeUndefined();
     const blob = requests.find((r) => r.url.includes("/blobs/"));
@@ -229,11 +236,14 @@ describe("auth", () => {
           ? { status: 307, headers: { location: "https://169.254.169.254/latest/meta-data" } }
           : undefined,
       ),
-      { blockedHost: (host) => (host === "169.254.169.254" ? `host ${host} is blocked` : undefined) },
+      { hostPolicy: { block: ["169.254.169.254"] } },
     );
     const err = await c.inspect("r.test/app:1").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
-    expect(err).toMatchObject({ reason: "Forbidden", message: "host 169.254.169.254 is blocked" });
+    expect(err).toMatchObject({
+      reason: "Forbidden",
+      message: "registry host 169.254.169.254 is blocked by the operator's registry policy",
+    });
     expect(requests.some((r) => r.url.includes("169.254.169.254"))).toBe(false);
   });
 
@@ -268,8 +278,8 @@ describe("auth", () => {
 
   it("fetches a token with credentials from a same-host realm and caches it per scope", async () => {
     const { c, requests } = client(tokenRegistry("https://r.test:8443/token", true));
-    await c.inspect("r.test/app:1", { credentials: creds });
-    await c.inspect(`r.test/app@${manifestDigest}`, { credentials: creds });
+    await c.inspect("r.test/app:1", { keychain: staticKeychain(creds) });
+    await c.inspect(`r.test/app@${manifestDigest}`, { keychain: staticKeychain(creds) });
     const tokenRequests = requests.filter((r) => r.url.includes("/token"));
     expect(tokenRequests).toHaveLength(1);
     expect(tokenRequests[0]?.headers.authorization).toBe(basic);
@@ -281,21 +291,23 @@ describe("auth", () => {
 
   it("never sends credentials to a realm on another host", async () => {
     const { c, requests } = client(tokenRegistry("https://tokens.elsewhere.test/token", true));
-    await c.inspect("r.test/app:1", { credentials: creds });
+    await c.inspect("r.test/app:1", { keychain: staticKeychain(creds) });
     const tokenRequest = requests.find((r) => r.url.includes("/token"));
     expect(tokenRequest?.headers.authorization).toBeUndefined();
   });
 
   it("retries anonymously when the credentials are refused", async () => {
     const { c, requests } = client(tokenRegistry("https://r.test/token", false));
-    await expect(c.inspect("r.test/app:1", { credentials: creds })).resolves.toMatchObject({ kind: "image" });
+    await expect(c.inspect("r.test/app:1", { keychain: staticKeychain(creds) })).resolves.toMatchObject({
+      kind: "image",
+    });
     const tokenRequests = requests.filter((r) => r.url.includes("/token"));
     expect(tokenRequests.map((r) => r.headers.authorization)).toEqual([basic, undefined]);
   });
 
   it("reports Unauthorized when nothing works", async () => {
     const { c } = client(() => ({ status: 401, headers: { "www-authenticate": 'Basic realm="r"' } }));
-    await expect(c.inspect("r.test/app:1", { credentials: creds })).rejects.toMatchObject({
+    await expect(c.inspect("r.test/app:1", { keychain: staticKeychain(creds) })).rejects.toMatchObject({
       reason: "Unauthorized",
       message: 'you may not have access to the container image "r.test/app:1"',
     });
@@ -344,7 +356,8 @@ describe("rate-limit waits", () => {
       resultTtlMs: 0,
       onRateLimitWait: (registry, waitedMs) => waits.push({ registry, waitedMs }),
     });
-    await Promise.all([c.inspect("r.test/app:1"), c.inspect("r.test/app:1", { fresh: true })]);
+    // Two lookups that share nothing (by tag, by digest) queue behind each other.
+    await Promise.all([c.inspect("r.test/app:1"), c.inspect(`r.test/app@${manifestDigest}`)]);
     expect(waits.length).toBeGreaterThan(0);
     expect(waits.every((w) => w.registry === "r.test" && w.waitedMs >= 10)).toBe(true);
   });
@@ -354,5 +367,220 @@ describe("rate-limit waits", () => {
     const { c } = client(openRegistry(), { now: () => 0, onRateLimitWait: (_r, ms) => waits.push(ms) });
     await c.inspect("r.test/app:1");
     expect(waits).toEqual([]);
+  });
+});
+
+describe("keychains", () => {
+  /** A registry that accepts Basic auth only with the password `valid` currently holds. */
+  function rotatingRegistry(valid: { password: string }): Handler {
+    return (req, url) => {
+      const expected = `Basic ${Buffer.from(`aws:${valid.password}`).toString("base64")}`;
+      if (req.headers.authorization !== expected) {
+        return { status: 401, headers: { "www-authenticate": 'Basic realm="r"' } };
+      }
+      return openRegistry()(req, url);
+    };
+  }
+
+  it("asks an operator keychain once per token lifetime and refreshes an expiring token", async () => {
+    let clock = 1_000_000;
+    const valid = { password: "token-1" };
+    const asked: KeychainTarget[] = [];
+    // What a cloud keychain does: fetch a short-lived token, say when it expires.
+    const cloud: Keychain = {
+      resolve: async (target) => {
+        asked.push(target);
+        return { username: "aws", password: `token-${asked.length}`, expiresAt: clock + 60 * 60_000 };
+      },
+    };
+    const { c, requests } = client(rotatingRegistry(valid), {
+      keychains: [cloud],
+      now: () => clock,
+      resultTtlMs: 0,
+    });
+    await expect(c.inspect("r.test/app:1")).resolves.toMatchObject({ kind: "image" });
+    await expect(c.inspect("r.test/app:1", { knownDigest: manifestDigest })).resolves.toMatchObject({
+      kind: "unchanged",
+    });
+    expect(asked).toEqual([{ registry: "r.test", repository: "app" }]);
+
+    // The provider rotates the token; the old one stops working when it expires.
+    clock += 60 * 60_000;
+    valid.password = "token-2";
+    await expect(c.inspect("r.test/app:1", { knownDigest: manifestDigest })).resolves.toMatchObject({
+      kind: "unchanged",
+    });
+    expect(asked).toHaveLength(2);
+    const last = requests.at(-1);
+    expect(last?.headers.authorization).toBe(`Basic ${Buffer.from("aws:token-2").toString("base64")}`);
+  });
+
+  it("asks the call's keychain (the namespace's pull secrets) before the operator's", async () => {
+    const asked: string[] = [];
+    const named = (name: string, answer: boolean): Keychain => ({
+      resolve: async () => {
+        asked.push(name);
+        return answer ? { username: "aws", password: name } : undefined;
+      },
+    });
+    const valid = { password: "pull-secret" };
+    const { c } = client(rotatingRegistry(valid), { keychains: [named("cloud", true)] });
+    await expect(c.inspect("r.test/app:1", { keychain: named("pull-secret", true) })).resolves.toMatchObject({
+      kind: "image",
+    });
+    expect(asked).toEqual(["pull-secret"]);
+    valid.password = "cloud";
+    await expect(c.inspect("r.test/app:2", { keychain: named("none", false) })).rejects.toMatchObject({
+      reason: "NotFound",
+    });
+    expect(asked).toEqual(["pull-secret", "none", "cloud"]);
+  });
+
+  it("never sends a credential past its expiry", async () => {
+    const clock = 5_000;
+    const { c, requests } = client(openRegistry(), {
+      now: () => clock,
+      keychains: [{ resolve: async () => ({ username: "u", password: "old", expiresAt: clock - 1 }) }],
+    });
+    await c.inspect("r.test/app:1");
+    expect(requests.every((r) => r.headers.authorization === undefined)).toBe(true);
+  });
+});
+
+describe("sharing between controllers and streams", () => {
+  /** A registry at r.test with one image per name; `tags` says where each tag of `app` points. */
+  function imagesRegistry(names: string[]) {
+    const images = new Map<string, { manifest: Buffer; config: Buffer }>();
+    const digests: Record<string, string> = {};
+    for (const name of names) {
+      const cfg = Buffer.from(
+        JSON.stringify({ architecture: "amd64", os: "linux", config: { Env: [name] } }),
+      );
+      const man = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MediaTypes.ociManifest,
+          config: { mediaType: MediaTypes.ociConfig, digest: sha(cfg), size: cfg.length },
+          layers: [],
+        }),
+      );
+      images.set(sha(man), { manifest: man, config: cfg });
+      digests[name] = sha(man);
+    }
+    const tags: Record<string, string> = Object.fromEntries(names.map((n) => [n, digests[n] as string]));
+    const handler: Handler = (_req, url) => {
+      if (url.pathname === "/v2/") return { status: 200 };
+      const m = /^\/v2\/app\/(manifests|blobs)\/(.+)$/.exec(url.pathname);
+      if (!m) return undefined;
+      if (m[1] === "blobs") {
+        const found = [...images.values()].find((i) => sha(i.config) === m[2]);
+        return found ? { status: 200, body: found.config } : undefined;
+      }
+      const digest = tags[m[2] ?? ""] ?? m[2] ?? "";
+      const image = images.get(digest);
+      if (!image) return undefined;
+      return {
+        status: 200,
+        headers: { "content-type": MediaTypes.ociManifest, "docker-content-digest": digest },
+        body: image.manifest,
+      };
+    };
+    return { handler, digests, tags };
+  }
+
+  const count = (paths: string[], prefix: string) => paths.filter((p) => p.startsWith(prefix)).length;
+
+  it("costs one manifest and one config per distinct reference in a cold import, across result windows", async () => {
+    let clock = 0;
+    const names = ["a", "b", "c"];
+    const registry = imagesRegistry(names);
+    const lookups: string[] = [];
+    const { c, paths } = client(registry.handler, {
+      now: () => clock,
+      onCacheLookup: (cache, hit) => lookups.push(`${cache} ${hit ? "hit" : "miss"}`),
+    });
+    // 300 streams naming 3 references, imported over 30 s: six result windows of 5 s.
+    for (let window = 0; window < 6; window++) {
+      await Promise.all(Array.from({ length: 50 }, (_, i) => c.inspect(`r.test/app:${names[i % 3]}`)));
+      clock += 6_000;
+    }
+    const p = paths();
+    expect(count(p, "GET /v2/app/manifests/")).toBe(3);
+    expect(count(p, "GET /v2/app/blobs/")).toBe(3);
+    // Later windows check where the tag points with one HEAD per reference, nothing more.
+    expect(count(p, "HEAD /v2/app/manifests/")).toBe(3 * 5);
+    expect(lookups.filter((l) => l === "config miss")).toHaveLength(3);
+    expect(lookups.filter((l) => l === "manifest hit").length).toBeGreaterThan(100);
+  });
+
+  it("answers a re-import request on many streams with one HEAD per reference, and sees a push made before it", async () => {
+    let clock = 1_000;
+    const registry = imagesRegistry(["a", "b", "moved"]);
+    const { c, paths } = client(registry.handler, { now: () => clock });
+    // Imported earlier: every tag known.
+    await c.inspect("r.test/app:a");
+    await c.inspect("r.test/app:b");
+    clock += 1_000;
+    // A push moves tag `a` to another image, a moment before the user's request.
+    registry.tags.a = registry.digests.moved as string;
+    clock += 1;
+    const requestSeenAt = clock;
+    const before = paths().length;
+    // 1000 streams naming 2 references, all with the request; the first wave runs at once.
+    const results = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => {
+        const tag = i % 2 === 0 ? "a" : "b";
+        return c.inspect(`r.test/app:${tag}`, {
+          knownDigest: registry.digests[tag],
+          freshAfter: requestSeenAt,
+        });
+      }),
+    );
+    expect(results.filter((r) => r.kind === "unchanged")).toHaveLength(500);
+    expect(new Set(results.filter((r) => r.kind === "image").map((r) => r.digest))).toEqual(
+      new Set([registry.digests.moved]),
+    );
+    // Streams reconciled much later (past the 5 s result window) still share those lookups.
+    clock += 60_000;
+    await c.inspect("r.test/app:b", { knownDigest: registry.digests.b, freshAfter: requestSeenAt });
+    const sent = paths().slice(before);
+    expect(count(sent, "HEAD /v2/app/manifests/")).toBe(2);
+    expect(count(sent, "GET /v2/app/manifests/")).toBe(1); // the moved image, by digest
+  });
+
+  it("keeps a lookup made before the request from answering it", async () => {
+    let clock = 0;
+    const registry = imagesRegistry(["a", "moved"]);
+    const { c } = client(registry.handler, { now: () => clock });
+    await c.inspect("r.test/app:a", { knownDigest: "sha256:0" }); // a HEAD at 0, kept 5 s
+    registry.tags.a = registry.digests.moved as string;
+    clock = 1_000;
+    // Without a request the recent answer holds; the request at 1000 needs a newer lookup.
+    expect(await c.inspect("r.test/app:a", { knownDigest: registry.digests.a })).toMatchObject({
+      kind: "unchanged",
+    });
+    expect(
+      await c.inspect("r.test/app:a", { knownDigest: registry.digests.a, freshAfter: clock }),
+    ).toMatchObject({ kind: "image", digest: registry.digests.moved });
+  });
+
+  it("bounds the by-digest cache and counts hits and misses", async () => {
+    const registry = imagesRegistry(["a", "b"]);
+    const a = `r.test/app@${registry.digests.a}`;
+    const b = `r.test/app@${registry.digests.b}`;
+    const small = client(registry.handler, { cacheSize: 2 }); // a's manifest and config fill it
+    const lookups: string[] = [];
+    const counted = client(registry.handler, {
+      cacheSize: 4,
+      onCacheLookup: (cache, hit) => lookups.push(`${cache} ${hit ? "hit" : "miss"}`),
+    });
+    for (const { c } of [small, counted]) {
+      await c.inspect(a);
+      await c.inspect(b);
+      await c.inspect(a);
+    }
+    expect(count(small.paths(), "GET /v2/app/manifests/")).toBe(3);
+    expect(count(counted.paths(), "GET /v2/app/manifests/")).toBe(2);
+    expect(lookups).toEqual(["manifest miss", "config miss", "manifest miss", "config miss", "manifest hit"]);
   });
 });

@@ -24,12 +24,10 @@ describe("errorForStatus", () => {
     expect(err.status).toBe(status);
   });
 
-  it("carries Retry-After seconds on 429 and marks it transient", () => {
+  it("carries Retry-After seconds on 429", () => {
     const err = errorForStatus({ ...ctx, status: 429, retryAfterHeader: "17" });
     expect(err.retryAfter).toBe(17);
     expect(err.message).toMatch(/retry after 17s/);
-    expect(err.transient).toBe(true);
-    expect(errorForStatus({ ...ctx, status: 404 }).transient).toBe(false);
   });
 
   it("names a missing blob from the registry's error code", () => {

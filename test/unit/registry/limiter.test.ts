@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { SharedFetches } from "../../../src/registry/cache.ts";
 import { RegistryError } from "../../../src/registry/index.ts";
-import { RegistryBudget, SharedFetches } from "../../../src/registry/limiter.ts";
+import { RegistryBudget } from "../../../src/registry/limiter.ts";
 
 describe("SharedFetches", () => {
   it("runs concurrent identical fetches once and shares the result", async () => {

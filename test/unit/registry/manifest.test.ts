@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { MediaTypes, parseReference, type RegistryError, toImage } from "../../../src/registry/index.ts";
+import { MediaTypes, type RegistryError } from "../../../src/registry/index.ts";
 import {
   assertImageConfig,
   digestOf,
-  imageMetadata,
   listEntries,
+  parseImageConfig,
   parseManifest,
   verifiedDigest,
 } from "../../../src/registry/manifest.ts";
@@ -140,91 +140,46 @@ describe("list entries", () => {
       {
         digest: L1,
         mediaType: MediaTypes.ociManifest,
-        manifestSize: 500,
-        architecture: "arm64",
-        os: "linux",
-        variant: "v8",
+        size: 500,
+        platform: { architecture: "arm64", os: "linux", variant: "v8" },
       },
-      { digest: C, mediaType: MediaTypes.ociManifest, manifestSize: 400, architecture: "amd64", os: "linux" },
+      {
+        digest: C,
+        mediaType: MediaTypes.ociManifest,
+        size: 400,
+        platform: { architecture: "amd64", os: "linux" },
+      },
     ]);
   });
 });
 
-describe("image metadata and Image mapping", () => {
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: "arm",
-      os: "linux",
-      variant: "v7",
-      created: "2024-05-01T10:00:00Z",
-      author: "me",
-      config: {
-        Env: ["PATH=/bin"],
-        Cmd: ["sh"],
-        Entrypoint: null,
-        Labels: { a: "b" },
-        ExposedPorts: { "8080/tcp": {} },
-        User: "1001",
-        WorkingDir: "/app",
-        Volumes: { "/data": {} },
-      },
-      rootfs: { type: "layers", diff_ids: [] },
-    }),
-  );
-  const layers = [
-    { name: L1, size: 100, mediaType: "m" },
-    { name: C, size: 23, mediaType: "m" },
-  ];
-
-  it("keeps the fields OpenShift records and sums layer sizes", () => {
-    expect(imageMetadata(config, layers, "x")).toEqual({
-      Architecture: "arm",
-      Os: "linux",
-      Variant: "v7",
-      Created: "2024-05-01T10:00:00Z",
-      Author: "me",
-      Config: {
-        Env: ["PATH=/bin"],
-        Cmd: ["sh"],
-        Labels: { a: "b" },
-        ExposedPorts: { "8080/tcp": {} },
-        User: "1001",
-        WorkingDir: "/app",
-      },
-      Size: 123,
-    });
-  });
-
-  it("builds an Image named by digest with the user's pull spec", () => {
-    const metadata = imageMetadata(config, layers, "x");
-    const image = toImage(
-      { kind: "image", digest: L1, mediaType: MediaTypes.dockerManifest, manifestSize: 10, metadata, layers },
-      parseReference("redis:2"),
+describe("image config", () => {
+  it("keeps the fields of the right type", () => {
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: "arm",
+        os: 7,
+        author: "",
+        config: {
+          Env: ["A=1"],
+          Cmd: "sh",
+          Labels: { a: "b", n: 1 },
+          ExposedPorts: { "80/tcp": {} },
+          User: "",
+        },
+      }),
     );
-    expect(image).toEqual({
-      metadata: { name: L1, creationTimestamp: "2024-05-01T10:00:00Z" },
-      dockerImageReference: `redis@${L1}`,
-      dockerImageManifestMediaType: MediaTypes.dockerManifest,
-      dockerImageMetadata: metadata,
-      dockerImageMetadataVersion: "1.0",
-      dockerImageLayers: layers,
+    expect(parseImageConfig(config, "x")).toEqual({
+      architecture: "arm",
+      author: "",
+      config: { Env: ["A=1"], Labels: { a: "b" }, ExposedPorts: ["80/tcp"], User: "" },
     });
   });
 
-  it("builds a list Image with its sub-manifests", () => {
-    const manifests = [
-      { digest: C, mediaType: MediaTypes.ociManifest, manifestSize: 1, architecture: "amd64", os: "linux" },
-    ];
-    expect(
-      toImage(
-        { kind: "list", digest: L1, mediaType: MediaTypes.ociIndex, manifestSize: 9, manifests },
-        parseReference("q.io/a:1"),
-      ),
-    ).toEqual({
-      metadata: { name: L1 },
-      dockerImageReference: `q.io/a@${L1}`,
-      dockerImageManifestMediaType: MediaTypes.ociIndex,
-      dockerImageManifests: manifests,
-    });
+  it("refuses a config that is not a JSON object", () => {
+    expect(() => parseImageConfig(Buffer.from("[1]"), "r/a:1")).toThrow(
+      'the image config of "r/a:1" is not an object',
+    );
+    expect(() => parseImageConfig(Buffer.from("{"), "r/a:1")).toThrow(/not valid JSON/);
   });
 });

@@ -1,14 +1,7 @@
 import { describe, expect, it } from "vitest";
-import {
-  apiHost,
-  formatReference,
-  mostSpecificPullSpec,
-  parseReference,
-  RegistryError,
-} from "../../../src/registry/index.ts";
+import { apiHost, formatReference, parseReference, RegistryError } from "../../../src/registry/index.ts";
 
 const D = `sha256:${"a".repeat(64)}`;
-const E = `sha256:${"b".repeat(64)}`;
 
 describe("parseReference", () => {
   it.each([
@@ -75,19 +68,5 @@ describe("apiHost", () => {
   it("sends Docker Hub API calls to registry-1.docker.io, others unchanged", () => {
     expect(apiHost("docker.io")).toBe("registry-1.docker.io");
     expect(apiHost("localhost:5000")).toBe("localhost:5000");
-  });
-});
-
-describe("mostSpecificPullSpec", () => {
-  it("keeps the name as written and pins the digest", () => {
-    expect(mostSpecificPullSpec("redis:2", D)).toBe(`redis@${D}`);
-    expect(mostSpecificPullSpec("redis", D)).toBe(`redis@${D}`);
-    expect(mostSpecificPullSpec("docker.io/library/redis:2", D)).toBe(`docker.io/library/redis@${D}`);
-    expect(mostSpecificPullSpec(`quay.io/a/b:1@${E}`, D)).toBe(`quay.io/a/b@${D}`);
-    expect(mostSpecificPullSpec("localhost:5000/x:1", D)).toBe(`localhost:5000/x@${D}`);
-  });
-
-  it("rejects a malformed digest", () => {
-    expect(() => mostSpecificPullSpec("redis", "sha256:zz")).toThrow(/invalid digest/);
   });
 });

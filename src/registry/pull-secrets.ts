@@ -1,17 +1,14 @@
-// Registry credentials from `kubernetes.io/dockerconfigjson` and `kubernetes.io/dockercfg`
-// Secret payloads, matched by registry host like the kubelet's keyring does.
+// The pull-secret keychain: registry credentials from `kubernetes.io/dockerconfigjson` and
+// `kubernetes.io/dockercfg` Secrets of a namespace (design.md: every such Secret is a
+// candidate unless annotated openshift.io/image.excludeSecret), matched by registry host
+// with the host policy's one meaning of a pattern (host-policy.ts) and by path prefix.
 // Nothing here logs: credentials must never reach a log line.
 
-import { createHash } from "node:crypto";
+import { type HostPattern, hostMatches, parseHostPattern } from "./host-policy.ts";
+import type { Credentials, Keychain } from "./keychain.ts";
 import { normalizeRegistryHost } from "./reference.ts";
 
-export interface Credentials {
-  username: string;
-  password: string;
-}
-
-/** Credentials for a registry host (normalized, e.g. `docker.io`, `localhost:5000`), if any. */
-export type CredentialLookup = (registryHost: string, repository?: string) => Credentials | undefined;
+const EXCLUDE_SECRET_ANNOTATION = "openshift.io/image.excludeSecret";
 
 export interface DockerConfigEntry {
   /** Normalized host (may start with `*.`), with port when the key had one. */
@@ -83,18 +80,6 @@ export function parseDockerConfig(payload: string, format: DockerConfigFormat): 
   return entries;
 }
 
-function hostMatches(pattern: string, host: string): boolean {
-  if (pattern === host) return true;
-  // `*.example.com` matches exactly one more label, with the same port, like the kubelet.
-  if (pattern.startsWith("*.")) {
-    const suffix = pattern.slice(1);
-    if (!host.endsWith(suffix)) return false;
-    const label = host.slice(0, host.length - suffix.length);
-    return label !== "" && !label.includes(".");
-  }
-  return false;
-}
-
 function pathMatches(prefix: string, repository: string | undefined): boolean {
   if (prefix === "") return true;
   if (repository === undefined) return false;
@@ -102,33 +87,62 @@ function pathMatches(prefix: string, repository: string | undefined): boolean {
 }
 
 /**
- * A lookup over entries in candidate order (Secrets in the order the caller lists them).
+ * A keychain over entries in candidate order (Secrets in the order the caller lists them).
  * The most specific match wins: exact host over wildcard, longer path prefix over shorter;
  * among equals, the first listed.
  */
-export function credentialLookup(entries: readonly DockerConfigEntry[]): CredentialLookup {
-  return (registryHost, repository) => {
-    const host = normalizeRegistryHost(registryHost);
-    let best: DockerConfigEntry | undefined;
-    let bestScore = -1;
-    for (const entry of entries) {
-      if (!hostMatches(entry.host, host) || !pathMatches(entry.pathPrefix, repository)) continue;
-      const score = (entry.host.startsWith("*.") ? 0 : 1_000_000) + entry.pathPrefix.length;
-      if (score > bestScore) {
-        best = entry;
-        bestScore = score;
-      }
+export function dockerConfigKeychain(entries: readonly DockerConfigEntry[]): Keychain {
+  const patterns: { entry: DockerConfigEntry; pattern: HostPattern | undefined }[] = entries.map((entry) => {
+    try {
+      return { entry, pattern: parseHostPattern(entry.host) };
+    } catch {
+      return { entry, pattern: undefined }; // a key no host can match
     }
-    return best?.credentials;
+  });
+  return {
+    resolve: async ({ registry, repository }) => {
+      const host = normalizeRegistryHost(registry);
+      let best: Credentials | undefined;
+      let bestScore = -1;
+      for (const { entry, pattern } of patterns) {
+        if (!pattern || !hostMatches(pattern, host) || !pathMatches(entry.pathPrefix, repository)) continue;
+        const score = (entry.host.startsWith("*.") ? 0 : 1_000_000) + entry.pathPrefix.length;
+        if (score > bestScore) {
+          best = entry.credentials;
+          bestScore = score;
+        }
+      }
+      return best;
+    },
   };
 }
 
+export interface SecretLike {
+  metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> | null };
+  type?: string;
+  data?: Record<string, string> | null;
+}
+
 /**
- * A stable, non-reversible identity for cache keys: two callers with the same credentials
- * share tokens and results; the password never appears in a key.
+ * The keychain of a namespace's pull secrets: every dockerconfigjson and dockercfg Secret of
+ * `namespace` not annotated openshift.io/image.excludeSecret, in name order. A malformed
+ * Secret is skipped; the others still apply.
  */
-export function credentialIdentity(credentials: Credentials | undefined): string {
-  if (!credentials) return "anonymous";
-  const hash = createHash("sha256").update(credentials.username).update("\0").update(credentials.password);
-  return `cred:${hash.digest("hex").slice(0, 24)}`;
+export function pullSecretKeychain(namespace: string, secrets: readonly SecretLike[]): Keychain {
+  const entries: DockerConfigEntry[] = [];
+  const sorted = secrets
+    .filter((s) => s.metadata?.namespace === namespace)
+    .filter((s) => s.metadata?.annotations?.[EXCLUDE_SECRET_ANNOTATION] !== "true")
+    .sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
+  for (const secret of sorted) {
+    const kind = DOCKER_CONFIG_SECRET_KEYS[secret.type ?? ""];
+    const payload = kind && secret.data?.[kind.key];
+    if (!kind || !payload) continue;
+    try {
+      entries.push(...parseDockerConfig(Buffer.from(payload, "base64").toString("utf8"), kind.format));
+    } catch {
+      // skipped: see above
+    }
+  }
+  return dockerConfigKeychain(entries);
 }

@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
   credentialIdentity,
-  credentialLookup,
+  dockerConfigKeychain,
   parseDockerConfig,
   parseRegistryKey,
+  pullSecretKeychain,
 } from "../../../src/registry/index.ts";
+import { pullSecret } from "./fixtures.ts";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
@@ -49,7 +51,7 @@ describe("parseDockerConfig", () => {
   });
 });
 
-describe("credentialLookup", () => {
+describe("dockerConfigKeychain", () => {
   const entries = [
     ...parseDockerConfig(
       JSON.stringify({ auths: { "*.example.com": { username: "wild", password: "1" } } }),
@@ -67,30 +69,64 @@ describe("credentialLookup", () => {
       "dockerconfigjson",
     ),
   ];
-  const lookup = credentialLookup(entries);
+  const keychain = dockerConfigKeychain(entries);
+  const lookup = (registry: string, repository = "") => keychain.resolve({ registry, repository });
 
-  it("matches by normalized host, preferring exact hosts and longer paths", () => {
-    expect(lookup("r.example.com", "other/app")?.username).toBe("host");
-    expect(lookup("r.example.com", "team/app")?.username).toBe("team");
-    expect(lookup("r.example.com", "teamx/app")?.username).toBe("host");
-    expect(lookup("s.example.com")?.username).toBe("wild");
-    expect(lookup("a.b.example.com")).toBeUndefined();
-    expect(lookup("docker.io")?.username).toBe("hub");
-    expect(lookup("registry-1.docker.io")?.username).toBe("hub");
+  it("matches by normalized host, preferring exact hosts and longer paths", async () => {
+    expect((await lookup("r.example.com", "other/app"))?.username).toBe("host");
+    expect((await lookup("r.example.com", "team/app"))?.username).toBe("team");
+    expect((await lookup("r.example.com", "teamx/app"))?.username).toBe("host");
+    expect((await lookup("s.example.com"))?.username).toBe("wild");
+    expect(await lookup("a.b.example.com")).toBeUndefined();
+    expect((await lookup("docker.io"))?.username).toBe("hub");
+    expect((await lookup("registry-1.docker.io"))?.username).toBe("hub");
   });
 
-  it("requires the port to match", () => {
-    expect(lookup("localhost:5000")?.username).toBe("local");
-    expect(lookup("localhost")).toBeUndefined();
-    expect(lookup("localhost:5001")).toBeUndefined();
+  it("requires the port to match", async () => {
+    expect((await lookup("localhost:5000"))?.username).toBe("local");
+    expect(await lookup("localhost")).toBeUndefined();
+    expect(await lookup("localhost:5001")).toBeUndefined();
   });
 
-  it("takes the first of equally specific entries", () => {
-    const twice = credentialLookup([
+  it("lets a key without a port name the host on every port, and *. one label on any port", async () => {
+    expect((await lookup("r.example.com:8443", "other/app"))?.username).toBe("host");
+    expect((await lookup("s.example.com:5000"))?.username).toBe("wild");
+    expect(await lookup("example.com")).toBeUndefined();
+    expect(await lookup("evil-example.com")).toBeUndefined();
+  });
+
+  it("takes the first of equally specific entries", async () => {
+    const twice = dockerConfigKeychain([
       { host: "q.io", pathPrefix: "", credentials: { username: "first", password: "" } },
       { host: "q.io", pathPrefix: "", credentials: { username: "second", password: "" } },
     ]);
-    expect(twice("q.io")?.username).toBe("first");
+    expect((await twice.resolve({ registry: "q.io", repository: "" }))?.username).toBe("first");
+  });
+});
+
+// Moved from test/unit/imports/pull-secrets.test.ts with the keychain.
+describe("pullSecretKeychain", () => {
+  const lookup = (keychain: ReturnType<typeof pullSecretKeychain>, registry: string) =>
+    keychain.resolve({ registry, repository: "app" });
+
+  it("uses the namespace's pull secrets except excluded ones and other namespaces'", async () => {
+    const keychain = pullSecretKeychain("ns", [
+      pullSecret("a", "reg.test"),
+      pullSecret("b", "other.test", { "openshift.io/image.excludeSecret": "true" }),
+    ]);
+    expect(await lookup(keychain, "reg.test")).toMatchObject({ username: "a" });
+    expect(await lookup(keychain, "other.test")).toBeUndefined();
+    const elsewhere = { ...pullSecret("c", "third.test"), metadata: { name: "c", namespace: "other" } };
+    expect(await lookup(pullSecretKeychain("ns", [elsewhere]), "third.test")).toBeUndefined();
+  });
+
+  it("skips a malformed secret and keeps the others", async () => {
+    const broken = {
+      ...pullSecret("a", "reg.test"),
+      data: { ".dockerconfigjson": Buffer.from("{").toString("base64") },
+    };
+    const keychain = pullSecretKeychain("ns", [broken, pullSecret("b", "reg.test")]);
+    expect(await lookup(keychain, "reg.test")).toMatchObject({ username: "b" });
   });
 });
 
