@@ -145,11 +145,12 @@ const importMode: SchemaNode = {
   type: "string",
   tsName: "ImportMode",
   description:
-    "How manifest lists and OCI indexes are imported. Legacy (the default) imports one platform: the " +
-    "tag's importer.image.openshift.io/prefer-arch and prefer-os annotations, then the operator's " +
-    "configured platform, then linux/amd64, then the first entry. PreserveOriginal keeps the list's own " +
-    "digest and records every sub-manifest.",
-  enum: ["Legacy", "PreserveOriginal"],
+    "How manifest lists and OCI indexes are imported. Legacy (the default, also when empty or missing, as " +
+    "OpenShift defaults it) imports one platform: the tag's importer.image.openshift.io/prefer-arch and " +
+    "prefer-os annotations, then the operator's configured platform, then linux/amd64, then the first " +
+    "entry. PreserveOriginal keeps the list's own digest and records every sub-manifest.",
+  // "" is what OpenShift's clients send when they leave the field unset; OpenShift defaults it to Legacy.
+  enum: ["Legacy", "PreserveOriginal", ""],
 };
 
 const tagImportPolicy: SchemaNode = {
@@ -175,9 +176,12 @@ const referencePolicyType: SchemaNode = {
   type: "string",
   tsName: "TagReferencePolicyType",
   description:
-    "Source (the default): workloads pull the image from its source registry. Local: pull through the " +
-    "cluster's registry; without a configured local or pull-through registry this behaves as Source.",
-  enum: ["Source", "Local"],
+    "Source (the default, also when empty or missing, as OpenShift defaults it): workloads pull the image " +
+    "from its source registry. Local: pull through the cluster's registry; without a configured local or " +
+    "pull-through registry this behaves as Source.",
+  // "" is what OpenShift's clients and its own catalog streams send (`referencePolicy: {type: ""}`);
+  // OpenShift's API server defaults it to Source.
+  enum: ["Source", "Local", ""],
 };
 
 const tagReferencePolicy: SchemaNode = {
@@ -187,10 +191,12 @@ const tagReferencePolicy: SchemaNode = {
   properties: { type: referencePolicyType },
 };
 
+// OpenShift refuses a scheduled ImageStreamTag or ImageStreamImage source; a tag without `from`
+// passes its validation (there is nothing to schedule), so it passes here too.
 const scheduledOnlyForDockerImage: CelRule = {
   rule:
     "!(has(self.importPolicy) && has(self.importPolicy.scheduled) && self.importPolicy.scheduled) || " +
-    "(has(self.from) && self.from != null && self.from.kind == 'DockerImage')",
+    "!has(self.from) || self.from == null || self.from.kind == 'DockerImage'",
   messageExpression:
     "'tag \"' + self.name + '\": importPolicy.scheduled is only allowed when from.kind is DockerImage; " +
     "only images from a registry can be re-imported on a schedule'",

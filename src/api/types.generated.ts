@@ -127,37 +127,40 @@ export interface TagImportPolicy {
    */
   scheduled?: boolean;
   /**
-   * How manifest lists and OCI indexes are imported. Legacy (the default) imports one platform:
-   * the tag's importer.image.openshift.io/prefer-arch and prefer-os annotations, then the
-   * operator's configured platform, then linux/amd64, then the first entry. PreserveOriginal keeps
-   * the list's own digest and records every sub-manifest.
+   * How manifest lists and OCI indexes are imported. Legacy (the default, also when empty or
+   * missing, as OpenShift defaults it) imports one platform: the tag's
+   * importer.image.openshift.io/prefer-arch and prefer-os annotations, then the operator's
+   * configured platform, then linux/amd64, then the first entry. PreserveOriginal keeps the list's
+   * own digest and records every sub-manifest.
    */
   importMode?: ImportMode;
 }
 
 /**
- * How manifest lists and OCI indexes are imported. Legacy (the default) imports one platform: the
- * tag's importer.image.openshift.io/prefer-arch and prefer-os annotations, then the operator's
+ * How manifest lists and OCI indexes are imported. Legacy (the default, also when empty or
+ * missing, as OpenShift defaults it) imports one platform: the tag's
+ * importer.image.openshift.io/prefer-arch and prefer-os annotations, then the operator's
  * configured platform, then linux/amd64, then the first entry. PreserveOriginal keeps the list's
  * own digest and records every sub-manifest.
  */
-export type ImportMode = "Legacy" | "PreserveOriginal";
+export type ImportMode = "Legacy" | "PreserveOriginal" | "";
 
 /** Which pull spec consumers of the tag (triggers, image lookup) use. */
 export interface TagReferencePolicy {
   /**
-   * Source (the default): workloads pull the image from its source registry. Local: pull through
-   * the cluster's registry; without a configured local or pull-through registry this behaves as
-   * Source.
+   * Source (the default, also when empty or missing, as OpenShift defaults it): workloads pull the
+   * image from its source registry. Local: pull through the cluster's registry; without a
+   * configured local or pull-through registry this behaves as Source.
    */
   type?: TagReferencePolicyType;
 }
 
 /**
- * Source (the default): workloads pull the image from its source registry. Local: pull through the
- * cluster's registry; without a configured local or pull-through registry this behaves as Source.
+ * Source (the default, also when empty or missing, as OpenShift defaults it): workloads pull the
+ * image from its source registry. Local: pull through the cluster's registry; without a configured
+ * local or pull-through registry this behaves as Source.
  */
-export type TagReferencePolicyType = "Source" | "Local";
+export type TagReferencePolicyType = "Source" | "Local" | "";
 
 /** Observed state of the stream, maintained by the operator. */
 export interface ImageStreamStatus {

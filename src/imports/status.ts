@@ -2,6 +2,7 @@
 // tracking (ImageStreamTag) and pinned (ImageStreamImage) tags, conditions, summary fields
 // and annotations. Returns undefined when nothing changed, so the controller writes nothing.
 
+import { referencePolicyTypeOf } from "../api/defaults.ts";
 import type {
   ImageStream,
   ImageStreamStatus,
@@ -415,7 +416,7 @@ export function resolveTagPullSpec(
   settings: Pick<ImportSettings, "localRegistryHost">,
 ): string {
   const tagRef = stream.spec?.tags?.find((t) => t.name === tag);
-  if (tagRef?.referencePolicy?.type !== "Local" || !settings.localRegistryHost || !event.image) {
+  if (referencePolicyTypeOf(tagRef) !== "Local" || !settings.localRegistryHost || !event.image) {
     return event.dockerImageReference;
   }
   return `${settings.localRegistryHost}/${stream.metadata.namespace}/${stream.metadata.name}@${event.image}`;

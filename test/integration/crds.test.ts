@@ -104,6 +104,23 @@ describe("image.openshift.io CRDs", () => {
       }
     });
 
+    // OpenShift's catalog streams and oc's own request bodies carry `referencePolicy: {type: ""}`,
+    // `importPolicy: {}` (or `importMode: ""`) and `generation: null`: OpenShift defaults them.
+    it.each([
+      "imagestreams/valid/catalog-ruby.json",
+      "imagestreams/valid/catalog-httpd.json",
+      "imagestreams/valid/oc-tag-fallback-new-stream.json",
+    ])("creates %s with its empty values and nulls kept as sent", async (file) => {
+      const manifest = readFixture(file);
+      const metadata = record(manifest.metadata, "metadata");
+      const name = `created-${String(metadata.name)}`;
+      const created = { ...manifest, metadata: { ...metadata, name, namespace: ns } };
+      const result = await kubectl(cp, ["create", "-f", "-"], JSON.stringify(created));
+      expect(result.stderr).toBe("");
+      const stored = await getJson(cp, ["is", name, "-n", ns]);
+      expect(stored.spec).toEqual(manifest.spec);
+    });
+
     it("keeps explicit nulls of an export (kubectl create sends them as they are)", async () => {
       const manifest = readFixture("imagestreams/valid/is-export-full.yaml");
       const metadata = record(manifest.metadata, "metadata");

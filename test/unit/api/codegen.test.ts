@@ -83,7 +83,8 @@ describe("generateTypes", () => {
     expect(source).toContain(
       'export type TagSourceKind = "DockerImage" | "ImageStreamTag" | "ImageStreamImage";',
     );
-    expect(source).toContain('export type ImportMode = "Legacy" | "PreserveOriginal";');
+    expect(source).toContain('export type ImportMode = "Legacy" | "PreserveOriginal" | "";');
+    expect(source).toContain('export type TagReferencePolicyType = "Source" | "Local" | "";');
     expect(source).toContain('status: "True" | "False" | "Unknown";');
   });
 

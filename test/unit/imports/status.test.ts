@@ -457,6 +457,16 @@ describe("resolveTagPullSpec (referencePolicy)", () => {
     expect(resolveTagPullSpec(s, "l", ev, { localRegistryHost: "reg:5000" })).toBe(`reg:5000/ns/app@${D1}`);
   });
 
+  it("reads an empty or missing type as Source, as OpenShift defaults it", () => {
+    const catalog = stream([
+      dockerTag("empty", "redis:2", { referencePolicy: { type: "" } }),
+      dockerTag("none", "redis:2", { referencePolicy: {} }),
+    ]);
+    for (const tag of ["empty", "none"]) {
+      expect(resolveTagPullSpec(catalog, tag, ev, { localRegistryHost: "reg:5000" })).toBe(`redis@${D1}`);
+    }
+  });
+
   it("behaves as Source without a local registry, for Source tags, and without a digest", () => {
     expect(resolveTagPullSpec(s, "l", ev, {})).toBe(`redis@${D1}`);
     expect(resolveTagPullSpec(s, "s", ev, { localRegistryHost: "reg:5000" })).toBe(`redis@${D1}`);
