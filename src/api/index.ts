@@ -7,6 +7,7 @@ export {
   API_GROUP,
   crdModels,
   imageStreamCrd,
+  imageStreamImportCrd,
   imageStreamTagCrd,
   MAX_SPEC_TAGS,
   STREAM_NAME_PATTERN,
