@@ -127,21 +127,24 @@ function notFoundStream(name: string): string {
   return `imagestreams.image.openshift.io "${name}" not found`;
 }
 
-/** OpenShift's ResolveImageID over a stream's history: a unique image matching `id`. */
+/**
+ * OpenShift's ResolveImageID over a stream's history: a unique image matching `id`, as its
+ * newest event and the tag that event belongs to.
+ */
 export function resolveImageId(
   entries: Iterable<NamedTagEventList>,
   id: string,
-): { ok: true; event: TagEvent } | { ok: false; reason: string; message: string } {
+): { ok: true; event: TagEvent; tag: string } | { ok: false; reason: string; message: string } {
   const images = new Set<string>();
-  let newest: TagEvent | undefined;
+  let newest: { event: TagEvent; tag: string } | undefined;
   for (const entry of entries) {
     for (const item of entry.items ?? []) {
       if (!digestOrImageMatch(item.image, id)) continue;
       images.add(item.image);
-      if (!newest || item.created > newest.created) newest = item;
+      if (!newest || item.created > newest.event.created) newest = { event: item, tag: entry.tag };
     }
   }
-  if (images.size === 1 && newest) return { ok: true, event: newest };
+  if (images.size === 1 && newest) return { ok: true, ...newest };
   if (images.size === 0) {
     return {
       ok: false,

@@ -375,7 +375,7 @@ describe("computeStatus: ImageStreamImage pins", () => {
       ],
       D1,
     );
-    expect(result).toMatchObject({ ok: true, event: { dockerImageReference: "new" } });
+    expect(result).toMatchObject({ ok: true, tag: "b", event: { dockerImageReference: "new" } });
   });
 });
 
