@@ -1,6 +1,8 @@
 // Public surface of the admission domain: pure cores of the operator's admission webhooks
 // (AdmissionReview I/O, image lookup, oc tag's ImageStreamTag answer, oc import-image's
 // ImageStreamImport). The webhook server and its registration are shells around these.
+
+export { imageStreamTagCreateDecision, imageStreamTagDecision } from "./imagestreamtags.ts";
 export {
   formatLookupName,
   type ImageLookupInput,
