@@ -32,6 +32,7 @@ export {
   joinRepositoryTag,
   mostSpecificPullSpec,
   parseSourceName,
+  rehomeLocalPullSpec,
   splitPullSpec,
 } from "./references.ts";
 export type { ComputeStatusInput, StatusUpdate } from "./status.ts";

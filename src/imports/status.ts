@@ -26,6 +26,7 @@ import {
   joinRepositoryTag,
   mostSpecificPullSpec,
   parseSourceName,
+  rehomeLocalPullSpec,
 } from "./references.ts";
 import { summarizeTags } from "./tag-order.ts";
 
@@ -225,7 +226,10 @@ function applySpecReferences(
   );
   const streamNamespace = stream.metadata.namespace ?? "";
   const cyclic = new Map<string, string[]>();
-  /** The parsed source name and the source stream's tags, or undefined after recording why not. */
+  /**
+   * The parsed source name, the source stream's tags and the pull spec a copied image gets here,
+   * or undefined after recording why not.
+   */
   const locateSource = (tag: string, kind: "ImageStreamTag" | "ImageStreamImage", from: ObjectReference) => {
     const parsed = parseSourceName(kind, from.name, stream.metadata.name ?? "");
     if (!parsed.ok) {
@@ -243,7 +247,19 @@ function applySpecReferences(
       builder.fail(tag, ImportReason.NotFound, notFoundStream(parsed.stream));
       return undefined;
     }
-    return { parsed, entries };
+    const namespace = from.namespace || streamNamespace;
+    // As OpenShift: a tag that copies another stream's image (not `reference: true`) pulls it
+    // from its own repository of the cluster's registry, not from the source stream's.
+    const pullSpec = (sourcePullSpec: string): string =>
+      specTags.get(tag)?.reference === true || !input.settings.localRegistryHost
+        ? sourcePullSpec
+        : rehomeLocalPullSpec(
+            sourcePullSpec,
+            input.settings.localRegistryHost,
+            { namespace, name: parsed.stream },
+            { namespace: streamNamespace, name: stream.metadata.name ?? "" },
+          );
+    return { parsed, entries, pullSpec };
   };
 
   for (const tagRef of specTags.values()) {
@@ -254,12 +270,12 @@ function applySpecReferences(
     } else if (from.kind === "ImageStreamImage") {
       const source = locateSource(tagRef.name, "ImageStreamImage", from);
       if (!source) continue;
-      const { parsed, entries } = source;
+      const { parsed, entries, pullSpec } = source;
       const resolved = resolveImageId(entries.values(), parsed.id);
       if (resolved.ok) {
         builder.succeed(
           tagRef.name,
-          builder.event(resolved.event.dockerImageReference, resolved.event.image),
+          builder.event(pullSpec(resolved.event.dockerImageReference), resolved.event.image),
         );
       } else {
         builder.fail(tagRef.name, resolved.reason, resolved.message);
@@ -284,12 +300,15 @@ function applySpecReferences(
       const from = tagRef.from!;
       const source = locateSource(tagRef.name, "ImageStreamTag", from);
       if (!source) continue;
-      const { parsed, entries } = source;
+      const { parsed, entries, pullSpec } = source;
       // A source tag without history is not an error (OpenShift): the alias follows once it has one.
       const latest = entries.get(parsed.id)?.items?.[0];
       if (!latest) continue;
       const before = builder.entries.get(tagRef.name);
-      builder.succeed(tagRef.name, builder.event(latest.dockerImageReference, latest.image, latest.created));
+      builder.succeed(
+        tagRef.name,
+        builder.event(pullSpec(latest.dockerImageReference), latest.image, latest.created),
+      );
       if (builder.entries.get(tagRef.name) !== before) changed = true;
     }
     if (!changed) break;

@@ -4,6 +4,7 @@ import {
   joinRepositoryTag,
   mostSpecificPullSpec,
   parseSourceName,
+  rehomeLocalPullSpec,
   splitPullSpec,
 } from "../../../src/imports/index.ts";
 import { D1 } from "./fixtures.ts";
@@ -58,5 +59,27 @@ describe("digestOrImageMatch", () => {
     expect(digestOrImageMatch(D1, "2")).toBe(false);
     expect(digestOrImageMatch(D1, "")).toBe(false);
     expect(digestOrImageMatch("", "1")).toBe(false);
+  });
+});
+
+describe("rehomeLocalPullSpec", () => {
+  const from = { namespace: "shared", name: "base" };
+  const to = { namespace: "team", name: "app" };
+  it("moves a pull spec of the source stream's local repository to the target's", () => {
+    expect(rehomeLocalPullSpec("reg:5000/shared/base@sha256:1", "reg:5000", from, to)).toBe(
+      "reg:5000/team/app@sha256:1",
+    );
+    expect(rehomeLocalPullSpec("reg:5000/shared/base:v1", "reg:5000", from, to)).toBe("reg:5000/team/app:v1");
+  });
+  it("leaves every other pull spec alone", () => {
+    for (const pullSpec of [
+      "reg:5000/shared/base2@sha256:1",
+      "reg:5000/shared/base/sub@sha256:1",
+      "reg:5000/other/base@sha256:1",
+      "quay.io/shared/base@sha256:1",
+      "reg:5000/shared/base",
+    ]) {
+      expect(rehomeLocalPullSpec(pullSpec, "reg:5000", from, to)).toBe(pullSpec);
+    }
   });
 });

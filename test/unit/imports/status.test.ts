@@ -379,6 +379,60 @@ describe("computeStatus: ImageStreamImage pins", () => {
   });
 });
 
+describe("computeStatus: images copied from another stream's local-registry repository", () => {
+  const LOCAL = "reg.local:5000";
+  const source: ImageStream = {
+    metadata: { name: "base", namespace: "shared" },
+    status: {
+      tags: [
+        { tag: "1", items: [event(`${LOCAL}/shared/base@${D1}`, D1)] },
+        { tag: "ext", items: [event(`quay.io/b@${D2}`, D2)] },
+      ],
+    },
+  };
+  const pin = (name: string, from: string, reference = false) => ({
+    name,
+    from: { kind: "ImageStreamImage" as const, name: from, namespace: "shared" },
+    ...(reference ? { reference: true } : {}),
+  });
+  const alias = (name: string, from: string, reference = false) => ({
+    name,
+    from: { kind: "ImageStreamTag" as const, name: from, namespace: "shared" },
+    ...(reference ? { reference: true } : {}),
+  });
+
+  it("pulls them from this stream's own repository, as OpenShift rewrites them (oc tag without --reference)", () => {
+    const s = stream([pin("pinned", `base@${D1}`), alias("tracking", "base:1")], null, {
+      annotations: CHECKED,
+    });
+    const tags = apply(
+      s,
+      compute(s, [], { sourceStreams: [source], settings: settings({ localRegistryHost: LOCAL }) }),
+    );
+    expect(statusTag(tags, "pinned")?.items?.[0]?.dockerImageReference).toBe(`${LOCAL}/ns/app@${D1}`);
+    expect(statusTag(tags, "tracking")?.items?.[0]?.dockerImageReference).toBe(`${LOCAL}/ns/app@${D1}`);
+  });
+
+  it("keeps the source's pull spec for reference tags (oc tag --reference), other registries, and without a local registry", () => {
+    const s = stream(
+      [pin("ref", `base@${D1}`, true), alias("ref-alias", "base:1", true), alias("external", "base:ext")],
+      null,
+      { annotations: CHECKED },
+    );
+    const local = apply(
+      s,
+      compute(s, [], { sourceStreams: [source], settings: settings({ localRegistryHost: LOCAL }) }),
+    );
+    expect(statusTag(local, "ref")?.items?.[0]?.dockerImageReference).toBe(`${LOCAL}/shared/base@${D1}`);
+    expect(statusTag(local, "ref-alias")?.items?.[0]?.dockerImageReference).toBe(
+      `${LOCAL}/shared/base@${D1}`,
+    );
+    expect(statusTag(local, "external")?.items?.[0]?.dockerImageReference).toBe(`quay.io/b@${D2}`);
+    const none = apply(s, compute(s, [], { sourceStreams: [source] }));
+    expect(statusTag(none, "external")?.items?.[0]?.dockerImageReference).toBe(`quay.io/b@${D2}`);
+  });
+});
+
 describe("computeStatus: spec.dockerImageRepository", () => {
   it("records repository tags not in spec; a spec tag of the same name wins", () => {
     const s = stream(
