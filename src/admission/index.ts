@@ -2,6 +2,20 @@
 // (AdmissionReview I/O, image lookup, oc tag's ImageStreamTag answer, oc import-image's
 // ImageStreamImport). The webhook server and its registration are shells around these.
 
+export {
+  checkImageStreamImport,
+  type ImportRequestCheck,
+  type ImportRequestPlan,
+  type ImportResults,
+  importAnswer,
+  importAnswerDecision,
+  importedStatus,
+  importedStream,
+  type RepositoryOutcome,
+  type StreamWrite,
+  targetTag,
+  validateImageStreamImport,
+} from "./imagestreamimport.ts";
 export { imageStreamTagCreateDecision, imageStreamTagDecision } from "./imagestreamtags.ts";
 export {
   formatLookupName,

@@ -188,7 +188,7 @@ function findCycle(
 
 function applyImportOutcomes(
   builder: StatusBuilder,
-  input: ComputeStatusInput,
+  input: RecordOutcomesInput,
   specTags: Map<string, TagReference>,
 ) {
   const repository = input.stream.spec?.dockerImageRepository?.trim();
@@ -315,7 +315,7 @@ function applySpecReferences(
   }
 }
 
-function buildStatus(input: ComputeStatusInput, entries: Entries): ImageStreamStatus {
+function buildStatus(input: RecordOutcomesInput, entries: Entries): ImageStreamStatus {
   const { stream, settings } = input;
   const { namespace, name } = stream.metadata;
   const status: ImageStreamStatus = { ...(stream.status ?? {}) };
@@ -378,6 +378,32 @@ function sameStatus(before: ImageStreamStatus | undefined, after: ImageStreamSta
       ]),
     );
   return jsonEqual(normalize(beforeTags), normalize(afterTags));
+}
+
+export interface RecordOutcomesInput {
+  stream: ImageStream;
+  outcomes: readonly ImportOutcome[];
+  now: Date;
+  settings: ImportSettings;
+}
+
+/**
+ * The stream's status with only `outcomes` applied (spec tags, and tags not in spec as
+ * `spec.dockerImageRepository` tags) by the same history and condition rules as an import
+ * round, and the summary fields; other tags are left as they are. For imports made outside the
+ * controller (oc import-image's ImageStreamImport): the controller resolves the rest next.
+ * `status` is undefined when nothing changed.
+ */
+export function recordImportOutcomes(input: RecordOutcomesInput): {
+  status?: ImageStreamStatus;
+  changes: TagChange[];
+} {
+  const builder = new StatusBuilder(input.stream, input.now, input.settings.historyLimit);
+  const specTags = new Map((input.stream.spec?.tags ?? []).map((t) => [t.name, t]));
+  applyImportOutcomes(builder, input, specTags);
+  const status = buildStatus(input, builder.entries);
+  const changes = [...builder.changes.values()];
+  return sameStatus(input.stream.status, status) ? { changes } : { status, changes };
 }
 
 /**

@@ -145,7 +145,8 @@ describe("oc tag's requests against kube-apiserver (without the webhook)", () =>
         answer.code < 300
       ) {
         // Stored as oc sent it: the tag reads back unchanged (nulls and empty policies included).
-        const sent = localize(step.body?.setTag ?? (step.body?.spec as { tags: TagReference[] }).tags[0]);
+        const spec = step.body?.spec as { tags: TagReference[] } | undefined;
+        const sent = localize(step.body?.setTag ?? spec?.tags[0]);
         const stored = (answer.body.spec as { tags: TagReference[] }).tags.find((t) => t.name === sent?.name);
         expect(stored, what).toEqual(sent);
       }

@@ -104,7 +104,8 @@ describe("oc tag: the webhook's answer to each POST imagestreamtags", () => {
     expect(decision.code).toBe(step.expect.code);
     expect(decision.reason).toBe(step.expect.reason);
     expect(decision.message).toContain(step.expect.messageContains);
-    const name = String((step.body?.metadata as { name: string }).name);
+    const metadata = step.body?.metadata as { name: string } | undefined;
+    const name = String(metadata?.name);
     expect(decision.message).toContain(`"${name.replace(":", ".").toLowerCase()}"`);
   });
 
