@@ -5,7 +5,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { imageStreamTagCreateDecision } from "../../../src/admission/index.ts";
+import {
+  checkImageStreamImport,
+  imageStreamTagCreateDecision,
+  validateImageStreamImport,
+} from "../../../src/admission/index.ts";
 import type { ImageStream, TagReference } from "../../../src/api/index.ts";
 import {
   computeStatus,
@@ -208,5 +212,43 @@ describe("oc tag: what the operator makes of the spec tag oc writes", () => {
       );
       expect(resolveTagPullSpec(stream, dest.tag, event, {})).toBe(event.dockerImageReference);
     }
+  });
+});
+
+describe("oc import-image: each POST imagestreamimports against the webhook's checks", () => {
+  interface ImportForm {
+    name: string;
+    command: string;
+    given: ImageStream | null;
+    steps: Array<Step & { expect: Step["expect"] & { needs?: string } }>;
+  }
+  const imports = JSON.parse(
+    readFileSync(join(FIXTURES_DIR, "oc", "import-image-sequences.json"), "utf8"),
+  ) as {
+    forms: ImportForm[];
+  };
+  const posts = imports.forms.flatMap((form) =>
+    form.steps.filter((s) => s.method === "POST").map((step) => ({ form, step })),
+  );
+
+  it.each(posts)("$form.command", ({ form, step }) => {
+    const given = form.given
+      ? { ...form.given, metadata: { ...form.given.metadata, resourceVersion: "41" } }
+      : undefined;
+    const body = structuredClone(step.body) as { metadata: { resourceVersion?: string } };
+    if (body.metadata.resourceVersion === "<from the GET>") body.metadata.resourceVersion = "41";
+    if (body.metadata.resourceVersion === "<older than the stream>") body.metadata.resourceVersion = "40";
+    expect(validateImageStreamImport(body)).toEqual([]);
+    const check = checkImageStreamImport(body, "team", given, DEFAULT_IMPORT_SETTINGS);
+    if (step.expect.code === 409) {
+      expect(check).toMatchObject({ ok: false, decision: { code: 409, reason: "Conflict" } });
+      return;
+    }
+    expect(check.ok).toBe(true);
+    if (!check.ok) return;
+    const isi = check.isi;
+    if (isi.spec.import) expect(check.plan.access?.verb).toBe(given ? "update" : "create");
+    else expect(check.plan.access).toBeUndefined();
+    expect(check.plan.images.map((i) => i.tag)).toEqual((isi.spec.images ?? []).map((i) => i.to?.name));
   });
 });

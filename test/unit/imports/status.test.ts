@@ -7,6 +7,7 @@ import {
   IMPORT_REQUESTED_HANDLED_ANNOTATION,
   type ImportOutcome,
   REPOSITORY_CHECK_ANNOTATION,
+  recordImportOutcomes,
   resolveImageId,
   resolveTagPullSpec,
 } from "../../../src/imports/index.ts";
@@ -528,4 +529,48 @@ describe("resolveTagPullSpec (referencePolicy)", () => {
       "redis:2",
     );
   });
+});
+
+describe("recordImportOutcomes (imports made outside the controller)", () => {
+  const alias = { name: "latest", from: { kind: "ImageStreamTag" as const, name: "1" } };
+
+  it("applies the outcomes with the history and condition rules, and leaves every other tag as it is", () => {
+    const s = stream([dockerTag("1", "redis:1"), dockerTag("2", "redis:2"), alias], [statusTag1()], {
+      generation: 2,
+    });
+    const { status, changes } = recordImportOutcomes({
+      stream: s,
+      outcomes: [
+        { tag: "1", ok: true, digest: D2, pullSpec: "redis:1" },
+        { tag: "2", ok: false, reason: "NotFound", message: "manifest unknown" },
+      ],
+      now: NOW,
+      settings: settings(),
+    });
+    const tags = new Map(status?.tags?.map((t) => [t.tag, t]));
+    expect(tags.get("1")?.items).toEqual([event(`redis@${D2}`, D2, 2, NOW_ISO), event(`redis@${D1}`, D1, 1)]);
+    expect(tags.get("2")?.conditions?.[0]).toMatchObject({ reason: "NotFound", generation: 2 });
+    // The alias follows "1" only after the controller's next round.
+    expect(tags.has("latest")).toBe(false);
+    expect(status?.tagSummary).toBe("1");
+    expect(changes.map((c) => [c.tag, c.kind])).toEqual([
+      ["1", "Updated"],
+      ["2", "Failed"],
+    ]);
+  });
+
+  it("returns no status when the outcomes change nothing", () => {
+    const s = settled(stream([dockerTag("1", "redis:1")], [statusTag1()]));
+    const { status } = recordImportOutcomes({
+      stream: s,
+      outcomes: [{ tag: "1", ok: true, digest: D1, pullSpec: "redis:1" }],
+      now: NOW,
+      settings: settings(),
+    });
+    expect(status).toBeUndefined();
+  });
+
+  function statusTag1() {
+    return { tag: "1", items: [event(`redis@${D1}`, D1, 1)] };
+  }
 });
