@@ -124,6 +124,14 @@ const tagSourceKind: SchemaNode = {
   enum: ["DockerImage", "ImageStreamTag", "ImageStreamImage"],
 };
 
+/** Fields of core/v1 ObjectReference that OpenShift's `from` carries and nothing reads. */
+const objectReferenceCompat: Record<string, SchemaNode> = {
+  apiVersion: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
+  uid: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
+  resourceVersion: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
+  fieldPath: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
+};
+
 const objectReference: SchemaNode = {
   type: "object",
   tsName: "ObjectReference",
@@ -140,10 +148,7 @@ const objectReference: SchemaNode = {
       "Namespace of the source ImageStreamTag or ImageStreamImage; defaults to the stream's own namespace. " +
         "Ignored for DockerImage.",
     ),
-    apiVersion: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
-    uid: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
-    resourceVersion: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
-    fieldPath: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
+    ...objectReferenceCompat,
   },
 };
 
@@ -580,10 +585,7 @@ const dockerImageSource = (description: string): SchemaNode => ({
     }),
     name: str("The pull spec to import.", { maxLength: MAX_REFERENCE_LENGTH }),
     namespace: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
-    apiVersion: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
-    uid: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
-    resourceVersion: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
-    fieldPath: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
+    ...objectReferenceCompat,
   },
 });
 
@@ -627,6 +629,8 @@ const repositoryImportSpec: SchemaNode = {
   properties: {
     from: {
       ...dockerImageSource("The repository (`registry/namespace/name`, no tag or digest)."),
+      // The same shape as an image's source; only the name's rule differs.
+      tsType: "DockerImageSource",
       properties: {
         ...dockerImageSource("").properties,
         name: str("The repository to import, without tag or digest.", {

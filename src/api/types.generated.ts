@@ -396,22 +396,7 @@ export interface ImageStreamImportSpec {
  */
 export interface RepositoryImportSpec {
   /** The repository (`registry/namespace/name`, no tag or digest). */
-  from: {
-    /** Kind of the source: only DockerImage (a pull spec in a registry) can be imported. */
-    kind: "DockerImage";
-    /** The repository to import, without tag or digest. */
-    name: string;
-    /** Accepted for compatibility with core/v1 ObjectReference; ignored. */
-    namespace?: string;
-    /** Accepted for compatibility with core/v1 ObjectReference; ignored. */
-    apiVersion?: string;
-    /** Accepted for compatibility with core/v1 ObjectReference; ignored. */
-    uid?: string;
-    /** Accepted for compatibility with core/v1 ObjectReference; ignored. */
-    resourceVersion?: string;
-    /** Accepted for compatibility with core/v1 ObjectReference; ignored. */
-    fieldPath?: string;
-  };
+  from: DockerImageSource;
   /**
    * How and when the tag's image is imported from its registry. An empty object means: import
    * once, over TLS, with importMode Legacy.

@@ -53,12 +53,7 @@ describe("parseAdmissionReview", () => {
         name: "web",
         namespace: "team",
         operation: "CREATE",
-        userInfo: {
-          username: "alice",
-          uid: "u-1",
-          groups: ["dev", "system:authenticated"],
-          extra: { scopes: ["a"] },
-        },
+        userInfo: REQUEST.userInfo,
         object: REQUEST.object,
         oldObject: null,
         dryRun: false,
