@@ -2,6 +2,9 @@ export {
   type AccessReview,
   AuthorizationCache,
   DEFAULT_AUTHORIZATION_TTL_MS,
+  type RequestingUser,
+  type ResourceAccess,
   serviceAccountsAccessReview,
   subjectAccessReviewFromClient,
+  userAccessReview,
 } from "./reviews.ts";

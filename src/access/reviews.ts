@@ -37,6 +37,49 @@ export function serviceAccountsAccessReview(
   };
 }
 
+/** A user as kube-apiserver authenticated them (an AdmissionReview's `userInfo`). */
+export interface RequestingUser {
+  username: string;
+  uid?: string;
+  groups: readonly string[];
+  extra: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface ResourceAccess {
+  verb: string;
+  group: string;
+  resource: string;
+  namespace: string;
+  name?: string;
+}
+
+/**
+ * The SubjectAccessReview for "may `user` do `access`": what the operator does on a user's
+ * behalf (oc import-image creating or updating a stream) is authorized as that user, never with
+ * the operator's own rights.
+ */
+export function userAccessReview(user: RequestingUser, access: ResourceAccess): V1SubjectAccessReview {
+  return {
+    apiVersion: "authorization.k8s.io/v1",
+    kind: "SubjectAccessReview",
+    spec: {
+      user: user.username,
+      ...(user.uid ? { uid: user.uid } : {}),
+      groups: [...user.groups],
+      ...(Object.keys(user.extra).length > 0
+        ? { extra: Object.fromEntries(Object.entries(user.extra).map(([k, v]) => [k, [...v]])) }
+        : {}),
+      resourceAttributes: {
+        namespace: access.namespace,
+        verb: access.verb,
+        group: access.group,
+        resource: access.resource,
+        ...(access.name ? { name: access.name } : {}),
+      },
+    },
+  };
+}
+
 /** An AccessReview that asks the API server (needs `create` on subjectaccessreviews). */
 export function subjectAccessReviewFromClient(kc: KubeConfig): AccessReview {
   const api = kc.makeApiClient(AuthorizationV1Api);

@@ -56,6 +56,12 @@ export interface CrdModel {
   shortNames: string[];
   categories: string[];
   printerColumns: PrinterColumn[];
+  /**
+   * Whether status is a subresource (written only through `/status`). ImageStreamImport has none:
+   * its status is the answer an admission webhook puts into the object before it is stored, and
+   * a status subresource would make the API server drop it on create.
+   */
+  statusSubresource: boolean;
   schema: SchemaNode;
 }
 
@@ -118,6 +124,14 @@ const tagSourceKind: SchemaNode = {
   enum: ["DockerImage", "ImageStreamTag", "ImageStreamImage"],
 };
 
+/** Fields of core/v1 ObjectReference that OpenShift's `from` carries and nothing reads. */
+const objectReferenceCompat: Record<string, SchemaNode> = {
+  apiVersion: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
+  uid: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
+  resourceVersion: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
+  fieldPath: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
+};
+
 const objectReference: SchemaNode = {
   type: "object",
   tsName: "ObjectReference",
@@ -134,10 +148,7 @@ const objectReference: SchemaNode = {
       "Namespace of the source ImageStreamTag or ImageStreamImage; defaults to the stream's own namespace. " +
         "Ignored for DockerImage.",
     ),
-    apiVersion: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
-    uid: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
-    resourceVersion: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
-    fieldPath: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
+    ...objectReferenceCompat,
   },
 };
 
@@ -145,11 +156,12 @@ const importMode: SchemaNode = {
   type: "string",
   tsName: "ImportMode",
   description:
-    "How manifest lists and OCI indexes are imported. Legacy (the default) imports one platform: the " +
-    "tag's importer.image.openshift.io/prefer-arch and prefer-os annotations, then the operator's " +
-    "configured platform, then linux/amd64, then the first entry. PreserveOriginal keeps the list's own " +
-    "digest and records every sub-manifest.",
-  enum: ["Legacy", "PreserveOriginal"],
+    "How manifest lists and OCI indexes are imported. Legacy (the default, also when empty or missing, as " +
+    "OpenShift defaults it) imports one platform: the tag's importer.image.openshift.io/prefer-arch and " +
+    "prefer-os annotations, then the operator's configured platform, then linux/amd64, then the first " +
+    "entry. PreserveOriginal keeps the list's own digest and records every sub-manifest.",
+  // "" is what OpenShift's clients send when they leave the field unset; OpenShift defaults it to Legacy.
+  enum: ["Legacy", "PreserveOriginal", ""],
 };
 
 const tagImportPolicy: SchemaNode = {
@@ -175,9 +187,12 @@ const referencePolicyType: SchemaNode = {
   type: "string",
   tsName: "TagReferencePolicyType",
   description:
-    "Source (the default): workloads pull the image from its source registry. Local: pull through the " +
-    "cluster's registry; without a configured local or pull-through registry this behaves as Source.",
-  enum: ["Source", "Local"],
+    "Source (the default, also when empty or missing, as OpenShift defaults it): workloads pull the image " +
+    "from its source registry. Local: pull through the cluster's registry; without a configured local or " +
+    "pull-through registry this behaves as Source.",
+  // "" is what OpenShift's clients and its own catalog streams send (`referencePolicy: {type: ""}`);
+  // OpenShift's API server defaults it to Source.
+  enum: ["Source", "Local", ""],
 };
 
 const tagReferencePolicy: SchemaNode = {
@@ -187,10 +202,12 @@ const tagReferencePolicy: SchemaNode = {
   properties: { type: referencePolicyType },
 };
 
+// OpenShift refuses a scheduled ImageStreamTag or ImageStreamImage source; a tag without `from`
+// passes its validation (there is nothing to schedule), so it passes here too.
 const scheduledOnlyForDockerImage: CelRule = {
   rule:
     "!(has(self.importPolicy) && has(self.importPolicy.scheduled) && self.importPolicy.scheduled) || " +
-    "(has(self.from) && self.from != null && self.from.kind == 'DockerImage')",
+    "!has(self.from) || self.from == null || self.from.kind == 'DockerImage'",
   messageExpression:
     "'tag \"' + self.name + '\": importPolicy.scheduled is only allowed when from.kind is DockerImage; " +
     "only images from a registry can be re-imported on a schedule'",
@@ -556,6 +573,184 @@ const imageStreamTagSchema: SchemaNode = {
   },
 };
 
+// ---------------------------------------------------------------- ImageStreamImport
+
+const dockerImageSource = (description: string): SchemaNode => ({
+  type: "object",
+  description,
+  required: ["kind", "name"],
+  properties: {
+    kind: str("Kind of the source: only DockerImage (a pull spec in a registry) can be imported.", {
+      enum: ["DockerImage"],
+    }),
+    name: str("The pull spec to import.", { maxLength: MAX_REFERENCE_LENGTH }),
+    namespace: str("Accepted for compatibility with core/v1 ObjectReference; ignored."),
+    ...objectReferenceCompat,
+  },
+});
+
+const imageImportSpec: SchemaNode = {
+  type: "object",
+  tsName: "ImageImportSpec",
+  description: "One image to import and the tag of the stream that records it.",
+  required: ["from"],
+  properties: {
+    from: {
+      ...dockerImageSource("The image to import (`registry/repo:tag` or `registry/repo@sha256:...`)."),
+      tsName: "DockerImageSource",
+    },
+    to: {
+      type: "object",
+      description:
+        "The tag that records the image; defaults to the tag of from.name. Without one (a digest " +
+        "without `to`), the image is imported and reported but not recorded in the stream.",
+      nullable: true,
+      required: ["name"],
+      properties: {
+        name: str("Name of the tag.", {
+          maxLength: TAG_NAME_MAX_LENGTH,
+          "x-kubernetes-validations": [tagNameRule],
+        }),
+      },
+    },
+    importPolicy: tagImportPolicy,
+    referencePolicy: tagReferencePolicy,
+    includeManifest: bool("Accepted for compatibility; the raw manifest is never returned."),
+  },
+};
+
+const repositoryImportSpec: SchemaNode = {
+  type: "object",
+  tsName: "RepositoryImportSpec",
+  description:
+    "A whole repository to import: its tags (latest first, then semantic versions newest first, up to " +
+    "the operator's limit) become tags of the stream.",
+  required: ["from"],
+  properties: {
+    from: {
+      ...dockerImageSource("The repository (`registry/namespace/name`, no tag or digest)."),
+      // The same shape as an image's source; only the name's rule differs.
+      tsType: "DockerImageSource",
+      properties: {
+        ...dockerImageSource("").properties,
+        name: str("The repository to import, without tag or digest.", {
+          maxLength: MAX_REFERENCE_LENGTH,
+          "x-kubernetes-validations": [dockerImageRepositoryRule],
+        }),
+      },
+    },
+    importPolicy: tagImportPolicy,
+    referencePolicy: tagReferencePolicy,
+    includeManifest: bool("Accepted for compatibility; the raw manifests are never returned."),
+  },
+};
+
+const atLeastOneImport: CelRule = {
+  rule: "(has(self.images) && size(self.images) > 0) || (has(self.repository) && self.repository != null)",
+  message: "you must specify at least one image or a repository import",
+  fieldPath: ".images",
+};
+
+const imageStreamImportSpec: SchemaNode = {
+  type: "object",
+  tsName: "ImageStreamImportSpec",
+  description: "What to import, and whether to record it in the stream.",
+  "x-kubernetes-validations": [atLeastOneImport],
+  properties: {
+    import: bool(
+      "When true the stream is created or updated with the imported tags (oc import-image); when false " +
+        "(--dry-run) the images are only inspected and reported.",
+    ),
+    repository: { ...repositoryImportSpec, nullable: true },
+    images: {
+      type: "array",
+      maxItems: MAX_SPEC_TAGS,
+      description: "Images to import.",
+      items: imageImportSpec,
+    },
+  },
+};
+
+const kubernetesStatus: SchemaNode = {
+  type: "object",
+  tsName: "ImportResultStatus",
+  description:
+    "The result of one import as a Kubernetes Status (meta/v1 Status): status Success, or Failure with " +
+    "reason (NotFound, Unauthorized, ...), message and HTTP-like code.",
+  "x-kubernetes-preserve-unknown-fields": true,
+  properties: {
+    status: str("Success or Failure.", { enum: ["Success", "Failure"] }),
+    message: str("Human-readable description of the failure."),
+    reason: str("Machine-readable reason of the failure."),
+    code: { type: "integer", format: "int32", description: "HTTP-like status code of the failure." },
+  },
+};
+
+const imageImportStatus: SchemaNode = {
+  type: "object",
+  tsName: "ImageImportStatus",
+  description: "The result of importing one image.",
+  required: ["status"],
+  properties: {
+    status: kubernetesStatus,
+    image: image,
+    tag: str("The tag that records the image, if any."),
+    manifests: {
+      type: "array",
+      description: "For a manifest list imported with PreserveOriginal: the image of each platform entry.",
+      items: image,
+    },
+  },
+};
+
+const imageStreamImportStatus: SchemaNode = {
+  type: "object",
+  tsName: "ImageStreamImportStatus",
+  description:
+    "The import's answer, written by the operator's admission webhook before the object is stored.",
+  properties: {
+    import: {
+      type: "object",
+      description: "The image stream after the import (spec.import true).",
+      "x-kubernetes-preserve-unknown-fields": true,
+      tsType: "ImageStream",
+    },
+    repository: {
+      type: "object",
+      tsName: "RepositoryImportStatus",
+      description: "The result of a repository import.",
+      properties: {
+        status: kubernetesStatus,
+        images: { type: "array", description: "One result per imported tag.", items: imageImportStatus },
+        additionalTags: stringList("Tags of the repository beyond the import limit, not imported."),
+      },
+    },
+    images: {
+      type: "array",
+      description: "One result per spec.images entry, in the same order.",
+      items: imageImportStatus,
+    },
+  },
+};
+
+const imageStreamImportSchema: SchemaNode = {
+  type: "object",
+  tsName: "ImageStreamImport",
+  description:
+    "A request to import images into the image stream of the same name (OpenShift image.openshift.io/v1 " +
+    "ImageStreamImport, what `oc import-image` creates). Create-only: the operator's admission webhook " +
+    "performs the import while the object is created and answers in status; stored objects are answers, " +
+    "not state, and the operator deletes them shortly afterwards.",
+  tsRequired: ["metadata"],
+  "x-kubernetes-validations": [streamNameRule],
+  properties: {
+    ...rootMeta("ImageStreamImport"),
+    spec: { ...imageStreamImportSpec },
+    status: imageStreamImportStatus,
+  },
+  required: ["spec"],
+};
+
 // ---------------------------------------------------------------- CRDs
 
 export const imageStreamCrd: CrdModel = {
@@ -586,6 +781,7 @@ export const imageStreamCrd: CrdModel = {
       description: "When a tag last changed.",
     },
   ],
+  statusSubresource: true,
   schema: imageStreamSchema,
 };
 
@@ -610,7 +806,28 @@ export const imageStreamTagCrd: CrdModel = {
       description: "When the tag started pointing at its current image.",
     },
   ],
+  statusSubresource: true,
   schema: imageStreamTagSchema,
 };
 
-export const crdModels: readonly CrdModel[] = [imageStreamCrd, imageStreamTagCrd];
+export const imageStreamImportCrd: CrdModel = {
+  plural: "imagestreamimports",
+  singular: "imagestreamimport",
+  kind: "ImageStreamImport",
+  listKind: "ImageStreamImportList",
+  // OpenShift gives imagestreamimports no short name and no category.
+  shortNames: [],
+  categories: [],
+  printerColumns: [
+    {
+      name: "Import",
+      type: "boolean",
+      jsonPath: ".spec.import",
+      description: "Whether the stream was created or updated (false: dry run).",
+    },
+  ],
+  statusSubresource: false,
+  schema: imageStreamImportSchema,
+};
+
+export const crdModels: readonly CrdModel[] = [imageStreamCrd, imageStreamTagCrd, imageStreamImportCrd];

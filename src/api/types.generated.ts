@@ -127,37 +127,40 @@ export interface TagImportPolicy {
    */
   scheduled?: boolean;
   /**
-   * How manifest lists and OCI indexes are imported. Legacy (the default) imports one platform:
-   * the tag's importer.image.openshift.io/prefer-arch and prefer-os annotations, then the
-   * operator's configured platform, then linux/amd64, then the first entry. PreserveOriginal keeps
-   * the list's own digest and records every sub-manifest.
+   * How manifest lists and OCI indexes are imported. Legacy (the default, also when empty or
+   * missing, as OpenShift defaults it) imports one platform: the tag's
+   * importer.image.openshift.io/prefer-arch and prefer-os annotations, then the operator's
+   * configured platform, then linux/amd64, then the first entry. PreserveOriginal keeps the list's
+   * own digest and records every sub-manifest.
    */
   importMode?: ImportMode;
 }
 
 /**
- * How manifest lists and OCI indexes are imported. Legacy (the default) imports one platform: the
- * tag's importer.image.openshift.io/prefer-arch and prefer-os annotations, then the operator's
+ * How manifest lists and OCI indexes are imported. Legacy (the default, also when empty or
+ * missing, as OpenShift defaults it) imports one platform: the tag's
+ * importer.image.openshift.io/prefer-arch and prefer-os annotations, then the operator's
  * configured platform, then linux/amd64, then the first entry. PreserveOriginal keeps the list's
  * own digest and records every sub-manifest.
  */
-export type ImportMode = "Legacy" | "PreserveOriginal";
+export type ImportMode = "Legacy" | "PreserveOriginal" | "";
 
 /** Which pull spec consumers of the tag (triggers, image lookup) use. */
 export interface TagReferencePolicy {
   /**
-   * Source (the default): workloads pull the image from its source registry. Local: pull through
-   * the cluster's registry; without a configured local or pull-through registry this behaves as
-   * Source.
+   * Source (the default, also when empty or missing, as OpenShift defaults it): workloads pull the
+   * image from its source registry. Local: pull through the cluster's registry; without a
+   * configured local or pull-through registry this behaves as Source.
    */
   type?: TagReferencePolicyType;
 }
 
 /**
- * Source (the default): workloads pull the image from its source registry. Local: pull through the
- * cluster's registry; without a configured local or pull-through registry this behaves as Source.
+ * Source (the default, also when empty or missing, as OpenShift defaults it): workloads pull the
+ * image from its source registry. Local: pull through the cluster's registry; without a configured
+ * local or pull-through registry this behaves as Source.
  */
-export type TagReferencePolicyType = "Source" | "Local";
+export type TagReferencePolicyType = "Source" | "Local" | "";
 
 /** Observed state of the stream, maintained by the operator. */
 export interface ImageStreamStatus {
@@ -351,4 +354,153 @@ export interface ImageStreamTagStatus {
   lastUpdated?: string;
   /** metadata.generation of this object that the operator last synced into the stream. */
   observedGeneration?: number;
+}
+
+/**
+ * A request to import images into the image stream of the same name (OpenShift
+ * image.openshift.io/v1 ImageStreamImport, what `oc import-image` creates). Create-only: the
+ * operator's admission webhook performs the import while the object is created and answers in
+ * status; stored objects are answers, not state, and the operator deletes them shortly afterwards.
+ */
+export interface ImageStreamImport {
+  /** API version of the object: image.openshift.io/v1. */
+  apiVersion?: string;
+  /** Kind of the object: ImageStreamImport. */
+  kind?: "ImageStreamImport";
+  metadata: ObjectMeta;
+  /** What to import, and whether to record it in the stream. */
+  spec: ImageStreamImportSpec;
+  /** The import's answer, written by the operator's admission webhook before the object is stored. */
+  status?: ImageStreamImportStatus;
+}
+
+/** What to import, and whether to record it in the stream. */
+export interface ImageStreamImportSpec {
+  /**
+   * When true the stream is created or updated with the imported tags (oc import-image); when
+   * false (--dry-run) the images are only inspected and reported.
+   */
+  import?: boolean;
+  /**
+   * A whole repository to import: its tags (latest first, then semantic versions newest first, up
+   * to the operator's limit) become tags of the stream.
+   */
+  repository?: RepositoryImportSpec | null;
+  /** Images to import. */
+  images?: ImageImportSpec[];
+}
+
+/**
+ * A whole repository to import: its tags (latest first, then semantic versions newest first, up to
+ * the operator's limit) become tags of the stream.
+ */
+export interface RepositoryImportSpec {
+  /** The repository (`registry/namespace/name`, no tag or digest). */
+  from: DockerImageSource;
+  /**
+   * How and when the tag's image is imported from its registry. An empty object means: import
+   * once, over TLS, with importMode Legacy.
+   */
+  importPolicy?: TagImportPolicy;
+  /** Which pull spec consumers of the tag (triggers, image lookup) use. */
+  referencePolicy?: TagReferencePolicy;
+  /** Accepted for compatibility; the raw manifests are never returned. */
+  includeManifest?: boolean;
+}
+
+/** One image to import and the tag of the stream that records it. */
+export interface ImageImportSpec {
+  /** The image to import (`registry/repo:tag` or `registry/repo@sha256:...`). */
+  from: DockerImageSource;
+  /**
+   * The tag that records the image; defaults to the tag of from.name. Without one (a digest
+   * without `to`), the image is imported and reported but not recorded in the stream.
+   */
+  to?: {
+    /** Name of the tag. */
+    name: string;
+  } | null;
+  /**
+   * How and when the tag's image is imported from its registry. An empty object means: import
+   * once, over TLS, with importMode Legacy.
+   */
+  importPolicy?: TagImportPolicy;
+  /** Which pull spec consumers of the tag (triggers, image lookup) use. */
+  referencePolicy?: TagReferencePolicy;
+  /** Accepted for compatibility; the raw manifest is never returned. */
+  includeManifest?: boolean;
+}
+
+/** The image to import (`registry/repo:tag` or `registry/repo@sha256:...`). */
+export interface DockerImageSource {
+  /** Kind of the source: only DockerImage (a pull spec in a registry) can be imported. */
+  kind: "DockerImage";
+  /** The pull spec to import. */
+  name: string;
+  /** Accepted for compatibility with core/v1 ObjectReference; ignored. */
+  namespace?: string;
+  /** Accepted for compatibility with core/v1 ObjectReference; ignored. */
+  apiVersion?: string;
+  /** Accepted for compatibility with core/v1 ObjectReference; ignored. */
+  uid?: string;
+  /** Accepted for compatibility with core/v1 ObjectReference; ignored. */
+  resourceVersion?: string;
+  /** Accepted for compatibility with core/v1 ObjectReference; ignored. */
+  fieldPath?: string;
+}
+
+/** The import's answer, written by the operator's admission webhook before the object is stored. */
+export interface ImageStreamImportStatus {
+  /** The image stream after the import (spec.import true). */
+  import?: ImageStream;
+  /** The result of a repository import. */
+  repository?: RepositoryImportStatus;
+  /** One result per spec.images entry, in the same order. */
+  images?: ImageImportStatus[];
+}
+
+/** The result of a repository import. */
+export interface RepositoryImportStatus {
+  /**
+   * The result of one import as a Kubernetes Status (meta/v1 Status): status Success, or Failure
+   * with reason (NotFound, Unauthorized, ...), message and HTTP-like code.
+   */
+  status?: ImportResultStatus;
+  /** One result per imported tag. */
+  images?: ImageImportStatus[];
+  /** Tags of the repository beyond the import limit, not imported. */
+  additionalTags?: string[];
+}
+
+/**
+ * The result of one import as a Kubernetes Status (meta/v1 Status): status Success, or Failure
+ * with reason (NotFound, Unauthorized, ...), message and HTTP-like code.
+ */
+export interface ImportResultStatus {
+  /** Success or Failure. */
+  status?: "Success" | "Failure";
+  /** Human-readable description of the failure. */
+  message?: string;
+  /** Machine-readable reason of the failure. */
+  reason?: string;
+  /** HTTP-like status code of the failure. */
+  code?: number;
+}
+
+/** The result of importing one image. */
+export interface ImageImportStatus {
+  /**
+   * The result of one import as a Kubernetes Status (meta/v1 Status): status Success, or Failure
+   * with reason (NotFound, Unauthorized, ...), message and HTTP-like code.
+   */
+  status: ImportResultStatus;
+  /**
+   * The tag's current image, maintained by the operator. Other fields of OpenShift's Image
+   * (signatures, ...) are kept as they are.
+   */
+  image?: Image;
+  /** The tag that records the image, if any. */
+  tag?: string;
+  /** For a manifest list imported with PreserveOriginal: the image of each platform entry. */
+  manifests?: Image[];
 }

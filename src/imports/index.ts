@@ -31,8 +31,15 @@ export {
   joinRepositoryTag,
   mostSpecificPullSpec,
   parseSourceName,
+  rehomeLocalPullSpec,
   splitPullSpec,
 } from "./references.ts";
-export type { ComputeStatusInput, StatusUpdate } from "./status.ts";
-export { computeStatus, formatTime, resolveImageId, resolveTagPullSpec } from "./status.ts";
+export type { ComputeStatusInput, RecordOutcomesInput, StatusUpdate } from "./status.ts";
+export {
+  computeStatus,
+  formatTime,
+  recordImportOutcomes,
+  resolveImageId,
+  resolveTagPullSpec,
+} from "./status.ts";
 export { prioritizeTags, selectRepositoryTags, summarizeTags } from "./tag-order.ts";

@@ -1,7 +1,8 @@
 // Plain-data shapes of the import core. They are independent of the registry client: the
 // controller translates whatever the client returns into these before calling the core.
 
-import type { Image, ImportMode } from "../api/types.ts";
+import type { EffectiveImportMode } from "../api/defaults.ts";
+import type { Image } from "../api/types.ts";
 
 /** Annotation a user (or the CLI) sets to request a re-import of every importable tag. Any new value is a new request. */
 export const IMPORT_REQUESTED_ANNOTATION = "image.openshift.io/import-requested";
@@ -101,7 +102,7 @@ export interface PlannedTagImport {
   /** The source pull spec (`from.name`). */
   from: string;
   insecure: boolean;
-  importMode: ImportMode;
+  importMode: EffectiveImportMode;
   /** Platform preferences from the tag's annotations (Legacy mode). */
   preferArch?: string;
   preferOs?: string;

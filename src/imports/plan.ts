@@ -1,6 +1,7 @@
 // Which tags of a stream need an import now, and why (planImports), plus the controller
 // memory that the plan reads (recordImportAttempts).
 
+import { importModeOf } from "../api/defaults.ts";
 import type { ImageStream, NamedTagEventList, TagReference } from "../api/types.ts";
 import { hasImportFailure, observedGeneration } from "./history.ts";
 import {
@@ -151,7 +152,7 @@ export function planImports(
       tag: tagRef.name,
       from: tagRef.from!.name,
       insecure: streamInsecure || tagRef.importPolicy?.insecure === true,
-      importMode: tagRef.importPolicy?.importMode ?? "Legacy",
+      importMode: importModeOf(tagRef.importPolicy),
       ...tagPlatformPreferences(tagRef),
       causes,
     });

@@ -1,6 +1,7 @@
 // Manifest list handling: which entry a Legacy import records, and what PreserveOriginal keeps.
 
-import type { ImportMode, TagReference } from "../api/types.ts";
+import type { EffectiveImportMode } from "../api/defaults.ts";
+import type { TagReference } from "../api/types.ts";
 import { type Platform, PREFER_ARCH_ANNOTATION, PREFER_OS_ANNOTATION } from "./model.ts";
 
 export interface ManifestListEntry {
@@ -85,7 +86,7 @@ export type ManifestSelection =
  */
 export function selectFromManifestList(
   list: { digest: string; entries: readonly ManifestListEntry[] },
-  importMode: ImportMode | undefined,
+  importMode: EffectiveImportMode,
   prefs: PlatformPreferences = {},
 ): ManifestSelection {
   if (importMode === "PreserveOriginal") {

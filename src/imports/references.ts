@@ -67,3 +67,21 @@ export function digestOrImageMatch(image: string, id: string): boolean {
   if (colon > 0 && image.slice(colon + 1).startsWith(id)) return true;
   return image.startsWith(id);
 }
+
+/**
+ * A pull spec of the local registry's repository of one stream (`<host>/<ns>/<name>@...` or
+ * `:tag`), moved to another stream's repository; any other pull spec is returned as is. OpenShift
+ * does this when a tag copies an image from another stream, so that pulls go through the tag's
+ * own stream (and its pull permissions) rather than the source's; `reference: true` opts out.
+ */
+export function rehomeLocalPullSpec(
+  pullSpec: string,
+  localRegistryHost: string,
+  from: { namespace: string; name: string },
+  to: { namespace: string; name: string },
+): string {
+  const prefix = `${localRegistryHost}/${from.namespace}/${from.name}`;
+  const rest = pullSpec.slice(prefix.length);
+  if (!pullSpec.startsWith(prefix) || !(rest.startsWith("@") || rest.startsWith(":"))) return pullSpec;
+  return `${localRegistryHost}/${to.namespace}/${to.name}${rest}`;
+}

@@ -2,6 +2,7 @@
 // tracking (ImageStreamTag) and pinned (ImageStreamImage) tags, conditions, summary fields
 // and annotations. Returns undefined when nothing changed, so the controller writes nothing.
 
+import { referencePolicyTypeOf } from "../api/defaults.ts";
 import type {
   ImageStream,
   ImageStreamStatus,
@@ -25,6 +26,7 @@ import {
   joinRepositoryTag,
   mostSpecificPullSpec,
   parseSourceName,
+  rehomeLocalPullSpec,
 } from "./references.ts";
 import { summarizeTags } from "./tag-order.ts";
 
@@ -126,21 +128,24 @@ function notFoundStream(name: string): string {
   return `imagestreams.image.openshift.io "${name}" not found`;
 }
 
-/** OpenShift's ResolveImageID over a stream's history: a unique image matching `id`. */
+/**
+ * OpenShift's ResolveImageID over a stream's history: a unique image matching `id`, as its
+ * newest event and the tag that event belongs to.
+ */
 export function resolveImageId(
   entries: Iterable<NamedTagEventList>,
   id: string,
-): { ok: true; event: TagEvent } | { ok: false; reason: string; message: string } {
+): { ok: true; event: TagEvent; tag: string } | { ok: false; reason: string; message: string } {
   const images = new Set<string>();
-  let newest: TagEvent | undefined;
+  let newest: { event: TagEvent; tag: string } | undefined;
   for (const entry of entries) {
     for (const item of entry.items ?? []) {
       if (!digestOrImageMatch(item.image, id)) continue;
       images.add(item.image);
-      if (!newest || item.created > newest.created) newest = item;
+      if (!newest || item.created > newest.event.created) newest = { event: item, tag: entry.tag };
     }
   }
-  if (images.size === 1 && newest) return { ok: true, event: newest };
+  if (images.size === 1 && newest) return { ok: true, ...newest };
   if (images.size === 0) {
     return {
       ok: false,
@@ -183,7 +188,7 @@ function findCycle(
 
 function applyImportOutcomes(
   builder: StatusBuilder,
-  input: ComputeStatusInput,
+  input: RecordOutcomesInput,
   specTags: Map<string, TagReference>,
 ) {
   const repository = input.stream.spec?.dockerImageRepository?.trim();
@@ -221,7 +226,10 @@ function applySpecReferences(
   );
   const streamNamespace = stream.metadata.namespace ?? "";
   const cyclic = new Map<string, string[]>();
-  /** The parsed source name and the source stream's tags, or undefined after recording why not. */
+  /**
+   * The parsed source name, the source stream's tags and the pull spec a copied image gets here,
+   * or undefined after recording why not.
+   */
   const locateSource = (tag: string, kind: "ImageStreamTag" | "ImageStreamImage", from: ObjectReference) => {
     const parsed = parseSourceName(kind, from.name, stream.metadata.name ?? "");
     if (!parsed.ok) {
@@ -239,7 +247,19 @@ function applySpecReferences(
       builder.fail(tag, ImportReason.NotFound, notFoundStream(parsed.stream));
       return undefined;
     }
-    return { parsed, entries };
+    const namespace = from.namespace || streamNamespace;
+    // As OpenShift: a tag that copies another stream's image (not `reference: true`) pulls it
+    // from its own repository of the cluster's registry, not from the source stream's.
+    const pullSpec = (sourcePullSpec: string): string =>
+      specTags.get(tag)?.reference === true || !input.settings.localRegistryHost
+        ? sourcePullSpec
+        : rehomeLocalPullSpec(
+            sourcePullSpec,
+            input.settings.localRegistryHost,
+            { namespace, name: parsed.stream },
+            { namespace: streamNamespace, name: stream.metadata.name ?? "" },
+          );
+    return { parsed, entries, pullSpec };
   };
 
   for (const tagRef of specTags.values()) {
@@ -250,12 +270,12 @@ function applySpecReferences(
     } else if (from.kind === "ImageStreamImage") {
       const source = locateSource(tagRef.name, "ImageStreamImage", from);
       if (!source) continue;
-      const { parsed, entries } = source;
+      const { parsed, entries, pullSpec } = source;
       const resolved = resolveImageId(entries.values(), parsed.id);
       if (resolved.ok) {
         builder.succeed(
           tagRef.name,
-          builder.event(resolved.event.dockerImageReference, resolved.event.image),
+          builder.event(pullSpec(resolved.event.dockerImageReference), resolved.event.image),
         );
       } else {
         builder.fail(tagRef.name, resolved.reason, resolved.message);
@@ -280,19 +300,22 @@ function applySpecReferences(
       const from = tagRef.from!;
       const source = locateSource(tagRef.name, "ImageStreamTag", from);
       if (!source) continue;
-      const { parsed, entries } = source;
+      const { parsed, entries, pullSpec } = source;
       // A source tag without history is not an error (OpenShift): the alias follows once it has one.
       const latest = entries.get(parsed.id)?.items?.[0];
       if (!latest) continue;
       const before = builder.entries.get(tagRef.name);
-      builder.succeed(tagRef.name, builder.event(latest.dockerImageReference, latest.image, latest.created));
+      builder.succeed(
+        tagRef.name,
+        builder.event(pullSpec(latest.dockerImageReference), latest.image, latest.created),
+      );
       if (builder.entries.get(tagRef.name) !== before) changed = true;
     }
     if (!changed) break;
   }
 }
 
-function buildStatus(input: ComputeStatusInput, entries: Entries): ImageStreamStatus {
+function buildStatus(input: RecordOutcomesInput, entries: Entries): ImageStreamStatus {
   const { stream, settings } = input;
   const { namespace, name } = stream.metadata;
   const status: ImageStreamStatus = { ...(stream.status ?? {}) };
@@ -357,6 +380,32 @@ function sameStatus(before: ImageStreamStatus | undefined, after: ImageStreamSta
   return jsonEqual(normalize(beforeTags), normalize(afterTags));
 }
 
+export interface RecordOutcomesInput {
+  stream: ImageStream;
+  outcomes: readonly ImportOutcome[];
+  now: Date;
+  settings: ImportSettings;
+}
+
+/**
+ * The stream's status with only `outcomes` applied (spec tags, and tags not in spec as
+ * `spec.dockerImageRepository` tags) by the same history and condition rules as an import
+ * round, and the summary fields; other tags are left as they are. For imports made outside the
+ * controller (oc import-image's ImageStreamImport): the controller resolves the rest next.
+ * `status` is undefined when nothing changed.
+ */
+export function recordImportOutcomes(input: RecordOutcomesInput): {
+  status?: ImageStreamStatus;
+  changes: TagChange[];
+} {
+  const builder = new StatusBuilder(input.stream, input.now, input.settings.historyLimit);
+  const specTags = new Map((input.stream.spec?.tags ?? []).map((t) => [t.name, t]));
+  applyImportOutcomes(builder, input, specTags);
+  const status = buildStatus(input, builder.entries);
+  const changes = [...builder.changes.values()];
+  return sameStatus(input.stream.status, status) ? { changes } : { status, changes };
+}
+
 /**
  * Computes the stream's status after an import round. Import outcomes are applied to spec
  * tags (and, for tags not in spec, as `spec.dockerImageRepository` tags); reference tags
@@ -415,7 +464,7 @@ export function resolveTagPullSpec(
   settings: Pick<ImportSettings, "localRegistryHost">,
 ): string {
   const tagRef = stream.spec?.tags?.find((t) => t.name === tag);
-  if (tagRef?.referencePolicy?.type !== "Local" || !settings.localRegistryHost || !event.image) {
+  if (referencePolicyTypeOf(tagRef) !== "Local" || !settings.localRegistryHost || !event.image) {
     return event.dockerImageReference;
   }
   return `${settings.localRegistryHost}/${stream.metadata.namespace}/${stream.metadata.name}@${event.image}`;

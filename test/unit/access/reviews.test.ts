@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { AuthorizationCache, serviceAccountsAccessReview } from "../../../src/access/index.ts";
+import {
+  AuthorizationCache,
+  serviceAccountsAccessReview,
+  userAccessReview,
+} from "../../../src/access/index.ts";
 
 describe("serviceAccountsAccessReview", () => {
   it("asks whether the namespace's service accounts may get imagestreams in the source namespace", () => {
@@ -15,6 +19,59 @@ describe("serviceAccountsAccessReview", () => {
           group: "image.openshift.io",
           resource: "imagestreams",
         },
+      },
+    });
+  });
+});
+
+describe("userAccessReview", () => {
+  it("asks as the requesting user, with uid, groups and extra as authenticated", () => {
+    const user = {
+      username: "alice",
+      uid: "u-1",
+      groups: ["dev", "system:authenticated"],
+      extra: { scopes: ["s"] },
+    };
+    expect(
+      userAccessReview(user, {
+        verb: "update",
+        group: "image.openshift.io",
+        resource: "imagestreams",
+        namespace: "team",
+        name: "ruby",
+      }),
+    ).toEqual({
+      apiVersion: "authorization.k8s.io/v1",
+      kind: "SubjectAccessReview",
+      spec: {
+        user: "alice",
+        uid: "u-1",
+        groups: ["dev", "system:authenticated"],
+        extra: { scopes: ["s"] },
+        resourceAttributes: {
+          namespace: "team",
+          verb: "update",
+          group: "image.openshift.io",
+          resource: "imagestreams",
+          name: "ruby",
+        },
+      },
+    });
+  });
+
+  it("leaves out what the user does not have", () => {
+    const review = userAccessReview(
+      { username: "bob", groups: [], extra: {} },
+      { verb: "create", group: "image.openshift.io", resource: "imagestreams", namespace: "team" },
+    );
+    expect(review.spec).toEqual({
+      user: "bob",
+      groups: [],
+      resourceAttributes: {
+        namespace: "team",
+        verb: "create",
+        group: "image.openshift.io",
+        resource: "imagestreams",
       },
     });
   });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { generateTypes, toCrd, toOpenApiSchema } from "../../../src/api/codegen.ts";
-import { crdModels, imageStreamCrd, imageStreamTagCrd, type SchemaNode } from "../../../src/api/schema.ts";
+import {
+  crdModels,
+  imageStreamCrd,
+  imageStreamImportCrd,
+  imageStreamTagCrd,
+  type SchemaNode,
+} from "../../../src/api/schema.ts";
 
 function keysDeep(value: unknown, found = new Set<string>()): Set<string> {
   if (Array.isArray(value)) for (const v of value) keysDeep(v, found);
@@ -38,7 +44,7 @@ describe("toOpenApiSchema", () => {
 });
 
 describe("toCrd", () => {
-  it.each(crdModels)("$kind is a namespaced v1 CRD with a status subresource and no TS keys", (model) => {
+  it.each(crdModels)("$kind is a namespaced v1 CRD without TS keys", (model) => {
     const crd = toCrd(model);
     const keys = keysDeep(crd);
     for (const tsKey of ["tsName", "tsType", "tsRequired"]) expect(keys.has(tsKey)).toBe(false);
@@ -47,10 +53,27 @@ describe("toCrd", () => {
       spec: {
         group: "image.openshift.io",
         scope: "Namespaced",
-        names: { kind: model.kind, shortNames: model.shortNames },
-        versions: [{ name: "v1", served: true, storage: true, subresources: { status: {} } }],
+        names: { kind: model.kind },
+        versions: [{ name: "v1", served: true, storage: true }],
       },
     });
+  });
+
+  it("gives ImageStream and ImageStreamTag a status subresource and oc's short names", () => {
+    for (const model of [imageStreamCrd, imageStreamTagCrd]) {
+      expect(toCrd(model)).toMatchObject({
+        spec: {
+          names: { shortNames: model.shortNames },
+          versions: [{ subresources: { status: {} } }],
+        },
+      });
+    }
+  });
+
+  it("gives ImageStreamImport no status subresource (the webhook's answer must survive the create) and no short name", () => {
+    const crd = toCrd(imageStreamImportCrd) as { spec: { names: object; versions: object[] } };
+    expect(crd.spec.versions[0]).not.toHaveProperty("subresources");
+    expect(crd.spec.names).not.toHaveProperty("shortNames");
   });
 
   it("gives oc's printer columns", () => {
@@ -83,7 +106,8 @@ describe("generateTypes", () => {
     expect(source).toContain(
       'export type TagSourceKind = "DockerImage" | "ImageStreamTag" | "ImageStreamImage";',
     );
-    expect(source).toContain('export type ImportMode = "Legacy" | "PreserveOriginal";');
+    expect(source).toContain('export type ImportMode = "Legacy" | "PreserveOriginal" | "";');
+    expect(source).toContain('export type TagReferencePolicyType = "Source" | "Local" | "";');
     expect(source).toContain('status: "True" | "False" | "Unknown";');
   });
 

@@ -100,6 +100,22 @@ describe("planImports: which tags", () => {
     s.metadata.annotations = { "openshift.io/image.insecureRepository": "true" };
     expect(planImports(s, NOW, undefined, settings()).tags.every((t) => t.insecure)).toBe(true);
   });
+
+  it("reads an empty importMode or an empty importPolicy as Legacy, as OpenShift defaults them", () => {
+    const plan = planImports(
+      stream([
+        dockerTag("empty-mode", "h/a", { importPolicy: { importMode: "" } }),
+        dockerTag("empty-policy", "h/b", { importPolicy: {} }),
+      ]),
+      NOW,
+      undefined,
+      settings(),
+    );
+    expect(plan.tags.map((t) => [t.tag, t.importMode])).toEqual([
+      ["empty-mode", "Legacy"],
+      ["empty-policy", "Legacy"],
+    ]);
+  });
 });
 
 describe("planImports: re-import requests", () => {

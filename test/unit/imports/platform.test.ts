@@ -50,8 +50,8 @@ describe("choosePlatform", () => {
 describe("selectFromManifestList", () => {
   const list = { digest: "sha256:list", entries };
 
-  it("Legacy (default) records the chosen platform's digest", () => {
-    expect(selectFromManifestList(list, undefined)).toEqual({ ok: true, digest: "sha256:amd64" });
+  it("Legacy records the chosen platform's digest", () => {
+    expect(selectFromManifestList(list, "Legacy")).toEqual({ ok: true, digest: "sha256:amd64" });
     expect(selectFromManifestList(list, "Legacy", { preferArch: "arm64" })).toEqual({
       ok: true,
       digest: "sha256:arm64",

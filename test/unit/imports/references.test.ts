@@ -4,6 +4,7 @@ import {
   joinRepositoryTag,
   mostSpecificPullSpec,
   parseSourceName,
+  rehomeLocalPullSpec,
   splitPullSpec,
 } from "../../../src/imports/index.ts";
 import { D1 } from "./fixtures.ts";
@@ -76,5 +77,27 @@ describe("mostSpecificPullSpec", () => {
 
   it("rejects a malformed digest", () => {
     expect(() => mostSpecificPullSpec("redis", "sha256:zz")).toThrow(/invalid digest/);
+  });
+});
+
+describe("rehomeLocalPullSpec", () => {
+  const from = { namespace: "shared", name: "base" };
+  const to = { namespace: "team", name: "app" };
+  it("moves a pull spec of the source stream's local repository to the target's", () => {
+    expect(rehomeLocalPullSpec("reg:5000/shared/base@sha256:1", "reg:5000", from, to)).toBe(
+      "reg:5000/team/app@sha256:1",
+    );
+    expect(rehomeLocalPullSpec("reg:5000/shared/base:v1", "reg:5000", from, to)).toBe("reg:5000/team/app:v1");
+  });
+  it("leaves every other pull spec alone", () => {
+    for (const pullSpec of [
+      "reg:5000/shared/base2@sha256:1",
+      "reg:5000/shared/base/sub@sha256:1",
+      "reg:5000/other/base@sha256:1",
+      "quay.io/shared/base@sha256:1",
+      "reg:5000/shared/base",
+    ]) {
+      expect(rehomeLocalPullSpec(pullSpec, "reg:5000", from, to)).toBe(pullSpec);
+    }
   });
 });

@@ -7,6 +7,7 @@ import {
   IMPORT_REQUESTED_HANDLED_ANNOTATION,
   type ImportOutcome,
   REPOSITORY_CHECK_ANNOTATION,
+  recordImportOutcomes,
   resolveImageId,
   resolveTagPullSpec,
 } from "../../../src/imports/index.ts";
@@ -375,7 +376,61 @@ describe("computeStatus: ImageStreamImage pins", () => {
       ],
       D1,
     );
-    expect(result).toMatchObject({ ok: true, event: { dockerImageReference: "new" } });
+    expect(result).toMatchObject({ ok: true, tag: "b", event: { dockerImageReference: "new" } });
+  });
+});
+
+describe("computeStatus: images copied from another stream's local-registry repository", () => {
+  const LOCAL = "reg.local:5000";
+  const source: ImageStream = {
+    metadata: { name: "base", namespace: "shared" },
+    status: {
+      tags: [
+        { tag: "1", items: [event(`${LOCAL}/shared/base@${D1}`, D1)] },
+        { tag: "ext", items: [event(`quay.io/b@${D2}`, D2)] },
+      ],
+    },
+  };
+  const pin = (name: string, from: string, reference = false) => ({
+    name,
+    from: { kind: "ImageStreamImage" as const, name: from, namespace: "shared" },
+    ...(reference ? { reference: true } : {}),
+  });
+  const alias = (name: string, from: string, reference = false) => ({
+    name,
+    from: { kind: "ImageStreamTag" as const, name: from, namespace: "shared" },
+    ...(reference ? { reference: true } : {}),
+  });
+
+  it("pulls them from this stream's own repository, as OpenShift rewrites them (oc tag without --reference)", () => {
+    const s = stream([pin("pinned", `base@${D1}`), alias("tracking", "base:1")], null, {
+      annotations: CHECKED,
+    });
+    const tags = apply(
+      s,
+      compute(s, [], { sourceStreams: [source], settings: settings({ localRegistryHost: LOCAL }) }),
+    );
+    expect(statusTag(tags, "pinned")?.items?.[0]?.dockerImageReference).toBe(`${LOCAL}/ns/app@${D1}`);
+    expect(statusTag(tags, "tracking")?.items?.[0]?.dockerImageReference).toBe(`${LOCAL}/ns/app@${D1}`);
+  });
+
+  it("keeps the source's pull spec for reference tags (oc tag --reference), other registries, and without a local registry", () => {
+    const s = stream(
+      [pin("ref", `base@${D1}`, true), alias("ref-alias", "base:1", true), alias("external", "base:ext")],
+      null,
+      { annotations: CHECKED },
+    );
+    const local = apply(
+      s,
+      compute(s, [], { sourceStreams: [source], settings: settings({ localRegistryHost: LOCAL }) }),
+    );
+    expect(statusTag(local, "ref")?.items?.[0]?.dockerImageReference).toBe(`${LOCAL}/shared/base@${D1}`);
+    expect(statusTag(local, "ref-alias")?.items?.[0]?.dockerImageReference).toBe(
+      `${LOCAL}/shared/base@${D1}`,
+    );
+    expect(statusTag(local, "external")?.items?.[0]?.dockerImageReference).toBe(`quay.io/b@${D2}`);
+    const none = apply(s, compute(s, [], { sourceStreams: [source] }));
+    expect(statusTag(none, "external")?.items?.[0]?.dockerImageReference).toBe(`quay.io/b@${D2}`);
   });
 });
 
@@ -457,6 +512,16 @@ describe("resolveTagPullSpec (referencePolicy)", () => {
     expect(resolveTagPullSpec(s, "l", ev, { localRegistryHost: "reg:5000" })).toBe(`reg:5000/ns/app@${D1}`);
   });
 
+  it("reads an empty or missing type as Source, as OpenShift defaults it", () => {
+    const catalog = stream([
+      dockerTag("empty", "redis:2", { referencePolicy: { type: "" } }),
+      dockerTag("none", "redis:2", { referencePolicy: {} }),
+    ]);
+    for (const tag of ["empty", "none"]) {
+      expect(resolveTagPullSpec(catalog, tag, ev, { localRegistryHost: "reg:5000" })).toBe(`redis@${D1}`);
+    }
+  });
+
   it("behaves as Source without a local registry, for Source tags, and without a digest", () => {
     expect(resolveTagPullSpec(s, "l", ev, {})).toBe(`redis@${D1}`);
     expect(resolveTagPullSpec(s, "s", ev, { localRegistryHost: "reg:5000" })).toBe(`redis@${D1}`);
@@ -464,4 +529,48 @@ describe("resolveTagPullSpec (referencePolicy)", () => {
       "redis:2",
     );
   });
+});
+
+describe("recordImportOutcomes (imports made outside the controller)", () => {
+  const alias = { name: "latest", from: { kind: "ImageStreamTag" as const, name: "1" } };
+
+  it("applies the outcomes with the history and condition rules, and leaves every other tag as it is", () => {
+    const s = stream([dockerTag("1", "redis:1"), dockerTag("2", "redis:2"), alias], [statusTag1()], {
+      generation: 2,
+    });
+    const { status, changes } = recordImportOutcomes({
+      stream: s,
+      outcomes: [
+        { tag: "1", ok: true, digest: D2, pullSpec: "redis:1" },
+        { tag: "2", ok: false, reason: "NotFound", message: "manifest unknown" },
+      ],
+      now: NOW,
+      settings: settings(),
+    });
+    const tags = new Map(status?.tags?.map((t) => [t.tag, t]));
+    expect(tags.get("1")?.items).toEqual([event(`redis@${D2}`, D2, 2, NOW_ISO), event(`redis@${D1}`, D1, 1)]);
+    expect(tags.get("2")?.conditions?.[0]).toMatchObject({ reason: "NotFound", generation: 2 });
+    // The alias follows "1" only after the controller's next round.
+    expect(tags.has("latest")).toBe(false);
+    expect(status?.tagSummary).toBe("1");
+    expect(changes.map((c) => [c.tag, c.kind])).toEqual([
+      ["1", "Updated"],
+      ["2", "Failed"],
+    ]);
+  });
+
+  it("returns no status when the outcomes change nothing", () => {
+    const s = settled(stream([dockerTag("1", "redis:1")], [statusTag1()]));
+    const { status } = recordImportOutcomes({
+      stream: s,
+      outcomes: [{ tag: "1", ok: true, digest: D1, pullSpec: "redis:1" }],
+      now: NOW,
+      settings: settings(),
+    });
+    expect(status).toBeUndefined();
+  });
+
+  function statusTag1() {
+    return { tag: "1", items: [event(`redis@${D1}`, D1, 1)] };
+  }
 });
