@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the tests and the local cluster need, idempotently:
-#   - Debian packages: etcd-server, docker-registry (CNCF distribution), skopeo, htpasswd, openssl
+#   - Debian packages: etcd-server, docker-registry (CNCF distribution), skopeo, htpasswd, openssl,
+#     buildah and mmdebstrap (the container image, scripts/image.sh)
 #   - Node 24 (scripts/ensure-node.sh) and the npm dependencies (npm ci)
 #   - kube-apiserver and kube-controller-manager built from their Go module (scripts/build-kube.sh),
 #     and helm from its Go module (scripts/build-helm.sh), cached in ~/.cache/imagestream-operator
@@ -14,6 +15,8 @@ command -v docker-registry >/dev/null || need_pkgs+=(docker-registry)
 command -v skopeo >/dev/null || need_pkgs+=(skopeo)
 command -v htpasswd >/dev/null || need_pkgs+=(apache2-utils)
 command -v openssl >/dev/null || need_pkgs+=(openssl)
+command -v buildah >/dev/null || need_pkgs+=(buildah)
+command -v mmdebstrap >/dev/null || need_pkgs+=(mmdebstrap)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
