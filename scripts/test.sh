@@ -18,6 +18,8 @@ run node scripts/gen-config-docs.ts --check
 echo "== helm chart lints and deploy/ matches a fresh render" >&2
 "$HELM_BIN" lint --strict deploy/helm/imagestream-operator
 run node scripts/render-manifests.ts --check
+echo "== GitHub Actions workflows lint clean (actionlint, with shellcheck)" >&2
+"$(bash scripts/build-actionlint.sh)/actionlint"
 echo "== the container image, built from the Dockerfile (scripts/image.sh)" >&2
 report="$(mktemp)"
 image_metadata="$(mktemp)"
