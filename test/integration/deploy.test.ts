@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { AuthorizationV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from "@kubernetes/client-node";
-import { dump, loadAll } from "js-yaml";
+import { dump, load, loadAll } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImageStream } from "../../src/api/types.ts";
 import { SETTINGS } from "../../src/config/index.ts";
@@ -290,6 +290,19 @@ describe("Helm chart", () => {
       expect(r.stdout).toContain("0 chart(s) failed");
       expect(r.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
     }
+  });
+
+  it("defaults to the image the release workflow publishes, tagged with the chart's appVersion", async () => {
+    const workflow = load(readFileSync(join(root, ".github", "workflows", "release.yml"), "utf8")) as {
+      env: { IMAGE: string };
+    };
+    const chart = load(readFileSync(join(CHART, "Chart.yaml"), "utf8")) as { appVersion: string };
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
+    expect(chart.appVersion).toBe(pkg.version);
+    const deployment = find(await template([]), "Deployment").spec as {
+      template: { spec: { containers: { image: string }[] } };
+    };
+    expect(deployment.template.spec.containers[0]?.image).toBe(`${workflow.env.IMAGE}:${chart.appVersion}`);
   });
 
   it("rejects values the operator would refuse, naming the value", async () => {
