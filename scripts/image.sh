@@ -57,6 +57,20 @@ if [ "$engine" != docker ] && { [[ "$tag" != */* ]] || [[ "${tag%%/*}" != *[.:]*
   tag="localhost/$tag" # how podman and buildah name a local image without a registry
 fi
 
+# The push target is checked before anything is built.
+tls=true
+if [ -n "$push" ]; then
+  registry="${push%%/*}"
+  if [ "$registry" = "$push" ] || [[ "$registry" != *[.:]* && "$registry" != localhost ]] || [[ "${push##*/}" != *:* ]]; then
+    fail "--push needs REGISTRY/REPO:TAG with a registry host and a tag, not $push"
+  fi
+  host="${registry%:*}"
+  [[ "$registry" != \[*\]* ]] || host="${registry%%]*}]"
+  if [[ "$host" =~ ^127\.[0-9]+\.[0-9]+\.[0-9]+$ || "$host" == localhost || "$host" == "[::1]" ]]; then
+    tls=false # loopback only: a test or kind registry on this machine may speak plain HTTP
+  fi
+fi
+
 inspect_image() { # FORMAT IMAGE: podman and buildah spell it differently
   if [ "$engine" = buildah ]; then buildah inspect --type image --format "$1" "$2"; else "$engine" image inspect --format "$1" "$2"; fi
 }
@@ -113,15 +127,6 @@ echo "image: built in $((SECONDS - started)) s" >&2
 
 pushed_ref="" pushed_digest=""
 if [ -n "$push" ]; then
-  registry="${push%%/*}"
-  [ "$registry" != "$push" ] && [[ "$registry" == *[.:]* || "$registry" == localhost ]] && [[ "${push##*/}" == *:* ]] ||
-    fail "--push needs REGISTRY/REPO:TAG with a registry host and a tag, not $push"
-  host="${registry%:*}"
-  [[ "$registry" == \[*\]* ]] && host="${registry%%]*}]"
-  tls=true
-  if [[ "$host" =~ ^127\.[0-9]+\.[0-9]+\.[0-9]+$ || "$host" == localhost || "$host" == "[::1]" ]]; then
-    tls=false # loopback only: a test or kind registry on this machine may speak plain HTTP
-  fi
   echo "image: pushing to $push" >&2
   if [ "$engine" = docker ]; then
     # Docker's daemon allows plain HTTP for loopback registries by default, and only there.
