@@ -22,7 +22,9 @@ const root = resolve(import.meta.dirname, "../..");
 const packageJson = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
   version: string;
   license: string;
+  engines: { node: string };
 };
+const nodeMajor = /^>=(\d+)/.exec(packageJson.engines.node)?.[1];
 const chartValues = load(
   readFileSync(join(root, "deploy", "helm", "imagestream-operator", "values.yaml"), "utf8"),
 ) as { metrics: { port: number }; health: { port: number }; podSecurityContext: { runAsUser: number } };
@@ -111,7 +113,8 @@ describe("the image built from the Dockerfile", () => {
     const { code, output } = await runContainer(image, spec);
     expect(code, output).toBe(0);
     const [nodeVersion, uid, gid] = output.trim().split("\n");
-    expect(nodeVersion).toMatch(/^v24\./);
+    expect(nodeMajor).toBeDefined();
+    expect(nodeVersion?.split(".")[0]).toBe(`v${nodeMajor}`);
     expect([uid, gid]).toEqual(["1000", "1000"]);
     expect(output).toMatch(/Read-only file system[\s\S]*write refused/);
   });
