@@ -100,6 +100,10 @@ if [ "$engine" = docker ]; then
   args+=(--iidfile "$work/iid")
 else
   args+=(--layers --iidfile "$work/iid")
+  # buildah's layer cache (1.28) keys a step by its unexpanded text, so the Dockerfile's LABEL
+  # step would keep the version and revision of the build that cached it; the same labels given
+  # here are set on every build.
+  args+=(--label "org.opencontainers.image.version=$version" --label "org.opencontainers.image.revision=$revision")
   # A local base name must not be looked up in a registry called "localhost".
   [ "$base_image" = "$official" ] || args+=(--pull=false)
   # npm in the build steps trusts what npm on this machine trusts (e.g. a TLS-inspecting
