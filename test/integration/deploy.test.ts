@@ -721,10 +721,14 @@ describe("helm install, watching one namespace", () => {
       // A kubelet sends SIGTERM and waits terminationGracePeriodSeconds before SIGKILL.
       const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
       await container.signal("SIGTERM");
+      let kubeletWaits: NodeJS.Timeout | undefined;
       const code = await Promise.race([
         container.exitCode(),
-        new Promise<"still running">((r) => setTimeout(() => r("still running"), grace * 1000)),
+        new Promise<"still running">((r) => {
+          kubeletWaits = setTimeout(() => r("still running"), grace * 1000);
+        }),
       ]);
+      clearTimeout(kubeletWaits);
       const output = await container.output();
       expect(code, `exit after SIGTERM within ${grace}s; output:\n${output}`).toBe(0);
       expect(output).not.toMatch(/forbidden|"statusCode":403|EROFS|read-only file system/i);
