@@ -1,9 +1,14 @@
 # syntax=docker/dockerfile:1
 # The operator's image. The Node major here is the one the tests run on (scripts/ensure-node.sh).
-# The build steps are the commands CI runs: `npm ci`, `npm run build` (tsc), `npm ci --omit=dev`.
+# `npm run image` (scripts/image.sh) builds it with docker, podman or buildah; CI builds it on
+# every run and starts it (test/integration/image.test.ts, docs/install.md#the-image).
 ARG NODE_VERSION=24
+# The official Node image. Where Docker Hub is out of reach, scripts/build-base-image.sh
+# assembles an equivalent one (Debian bookworm + the same Node build) and passes its name here.
+ARG BASE_IMAGE=node:${NODE_VERSION}-bookworm-slim
 
-FROM node:${NODE_VERSION}-bookworm-slim AS build
+# Compiled JavaScript is the same on every platform: build it once, on the builder's own.
+FROM --platform=$BUILDPLATFORM ${BASE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -11,23 +16,28 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.build.json
 
-FROM node:${NODE_VERSION}-bookworm-slim AS prod-deps
+FROM ${BASE_IMAGE} AS prod-deps
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
-FROM node:${NODE_VERSION}-bookworm-slim
+FROM ${BASE_IMAGE}
 ARG VERSION=dev
+ARG REVISION=unknown
+ARG SOURCE=https://github.com/imagestream-operator/imagestream-operator
 LABEL org.opencontainers.image.title="imagestream-operator" \
       org.opencontainers.image.description="OpenShift ImageStreams (image.openshift.io/v1) for any Kubernetes cluster" \
       org.opencontainers.image.licenses="Apache-2.0" \
-      org.opencontainers.image.version="${VERSION}"
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="${SOURCE}"
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=prod-deps /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json ./
-# The node image's unprivileged user; the chart also sets runAsNonRoot and a read-only root filesystem.
+# The node image's unprivileged user; the chart also sets runAsNonRoot and a read-only root
+# filesystem (with an emptyDir on /tmp). The operator writes no files.
 USER 1000:1000
 EXPOSE 8080 8081
 ENTRYPOINT ["node", "dist/main.js"]

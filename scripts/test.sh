@@ -18,11 +18,16 @@ run node scripts/gen-config-docs.ts --check
 echo "== helm chart lints and deploy/ matches a fresh render" >&2
 "$HELM_BIN" lint --strict deploy/helm/imagestream-operator
 run node scripts/render-manifests.ts --check
-echo "== the Dockerfile's build steps (no Docker engine needed)" >&2
-bash scripts/check-image-build.sh
-echo "== tests" >&2
+echo "== GitHub Actions workflows lint clean (actionlint, with shellcheck)" >&2
+"$(bash scripts/build-actionlint.sh)/actionlint"
+echo "== the container image, built from the Dockerfile (scripts/image.sh)" >&2
 report="$(mktemp)"
-trap 'rm -f "$report"' EXIT
+image_metadata="$(mktemp)"
+trap 'rm -f "$report" "$image_metadata"' EXIT
+bash scripts/image.sh --metadata "$image_metadata"
+# The image suites check and start this image (test/harness/image.ts).
+export IMAGESTREAM_TEST_IMAGE="$image_metadata"
+echo "== tests" >&2
 status=0
 run vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
 # One closing line in the plain "N passed, N failed" form that any CI can read.

@@ -14,7 +14,24 @@ export {
   startFaultProxy,
   wrongDigest,
 } from "./fault-proxy.ts";
+export {
+  type BuiltImage,
+  buildImage,
+  type ContainerSpec,
+  type ImageConfig,
+  imageConfig,
+  type MountedImage,
+  mountImage,
+  mountOptions,
+  processStatus,
+  type RunningContainer,
+  runContainer,
+  specFromImage,
+  startContainer,
+} from "./image.ts";
 export { createNamespace, kubectl } from "./kubectl.ts";
+export { type PodContainerOptions, podContainerSpec } from "./kubelet.ts";
+export { freePort } from "./process.ts";
 export {
   deleteManifest,
   type ImageConfigFields,

@@ -20,6 +20,8 @@ export interface ManagedProcess extends ProcessInfo {
   /** Resolves when the process has exited (or immediately if it already has). */
   stop(): Promise<void>;
   exited(): boolean;
+  /** Resolves with the exit code once the process has exited (null when a signal ended it). */
+  exitCode(): Promise<number | null>;
 }
 
 export interface SpawnOptions {
@@ -102,16 +104,16 @@ export function spawnLogged(opts: SpawnOptions): ManagedProcess {
     closeSync(fd);
   }
   let exitedFlag = false;
-  const exitPromise = new Promise<void>((resolve) => {
-    child.once("exit", () => {
+  const exitPromise = new Promise<number | null>((resolve) => {
+    child.once("exit", (code) => {
       exitedFlag = true;
       live.delete(child);
-      resolve();
+      resolve(code);
     });
     child.once("error", () => {
       exitedFlag = true;
       live.delete(child);
-      resolve();
+      resolve(null);
     });
   });
   if (child.pid === undefined) {
@@ -126,6 +128,7 @@ export function spawnLogged(opts: SpawnOptions): ManagedProcess {
     logFile: opts.logFile,
     command: opts.command,
     exited: () => exitedFlag,
+    exitCode: () => exitPromise,
     async stop() {
       if (exitedFlag) return;
       child.kill("SIGTERM");

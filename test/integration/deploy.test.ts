@@ -7,16 +7,24 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { AuthorizationV1Api, CustomObjectsApi } from "@kubernetes/client-node";
-import { dump, loadAll } from "js-yaml";
+import { AuthorizationV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from "@kubernetes/client-node";
+import { dump, load, loadAll } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImageStream } from "../../src/api/types.ts";
 import { SETTINGS } from "../../src/config/index.ts";
 import {
+  type BuiltImage,
+  buildImage,
   createNamespace,
   eventually,
+  freePort,
+  imageConfig,
   kubectl,
+  mountOptions,
+  podContainerSpec,
+  processStatus,
   pushImage,
+  startContainer,
   useSharedControlPlane,
   useSharedRegistry,
 } from "../harness/index.ts";
@@ -27,6 +35,7 @@ const cp = useSharedControlPlane();
 const plain = useSharedRegistry("plain");
 const authz = cp.kubeConfig.makeApiClient(AuthorizationV1Api);
 const streamsApi = cp.kubeConfig.makeApiClient(CustomObjectsApi);
+const core = cp.kubeConfig.makeApiClient(CoreV1Api);
 const work = mkdtempSync(join(tmpdir(), "isop-deploy-"));
 const suffix = randomBytes(3).toString("hex");
 
@@ -255,6 +264,21 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** The Pod the Deployment's ReplicaSet created (it stays Pending: the harness has no kubelet). */
+async function pendingPod(namespace: string, release: string): Promise<V1Pod> {
+  return await eventually(
+    async () => {
+      const pods = await core.listNamespacedPod({
+        namespace,
+        labelSelector: `app.kubernetes.io/instance=${release}`,
+      });
+      return pods.items[0];
+    },
+    `a Pod of the release ${namespace}/${release}`,
+    60_000,
+  );
+}
+
 describe("Helm chart", () => {
   it("lints clean, also with --strict", async () => {
     for (const args of [
@@ -266,6 +290,19 @@ describe("Helm chart", () => {
       expect(r.stdout).toContain("0 chart(s) failed");
       expect(r.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
     }
+  });
+
+  it("defaults to the image the release workflow publishes, tagged with the chart's appVersion", async () => {
+    const workflow = load(readFileSync(join(root, ".github", "workflows", "release.yml"), "utf8")) as {
+      env: { IMAGE: string };
+    };
+    const chart = load(readFileSync(join(CHART, "Chart.yaml"), "utf8")) as { appVersion: string };
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
+    expect(chart.appVersion).toBe(pkg.version);
+    const deployment = find(await template([]), "Deployment").spec as {
+      template: { spec: { containers: { image: string }[] } };
+    };
+    expect(deployment.template.spec.containers[0]?.image).toBe(`${workflow.env.IMAGE}:${chart.appVersion}`);
   });
 
   it("rejects values the operator would refuse, naming the value", async () => {
@@ -525,10 +562,17 @@ describe("helm install, watching one namespace", () => {
   let watched: string;
   let other: string;
   let installed: Result;
+  // The image built here from the Dockerfile, pushed to the loopback test registry.
+  const imageRepository = `${plain.host}/imagestream-operator-${suffix}`;
+  let built: BuiltImage;
+  let pushed: { reference: string; digest: string };
 
   beforeAll(async () => {
     watched = await createNamespace(cp, "deploy-watched");
     other = await createNamespace(cp, "deploy-other");
+    built = await buildImage({ push: `${imageRepository}:${suffix}` });
+    if (!built.pushed) throw new Error("scripts/image.sh --push recorded no pushed digest");
+    pushed = built.pushed;
     installed = await helm([
       "install",
       release,
@@ -540,8 +584,12 @@ describe("helm install, watching one namespace", () => {
       cp.kubeconfigPath,
       "--set",
       `namespaces={${watched}}`,
+      "--set",
+      `image.repository=${imageRepository}`,
+      "--set",
+      `image.digest=${pushed.digest}`,
     ]);
-  });
+  }, 15 * 60_000); // outside `npm test` a first build assembles the base image too
 
   afterAll(async () => {
     await helm(["uninstall", release, "-n", releaseNs, "--kubeconfig", cp.kubeconfigPath]);
@@ -575,6 +623,119 @@ describe("helm install, watching one namespace", () => {
       ),
     ).toEqual([]);
   });
+
+  it("creates the Deployment with the image built here, by digest; its Pod stays Pending (no kubelet here)", async () => {
+    expect(installed.code, installed.stderr).toBe(0);
+    const deployment = await kubectl(cp, ["get", "deployment", fullname, "-n", releaseNs, "-o", "json"]);
+    expect(deployment.code, deployment.stderr).toBe(0);
+    const image = `${imageRepository}@${pushed.digest}`;
+    expect(JSON.parse(deployment.stdout).spec.template.spec.containers[0].image).toBe(image);
+    // The ReplicaSet controller creates the Pod; nothing schedules or runs it in the harness.
+    const pod = await pendingPod(releaseNs, release);
+    expect(pod.spec?.containers[0]?.image).toBe(image);
+    expect(pod.status?.phase).toBe("Pending");
+    expect(pod.spec?.nodeName).toBeUndefined();
+  });
+
+  it("runs that image as its Pod: uid 1000, read-only root, the chart's token; ready, imports, stops on SIGTERM", async () => {
+    const pod = await pendingPod(releaseNs, release);
+    const volumeDir = mkdtempSync(join(work, "pod-"));
+    // No pod network namespace here: the operator listens on free loopback ports instead of the
+    // chart's 8080/8081, which other runs on this machine may hold.
+    const healthPort = await freePort();
+    const spec = await podContainerSpec(cp, pod, "operator", await imageConfig(built), {
+      volumeDir,
+      envOverrides: {
+        IMAGESTREAM_HEALTH_ADDRESS: `127.0.0.1:${healthPort}`,
+        IMAGESTREAM_METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
+      },
+    });
+    expect(spec).toMatchObject({ uid: 1000, gid: 1000, readOnlyRootFilesystem: true });
+    expect(spec.readOnlyBinds.map((b) => b.path)).toContain("/var/run/secrets/kubernetes.io/serviceaccount");
+    expect(spec.tmpfs.map((t) => t.path)).toEqual(["/tmp"]);
+
+    // The operator imports its own image from the test registry.
+    await streamsApi.createNamespacedCustomObject({
+      group: "image.openshift.io",
+      version: "v1",
+      plural: "imagestreams",
+      namespace: watched,
+      body: {
+        apiVersion: "image.openshift.io/v1",
+        kind: "ImageStream",
+        metadata: { name: "operator" },
+        spec: {
+          tags: [
+            {
+              name: suffix,
+              from: { kind: "DockerImage", name: `${imageRepository}:${suffix}` },
+              importPolicy: { insecure: true },
+            },
+          ],
+        },
+      },
+    });
+
+    const container = await startContainer(built, spec);
+    try {
+      const pid = await container.init();
+      const status = processStatus(pid);
+      expect(status?.Uid?.split(/\s+/)).toEqual(["1000", "1000", "1000", "1000"]);
+      expect(status?.Gid?.split(/\s+/)).toEqual(["1000", "1000", "1000", "1000"]);
+      expect(status?.Groups ?? "").toBe("");
+      expect(status?.CapEff).toMatch(/^0+$/);
+      expect(status?.NoNewPrivs).toBe("1");
+      expect(mountOptions(pid, "/")).toContain("ro");
+
+      const probe = pod.spec?.containers[0]?.readinessProbe?.httpGet?.path ?? "";
+      expect(probe).toBe("/readyz");
+      await eventually(
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${healthPort}${probe}`);
+          return res.status === 200 ? true : undefined;
+        },
+        `${probe} (output so far: ${await container.output()})`,
+        60_000,
+      );
+
+      const stream = await eventually(
+        async () => {
+          const s = (await streamsApi.getNamespacedCustomObject({
+            group: "image.openshift.io",
+            version: "v1",
+            plural: "imagestreams",
+            namespace: watched,
+            name: "operator",
+          })) as ImageStream;
+          return s.status?.tags?.[0]?.items?.[0] ? s : undefined;
+        },
+        "the import by the operator in the image",
+        60_000,
+      );
+      expect(stream.status?.tags?.[0]?.items?.[0]?.image).toBe(pushed.digest);
+      // Leader election ran under the token, as the Pod (POD_NAME from the downward API).
+      const lease = await kubectl(cp, ["get", "lease", fullname, "-n", releaseNs, "-o", "json"]);
+      expect(lease.code, lease.stderr).toBe(0);
+      expect(JSON.parse(lease.stdout).spec.holderIdentity).toContain(pod.metadata?.name);
+
+      // A kubelet sends SIGTERM and waits terminationGracePeriodSeconds before SIGKILL.
+      const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+      await container.signal("SIGTERM");
+      let kubeletWaits: NodeJS.Timeout | undefined;
+      const code = await Promise.race([
+        container.exitCode(),
+        new Promise<"still running">((r) => {
+          kubeletWaits = setTimeout(() => r("still running"), grace * 1000);
+        }),
+      ]);
+      clearTimeout(kubeletWaits);
+      const output = await container.output();
+      expect(code, `exit after SIGTERM within ${grace}s; output:\n${output}`).toBe(0);
+      expect(output).not.toMatch(/forbidden|"statusCode":403|EROFS|read-only file system/i);
+    } finally {
+      await container.remove();
+    }
+  }, 180_000);
 
   it("leaves the CRDs in place after helm uninstall", async () => {
     const removed = await helm(["uninstall", release, "-n", releaseNs, "--kubeconfig", cp.kubeconfigPath]);
