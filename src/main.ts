@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { CoordinationV1Api } from "@kubernetes/client-node";
 import { ConfigError, helpText, parseConfig } from "./config/index.ts";
 import { LeaderElector, leaseStoreFromClient } from "./leader/index.ts";
-import { createLogger } from "./log/logger.ts";
+import { createLogger } from "./log/index.ts";
 import { createMetrics, HealthChecks, startHealthServer, startMetricsServer } from "./metrics/index.ts";
 import { loadKubeConfig } from "./operator/index.ts";
 import { buildOperator } from "./operator/run.ts";

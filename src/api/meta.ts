@@ -24,3 +24,10 @@ export interface ObjectMeta {
   finalizers?: string[];
   ownerReferences?: OwnerReference[];
 }
+
+/** The owner reference marked `controller: true` (an object has at most one), if any. */
+export function controllerRefOf<R extends { readonly controller?: boolean | null }>(obj: {
+  readonly metadata?: { readonly ownerReferences?: readonly R[] | null } | undefined;
+}): R | undefined {
+  return obj.metadata?.ownerReferences?.find((ref) => ref.controller === true);
+}

@@ -1,5 +1,6 @@
 // Errors of the kubectl plugin, by exit code: usage problems exit 2 (like kubectl's own flag
 // errors), everything the cluster or the import says no to exits 1.
+import { isRecord } from "../api/index.ts";
 
 /** Bad command line: unknown flag, missing argument, invalid name. Exit code 2. */
 export class UsageError extends Error {
@@ -27,10 +28,6 @@ export function describeFailure(error: unknown): { exitCode: number; message: st
   const api = apiErrorMessage(error);
   if (api !== undefined) return { exitCode: 1, message: api };
   return { exitCode: 1, message: error instanceof Error ? error.message : String(error) };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   setHeaderOptions,
 } from "@kubernetes/client-node";
 import type { ImageStream } from "../api/index.ts";
-import { GROUP, VERSION } from "../api/index.ts";
+import { IMAGESTREAMS as IMAGESTREAM_TYPE } from "../api/index.ts";
 import { loadKubeConfig } from "../operator/index.ts";
 import type { WorkloadObject } from "../triggers/index.ts";
 import { CONVERT_HELP, convertManifests, parseConvertArgs } from "./convert.ts";
@@ -67,7 +67,11 @@ export interface CliIo {
 }
 
 const FIELD_MANAGER = "kubectl-imagestream";
-const IMAGESTREAMS = { group: GROUP, version: VERSION, plural: "imagestreams" } as const;
+const IMAGESTREAMS = {
+  group: IMAGESTREAM_TYPE.group,
+  version: IMAGESTREAM_TYPE.version,
+  plural: IMAGESTREAM_TYPE.plural,
+};
 const mergePatch = () => setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 /** Runs one command line; resolves to the process exit code. */

@@ -1,6 +1,7 @@
 // `kubectl imagestream set-triggers`: the pure part. Parses KIND/NAME and the flags, edits the
 // `image.openshift.io/triggers` annotation (entries it does not touch stay as written) and
 // validates the result with the trigger controller's own parser before anything is written.
+import { isRecord } from "../api/index.ts";
 import {
   type ContainerList,
   canonicalFieldPath,
@@ -147,10 +148,6 @@ export function parseSetTriggersArgs(argv: readonly string[]): SetTriggersOption
     namespace: values.namespace,
     kubeconfig: values.kubeconfig,
   };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Names of the containers of `list` in the workload's pod spec, in order. */

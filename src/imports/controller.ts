@@ -4,9 +4,9 @@
 // nothing changed).
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { type AccessReview, AuthorizationCache, subjectAccessReviewFromClient } from "../access/index.ts";
+import { API_VERSION, GROUP, IMAGESTREAMS, sameJson, VERSION } from "../api/index.ts";
 import type { ImageStream, TagReference } from "../api/types.ts";
-import { API_VERSION, GROUP, VERSION } from "../api/types.ts";
-import type { Logger } from "../log/logger.ts";
+import type { Logger } from "../log/index.ts";
 import type { ControllerHandle, OperatorContext } from "../operator/index.ts";
 import {
   DOCKER_CONFIG_SECRET_KEYS,
@@ -36,7 +36,6 @@ import { sourceStreamKeys } from "./sources.ts";
 import { computeStatus } from "./status.ts";
 import { selectRepositoryTags } from "./tag-order.ts";
 
-export const IMAGESTREAMS = { group: GROUP, version: VERSION, plural: "imagestreams" } as const;
 const SECRETS = { group: "", version: "v1", plural: "secrets" } as const;
 const SOURCE_INDEX = "source-stream";
 
@@ -132,7 +131,7 @@ export function createImportController(
       noteRequest(s);
       controller.enqueue(keyOf(s));
       // Followers (ImageStreamTag/ImageStreamImage sources) see a source's new status at once.
-      if (JSON.stringify(oldStream.status?.tags) !== JSON.stringify(s.status?.tags)) {
+      if (!sameJson(oldStream.status?.tags, s.status?.tags)) {
         for (const follower of streams.byIndex(SOURCE_INDEX, keyOf(s))) controller.enqueue(keyOf(follower));
       }
     },

@@ -3,8 +3,8 @@
 // are applied one at a time: first what users asked of the stream (write model), then the
 // ImageStreamTags the stream implies (read model). Nothing is written when nothing changed.
 import type { ImageStream, ImageStreamTag } from "../api/index.ts";
-import { API_VERSION } from "../api/index.ts";
-import type { Logger } from "../log/logger.ts";
+import { API_VERSION, IMAGESTREAMS, IMAGESTREAMTAGS, sameJson } from "../api/index.ts";
+import type { Logger } from "../log/index.ts";
 import type { ControllerHandle, OperatorContext } from "../operator/index.ts";
 import type { RegistryClient, SecretLike } from "../registry/index.ts";
 import {
@@ -24,18 +24,18 @@ import {
   diffIstags,
   ISTAG_FINALIZER,
   isDeleting,
+  isOwnedBy,
   type NameProblem,
   nextSpecTags,
   planWrites,
   reusableImage,
-  sameJson,
   statusWithoutTags,
   streamNameOf,
   withImageDetails,
   withoutFinalizer,
 } from "./core.ts";
 import { type ImageDetailsSource, insecureFor, registryImageDetails } from "./image-details.ts";
-import { IMAGESTREAMS, IMAGESTREAMTAGS, type IstagApi, istagApiFromKubeConfig } from "./kube.ts";
+import { type IstagApi, istagApiFromKubeConfig } from "./kube.ts";
 
 export const ISTAG_CONTROLLER_NAME = "imagestreamtag";
 const STREAM_INDEX = "istag-stream";
@@ -238,7 +238,7 @@ export function createImageStreamTagController(
     }
     for (const want of filled) {
       const obj = current.get(want.name) ?? existingByName.get(want.name);
-      if (!obj || isDeleting(obj) || (!current.has(want.name) && !isManagedBy(obj, stream))) continue;
+      if (!obj || isDeleting(obj) || (!current.has(want.name) && !isOwnedBy(obj, stream))) continue;
       const status = desiredIstagStatus(want.event, obj.metadata.generation);
       if (sameJson(obj.status ?? {}, status)) continue;
       superseded.mark(`istag/${istagKey(obj)}`, obj.metadata.resourceVersion);
@@ -252,13 +252,6 @@ export function createImageStreamTagController(
       log.info({ istag: gone.metadata.name }, "ImageStreamTag deleted: its tag is gone from the stream");
     }
     return requeueAfter === undefined ? undefined : { requeueAfter };
-  }
-
-  function isManagedBy(istag: ImageStreamTag, stream: ImageStream): boolean {
-    return (
-      istag.metadata.ownerReferences?.some((r) => r.uid === stream.metadata.uid && r.controller === true) ??
-      false
-    );
   }
 
   async function fillImage(

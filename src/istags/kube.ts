@@ -4,18 +4,15 @@
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import {
   API_VERSION,
-  GROUP,
+  IMAGESTREAMS,
+  IMAGESTREAMTAGS,
   type ImageStream,
   type ImageStreamStatus,
   type ImageStreamTag,
   type ImageStreamTagStatus,
   type TagReference,
-  VERSION,
 } from "../api/index.ts";
 import { FIELD_MANAGER } from "../operator/index.ts";
-
-export const IMAGESTREAMS = { group: GROUP, version: VERSION, plural: "imagestreams" } as const;
-export const IMAGESTREAMTAGS = { group: GROUP, version: VERSION, plural: "imagestreamtags" } as const;
 
 export interface IstagApi {
   createStream(namespace: string, name: string, tags: TagReference[]): Promise<ImageStream>;

@@ -1,7 +1,7 @@
 // What every controller gets from the operator, and what the operator needs back.
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Config } from "../config/index.ts";
-import type { Logger } from "../log/logger.ts";
+import type { Logger } from "../log/index.ts";
 import type { OperatorMetrics } from "../metrics/index.ts";
 import { Controller, type ControllerOptions, type EventRecorder } from "../runtime/index.ts";
 import type { SharedInformers } from "./informers.ts";

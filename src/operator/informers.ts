@@ -2,7 +2,7 @@
 // controllers read it. With a namespace list, one informer per namespace stands behind
 // a single view, so controllers never care which mode the operator runs in.
 import type { KubeConfig } from "@kubernetes/client-node";
-import type { Logger } from "../log/logger.ts";
+import type { Logger } from "../log/index.ts";
 import {
   type IndexFunc,
   Informer,

@@ -4,7 +4,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Config } from "../config/index.ts";
 import { createImportController } from "../imports/index.ts";
 import { createImageStreamTagController } from "../istags/index.ts";
-import type { Logger } from "../log/logger.ts";
+import type { Logger } from "../log/index.ts";
 import { createMetrics, type OperatorMetrics } from "../metrics/index.ts";
 import { createRegistryClient, type RegistryClient, type RequestEvent } from "../registry/index.ts";
 import { EventRecorder, eventSinkFromClient, withSharedConnections } from "../runtime/index.ts";

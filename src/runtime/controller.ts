@@ -2,7 +2,7 @@
 // reconcile(key) for each. Reconcile is level-triggered: it reads the current state (from
 // caches) and either finishes, asks to run again later (requeueAfter), or throws. Thrown errors
 // are retried with per-key backoff, except terminal ones, which wait for the object to change.
-import { forObject, type Logger } from "../log/logger.ts";
+import { forObject, type Logger } from "../log/index.ts";
 import { type BackoffOptions, ExponentialBackoff } from "./backoff.ts";
 import { WorkQueue, type WorkQueueHooks } from "./workqueue.ts";
 

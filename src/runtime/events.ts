@@ -9,7 +9,7 @@ import {
   setHeaderOptions,
   V1MicroTime,
 } from "@kubernetes/client-node";
-import type { Logger } from "../log/logger.ts";
+import type { Logger } from "../log/index.ts";
 import { isNotFound } from "./status.ts";
 
 export type EventType = "Normal" | "Warning";

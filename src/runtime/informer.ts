@@ -3,7 +3,7 @@
 // Unlike client-node's informer it never gives up: 410 Gone relists and diffs the cache, any
 // other failure or end of the watch restarts it with capped backoff, and a watch that stays
 // silent past a threshold is treated as dead and restarted.
-import type { Logger } from "../log/logger.ts";
+import type { Logger } from "../log/index.ts";
 import { ExponentialBackoff } from "./backoff.ts";
 import { objectKey } from "./controller.ts";
 import { isGone } from "./status.ts";

@@ -1,7 +1,9 @@
 // A ListWatchSource over a real API server through @kubernetes/client-node: paginated lists
 // of any collection path and client-node's Watch, optionally as PartialObjectMetadata.
+
 import { HttpMethod, type KubeConfig, RequestContext, Watch } from "@kubernetes/client-node";
 import { fetch } from "undici";
+import { isRecord } from "../api/index.ts";
 import type { ListWatchSource, WatchEventType } from "./informer.ts";
 import { httpStatusOf } from "./status.ts";
 
@@ -47,10 +49,6 @@ const METADATA_WATCH_ACCEPT = "application/json;as=PartialObjectMetadata;g=meta.
 interface ListBody<T> {
   items?: T[] | null;
   metadata?: { resourceVersion?: string; continue?: string };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
 }
 
 /** A KubeApiError from a Kubernetes Status body (or its absence). */

@@ -4,7 +4,7 @@
 // writes one guarded JSON Patch.
 
 import { type AccessReview, AuthorizationCache, subjectAccessReviewFromClient } from "../access/index.ts";
-import type { ImageStream } from "../api/types.ts";
+import { IMAGESTREAMS, type ImageStream } from "../api/index.ts";
 import type { SharedInformer } from "../operator/index.ts";
 import { type ControllerHandle, FIELD_MANAGER, type OperatorContext } from "../operator/index.ts";
 import {
@@ -41,8 +41,6 @@ import {
 
 export const TRIGGER_CONTROLLER_NAME = "trigger";
 
-export const IMAGESTREAM_RESOURCE = { group: "image.openshift.io", version: "v1", plural: "imagestreams" };
-
 export interface TriggerControllerOptions {
   /** Reads and patches workloads (default: client-node with FIELD_MANAGER). */
   client?: WorkloadClient;
@@ -69,7 +67,7 @@ export function createTriggerController(
   const reported = new ReportedProblems();
   const log = ctx.log.child({ controller: TRIGGER_CONTROLLER_NAME });
 
-  const streams = ctx.informers.for<ImageStream>(IMAGESTREAM_RESOURCE);
+  const streams = ctx.informers.for<ImageStream>(IMAGESTREAMS);
   const lookupTag = tagLookupFromStreams(
     (namespace, name) => streams.get(`${namespace}/${name}`),
     ctx.config.localRegistry,

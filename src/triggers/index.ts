@@ -5,7 +5,6 @@
 // The imperative shell: the controller and the I/O it needs.
 export {
   createTriggerController,
-  IMAGESTREAM_RESOURCE,
   TRIGGER_CONTROLLER_NAME,
   type TriggerControllerOptions,
 } from "./controller.ts";

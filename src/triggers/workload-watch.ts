@@ -1,6 +1,7 @@
 // Pure glue between the metadata-only workload informers and the trigger work queue: queue
 // keys, which watch events matter, the trigger index, and the problems already reported.
 
+import { controllerRefOf } from "../api/index.ts";
 import { problemsToReport } from "./events.ts";
 import { triggerKeys } from "./keys.ts";
 import { isWorkloadKind, type WorkloadKind } from "./kinds.ts";
@@ -51,7 +52,7 @@ export function annotationOf(workload: WorkloadMetadata): string | undefined {
  * of old revisions behind the Deployment's back. The owner's own trigger rolls it out.
  */
 export function isControlledByOwner(workload: WorkloadMetadata): boolean {
-  return (workload.metadata?.ownerReferences ?? []).some((owner) => owner.controller === true);
+  return controllerRefOf(workload) !== undefined;
 }
 
 /** Whether an added workload needs a reconcile: it carries triggers and nobody else manages it. */
