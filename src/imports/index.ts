@@ -13,13 +13,13 @@ export {
 export { imageLayers, imageManifests, imageMetadata, toImage } from "./image.ts";
 export * from "./model.ts";
 export {
-  backoffDelay,
   isImportable,
   newImportState,
   nextScheduledImport,
   pendingImportRequest,
   planImports,
   recordImportAttempts,
+  retryDelay,
   specTagGeneration,
   stableHash,
 } from "./plan.ts";

@@ -29,7 +29,9 @@ export {
   type EventSpec,
   type EventType,
   eventSinkFromClient,
+  MAX_EVENT_NOTE_BYTES,
   objectRefOf,
+  truncateUtf8,
 } from "./events.ts";
 export {
   type IndexFunc,

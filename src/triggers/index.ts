@@ -9,19 +9,16 @@ export {
   type TriggerControllerOptions,
 } from "./controller.ts";
 export {
-  type EventSpec,
-  type EventType,
   FIRED_REASON,
   firedEvent,
   firedMessage,
-  MAX_EVENT_MESSAGE_BYTES,
   notAuthorizedProblem,
   type ProblemReport,
   problemEvent,
   problemFingerprint,
   problemSetFingerprint,
   problemsToReport,
-  truncateMessage,
+  type TriggerEvent,
 } from "./events.ts";
 export {
   canonicalFieldPath,
