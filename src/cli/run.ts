@@ -14,9 +14,10 @@ import {
 import type { ImageStream } from "../api/index.ts";
 import { IMAGESTREAMS as IMAGESTREAM_TYPE } from "../api/index.ts";
 import { loadKubeConfig } from "../operator/index.ts";
+import { isNotFound } from "../runtime/index.ts";
 import type { WorkloadObject } from "../triggers/index.ts";
 import { CONVERT_HELP, convertManifests, parseConvertArgs } from "./convert.ts";
-import { apiStatusCode, CommandError, describeFailure, UsageError } from "./errors.ts";
+import { CommandError, describeFailure, UsageError } from "./errors.ts";
 import {
   freshRequestValue,
   IMPORT_IMAGE_HELP,
@@ -125,7 +126,7 @@ async function getStream(s: Session, namespace: string, name: string): Promise<I
   try {
     return (await s.streams.getNamespacedCustomObject({ ...IMAGESTREAMS, namespace, name })) as ImageStream;
   } catch (error) {
-    if (apiStatusCode(error) === 404) return undefined;
+    if (isNotFound(error)) return undefined;
     throw error;
   }
 }

@@ -10,7 +10,7 @@ import {
   V1MicroTime,
 } from "@kubernetes/client-node";
 import type { Logger } from "../log/index.ts";
-import { isNotFound } from "./status.ts";
+import { isNotFound } from "./errors.ts";
 
 export type EventType = "Normal" | "Warning";
 

@@ -21,6 +21,15 @@ export {
   terminal,
 } from "./controller.ts";
 export {
+  errorFromStatus,
+  httpStatusOf,
+  isConflict,
+  isGone,
+  isInvalid,
+  isNotFound,
+  KubeApiError,
+} from "./errors.ts";
+export {
   type EventObjectRef,
   EventRecorder,
   type EventRecorderOptions,
@@ -43,17 +52,8 @@ export {
   type ListWatchSource,
   type WatchEventType,
 } from "./informer.ts";
+export { type KubeListWatchOptions, listWatchFromClient } from "./kube-source.ts";
 export {
-  errorFromStatus,
-  KubeApiError,
-  type KubeListWatchOptions,
-  listWatchFromClient,
-} from "./kube-source.ts";
-export {
-  httpStatusOf,
-  isConflict,
-  isGone,
-  isNotFound,
   type StatusUpdate,
   type StatusUpdateResult,
   updateStatusWithRetry,

@@ -6,7 +6,7 @@
 import type { Logger } from "../log/index.ts";
 import { ExponentialBackoff } from "./backoff.ts";
 import { objectKey } from "./controller.ts";
-import { isGone } from "./status.ts";
+import { isGone } from "./errors.ts";
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK";
 

@@ -4,8 +4,8 @@
 import { HttpMethod, type KubeConfig, RequestContext, Watch } from "@kubernetes/client-node";
 import { fetch } from "undici";
 import { isRecord } from "../api/index.ts";
+import { errorFromStatus, httpStatusOf, KubeApiError } from "./errors.ts";
 import type { ListWatchSource, WatchEventType } from "./informer.ts";
-import { httpStatusOf } from "./status.ts";
 
 export interface KubeListWatchOptions {
   /**
@@ -31,31 +31,12 @@ export interface KubeListWatchOptions {
   inactivityTimeoutMs?: number;
 }
 
-/** An error response from the API server, with its HTTP status and Status reason. */
-export class KubeApiError extends Error {
-  readonly statusCode: number;
-  readonly reason: string | undefined;
-  constructor(statusCode: number, message: string, reason?: string) {
-    super(message);
-    this.name = "KubeApiError";
-    this.statusCode = statusCode;
-    this.reason = reason;
-  }
-}
-
 const METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 const METADATA_WATCH_ACCEPT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
 
 interface ListBody<T> {
   items?: T[] | null;
   metadata?: { resourceVersion?: string; continue?: string };
-}
-
-/** A KubeApiError from a Kubernetes Status body (or its absence). */
-export function errorFromStatus(statusCode: number, body: unknown): KubeApiError {
-  const message = isRecord(body) && typeof body.message === "string" ? body.message : `HTTP ${statusCode}`;
-  const reason = isRecord(body) && typeof body.reason === "string" ? body.reason : undefined;
-  return new KubeApiError(statusCode, message, reason);
 }
 
 function defaultTimeoutSeconds(): number {

@@ -10,6 +10,8 @@ import { type ControllerHandle, FIELD_MANAGER, type OperatorContext } from "../o
 import {
   type EventObjectRef,
   httpStatusOf,
+  isConflict,
+  isInvalid,
   isNotFound,
   objectRefOf,
   type ReconcileContext,
@@ -174,14 +176,14 @@ export function createTriggerController(
         await client.patch(kind, namespace, name, evaluation.patch);
         ctx.metrics.triggerWrite("success");
       } catch (err) {
-        const status = httpStatusOf(err);
-        const conflict = status === 409 || status === 422;
+        // A failed `test` answers 422 (Invalid); a lost race with another writer 409.
+        const conflict = isConflict(err) || isInvalid(err);
         ctx.metrics.triggerWrite(conflict ? "conflict" : "failure");
         if (isNotFound(err)) return;
         if (conflict) {
           // A `test` failed: the container list changed since the read. Re-read and retry.
           throw new TriggerPatchConflict(
-            `patch of ${kind} ${namespace}/${name} rejected (${status}); re-reading`,
+            `patch of ${kind} ${namespace}/${name} rejected (${httpStatusOf(err)}); re-reading`,
             {
               cause: err,
             },
