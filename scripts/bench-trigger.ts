@@ -25,8 +25,14 @@ import {
 import { parseConfig } from "../src/config/index.ts";
 import { createLogger } from "../src/log/logger.ts";
 import { createMetrics } from "../src/metrics/index.ts";
-import { createOperatorContext, FIELD_MANAGER, SharedInformers } from "../src/operator/index.ts";
-import { EventRecorder, eventSinkFromClient, withSharedConnections } from "../src/runtime/index.ts";
+import {
+  createControllerContext,
+  EventRecorder,
+  eventSinkFromClient,
+  FIELD_MANAGER,
+  SharedInformers,
+  withSharedConnections,
+} from "../src/runtime/index.ts";
 import {
   createTriggerController,
   TRIGGER_ANNOTATION,
@@ -84,7 +90,7 @@ async function runController(kubeconfigPath: string, namespace: string): Promise
     reportingController: "image.openshift.io/trigger-controller",
     reportingInstance: "bench",
   });
-  const ctx = createOperatorContext({
+  const ctx = createControllerContext({
     kc,
     log,
     config,

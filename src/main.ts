@@ -5,8 +5,8 @@ import { ConfigError, helpText, parseConfig } from "./config/index.ts";
 import { LeaderElector, leaseStoreFromClient } from "./leader/index.ts";
 import { createLogger } from "./log/index.ts";
 import { createMetrics, HealthChecks, startHealthServer, startMetricsServer } from "./metrics/index.ts";
-import { loadKubeConfig } from "./operator/index.ts";
-import { buildOperator } from "./operator/run.ts";
+import { buildOperator } from "./operator/index.ts";
+import { loadKubeConfig } from "./runtime/index.ts";
 
 const SHUTDOWN_DEADLINE_MS = 25_000;
 /**

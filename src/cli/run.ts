@@ -13,8 +13,7 @@ import {
 } from "@kubernetes/client-node";
 import type { ImageStream } from "../api/index.ts";
 import { IMAGESTREAMS as IMAGESTREAM_TYPE } from "../api/index.ts";
-import { loadKubeConfig } from "../operator/index.ts";
-import { isNotFound } from "../runtime/index.ts";
+import { isNotFound, loadKubeConfig } from "../runtime/index.ts";
 import type { WorkloadObject } from "../triggers/index.ts";
 import { CONVERT_HELP, convertManifests, parseConvertArgs } from "./convert.ts";
 import { CommandError, describeFailure, UsageError } from "./errors.ts";

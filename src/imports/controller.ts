@@ -7,7 +7,6 @@ import { type AccessReview, AuthorizationCache, subjectAccessReviewFromClient } 
 import { API_VERSION, GROUP, IMAGESTREAMS, sameJson, VERSION } from "../api/index.ts";
 import type { ImageStream, TagReference } from "../api/types.ts";
 import type { Logger } from "../log/index.ts";
-import type { ControllerHandle, OperatorContext } from "../operator/index.ts";
 import {
   DOCKER_CONFIG_SECRET_KEYS,
   isRegistryError,
@@ -17,7 +16,13 @@ import {
   type RegistryClient,
   type SecretLike,
 } from "../registry/index.ts";
-import { objectRefOf, type ReconcileContext, updateStatusWithRetry } from "../runtime/index.ts";
+import {
+  type ControllerContext,
+  type ControllerHandle,
+  objectRefOf,
+  type ReconcileContext,
+  updateStatusWithRetry,
+} from "../runtime/index.ts";
 import { imageManifests, toImage } from "./image.ts";
 import {
   IMPORT_REQUESTED_HANDLED_ANNOTATION,
@@ -63,7 +68,7 @@ class ScheduledImportBudget {
   }
 }
 
-export function importSettingsFrom(config: OperatorContext["config"]): ImportSettings {
+export function importSettingsFrom(config: ControllerContext["config"]): ImportSettings {
   return {
     historyLimit: config.historyLimit,
     repositoryTagLimit: config.bulkImportLimit,
@@ -81,7 +86,7 @@ export function importSettingsFrom(config: OperatorContext["config"]): ImportSet
 }
 
 export function createImportController(
-  ctx: OperatorContext,
+  ctx: ControllerContext,
   options: ImportControllerOptions,
 ): ControllerHandle {
   const now = options.now ?? Date.now;

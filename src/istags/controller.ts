@@ -5,9 +5,10 @@
 import type { ImageStream, ImageStreamTag } from "../api/index.ts";
 import { API_VERSION, IMAGESTREAMS, IMAGESTREAMTAGS, sameJson } from "../api/index.ts";
 import type { Logger } from "../log/index.ts";
-import type { ControllerHandle, OperatorContext } from "../operator/index.ts";
 import type { RegistryClient, SecretLike } from "../registry/index.ts";
 import {
+  type ControllerContext,
+  type ControllerHandle,
   isConflict,
   isNotFound,
   objectKey,
@@ -87,7 +88,7 @@ class SupersededVersions {
 }
 
 export function createImageStreamTagController(
-  ctx: OperatorContext,
+  ctx: ControllerContext,
   options: ImageStreamTagControllerOptions = {},
 ): ControllerHandle {
   const now = options.now ?? Date.now;

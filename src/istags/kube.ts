@@ -12,7 +12,7 @@ import {
   type ImageStreamTagStatus,
   type TagReference,
 } from "../api/index.ts";
-import { FIELD_MANAGER } from "../operator/index.ts";
+import { FIELD_MANAGER } from "../runtime/index.ts";
 
 export interface IstagApi {
   createStream(namespace: string, name: string, tags: TagReference[]): Promise<ImageStream>;

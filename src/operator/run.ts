@@ -7,10 +7,15 @@ import { createImageStreamTagController } from "../istags/index.ts";
 import type { Logger } from "../log/index.ts";
 import { createMetrics, type OperatorMetrics } from "../metrics/index.ts";
 import { createRegistryClient, type RegistryClient, type RequestEvent } from "../registry/index.ts";
-import { EventRecorder, eventSinkFromClient, withSharedConnections } from "../runtime/index.ts";
+import {
+  type ControllerHandle,
+  createControllerContext,
+  EventRecorder,
+  eventSinkFromClient,
+  SharedInformers,
+  withSharedConnections,
+} from "../runtime/index.ts";
 import { createTriggerController } from "../triggers/index.ts";
-import { type ControllerHandle, createOperatorContext } from "./context.ts";
-import { SharedInformers } from "./informers.ts";
 
 export interface Operator {
   readonly informers: SharedInformers;
@@ -48,7 +53,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
     reportingInstance: process.env.POD_NAME ?? hostname(),
   });
   const metrics = deps.metrics ?? createMetrics({ defaultMetrics: false });
-  const ctx = createOperatorContext({ kc, log, config, informers, events, metrics });
+  const ctx = createControllerContext({ kc, log, config, informers, events, metrics });
   let registry: RegistryClient | undefined;
   const controllers: ControllerHandle[] = [];
   // One registry client for both: ImageStreamTags read image details by digest, which an import just cached.

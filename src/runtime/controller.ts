@@ -1,7 +1,7 @@
 // The reconcile loop contract: a controller owns a work queue of object keys and calls
 // reconcile(key) for each. Reconcile is level-triggered: it reads the current state (from
 // caches) and either finishes, asks to run again later (requeueAfter), or throws. Thrown errors
-// are retried with per-key backoff, except terminal ones, which wait for the object to change.
+// are retried with per-key backoff.
 import { forObject, type Logger } from "../log/index.ts";
 import { type BackoffOptions, ExponentialBackoff } from "./backoff.ts";
 import { WorkQueue, type WorkQueueHooks } from "./workqueue.ts";
@@ -17,32 +17,9 @@ export interface ReconcileContext {
   signal: AbortSignal;
   namespace: string | undefined;
   name: string;
-  /** Consecutive failures of this key before this run (0 on a first or successful-since run). */
-  retries: number;
 }
 
 export type Reconciler = (key: string, ctx: ReconcileContext) => Promise<ReconcileResult>;
-
-/** An error that retrying cannot fix (bad input): logged, not requeued until the object changes. */
-export class TerminalError extends Error {
-  readonly reason: string | undefined;
-  constructor(message: string, options?: { cause?: unknown; reason?: string }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "TerminalError";
-    this.reason = options?.reason;
-  }
-}
-
-/** Marks `err` as not worth retrying, keeping it as the cause. */
-export function terminal(err: unknown, reason?: string): TerminalError {
-  if (err instanceof TerminalError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new TerminalError(message, reason === undefined ? { cause: err } : { cause: err, reason });
-}
-
-export function isTerminal(err: unknown): err is TerminalError {
-  return err instanceof TerminalError;
-}
 
 /** `namespace/name` for namespaced objects, `name` for cluster-scoped ones (client-go's format). */
 export function objectKey(namespace: string | undefined | null, name: string): string {
@@ -99,10 +76,6 @@ export class Controller {
     this.queue.add(key);
   }
 
-  enqueueAfter(key: string, ms: number): void {
-    this.queue.addAfter(key, ms);
-  }
-
   start(): void {
     this.#log.info({ concurrency: this.#concurrency }, "controller starting");
     this.queue.start();
@@ -121,21 +94,11 @@ export class Controller {
   async #handle(key: string, signal: AbortSignal): Promise<void> {
     const { namespace, name } = splitKey(key);
     const log = forObject(this.#log.child({ key }), namespace, name);
-    const retries = this.queue.retries(key);
     let result: ReconcileResult;
     try {
-      result = await this.#reconcile(key, { log, signal, namespace, name, retries });
+      result = await this.#reconcile(key, { log, signal, namespace, name });
     } catch (err) {
-      if (isTerminal(err)) {
-        // Retrying cannot help; the next change of the object enqueues the key again.
-        this.queue.forget(key);
-        log.error(
-          { err, reason: err.reason },
-          "reconcile failed permanently; waiting for the object to change",
-        );
-        return;
-      }
-      log.warn({ err, retries: retries + 1 }, "reconcile failed; retrying with backoff");
+      log.warn({ err, retries: this.queue.retries(key) + 1 }, "reconcile failed; retrying with backoff");
       this.queue.addRateLimited(key);
       return;
     }

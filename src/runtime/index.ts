@@ -1,4 +1,5 @@
-// The controller runtime: work queue, reconcile loop, informers, events and status helpers.
+// The controller runtime: the controller contract and its context, work queue, reconcile loop,
+// shared informers, events, API errors and status helpers.
 export {
   type BackoffOptions,
   backoffDelay,
@@ -9,16 +10,20 @@ export {
 } from "./backoff.ts";
 export { withSharedConnections } from "./connections.ts";
 export {
+  type ControllerContext,
+  type ControllerContextParts,
+  type ControllerHandle,
+  createControllerContext,
+  FIELD_MANAGER,
+} from "./context.ts";
+export {
   Controller,
   type ControllerOptions,
-  isTerminal,
   objectKey,
   type ReconcileContext,
   type ReconcileResult,
   type Reconciler,
   splitKey,
-  TerminalError,
-  terminal,
 } from "./controller.ts";
 export {
   errorFromStatus,
@@ -52,7 +57,15 @@ export {
   type ListWatchSource,
   type WatchEventType,
 } from "./informer.ts";
+export {
+  collectionPath,
+  type InformerFactory,
+  type SharedInformer,
+  type SharedInformerOptions,
+  SharedInformers,
+} from "./informers.ts";
 export { type KubeListWatchOptions, listWatchFromClient } from "./kube-source.ts";
+export { loadKubeConfig } from "./kubeconfig.ts";
 export {
   type StatusUpdate,
   type StatusUpdateResult,

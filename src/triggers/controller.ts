@@ -5,10 +5,11 @@
 
 import { type AccessReview, AuthorizationCache, subjectAccessReviewFromClient } from "../access/index.ts";
 import { IMAGESTREAMS, type ImageStream } from "../api/index.ts";
-import type { SharedInformer } from "../operator/index.ts";
-import { type ControllerHandle, FIELD_MANAGER, type OperatorContext } from "../operator/index.ts";
 import {
+  type ControllerContext,
+  type ControllerHandle,
   type EventObjectRef,
+  FIELD_MANAGER,
   httpStatusOf,
   isConflict,
   isInvalid,
@@ -16,6 +17,7 @@ import {
   objectRefOf,
   type ReconcileContext,
   type ReconcileResult,
+  type SharedInformer,
 } from "../runtime/index.ts";
 import { firedEvent, notAuthorizedProblem, problemEvent } from "./events.ts";
 import { changedTags, tagKeysForStream, tagLookupFromStreams } from "./keys.ts";
@@ -58,7 +60,7 @@ class TriggerPatchConflict extends Error {
 }
 
 export function createTriggerController(
-  ctx: OperatorContext,
+  ctx: ControllerContext,
   options: TriggerControllerOptions = {},
 ): ControllerHandle {
   const client = options.client ?? workloadClientFromKubeConfig(ctx.kc, FIELD_MANAGER);

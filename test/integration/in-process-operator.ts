@@ -2,7 +2,7 @@
 // control plane: settings from command-line style flags, caches synced before controllers start.
 import { parseConfig } from "../../src/config/index.ts";
 import { createLogger } from "../../src/log/logger.ts";
-import { buildOperator, type Operator, type OperatorDeps } from "../../src/operator/run.ts";
+import { buildOperator, type Operator, type OperatorDeps } from "../../src/operator/index.ts";
 import type { ControlPlane } from "../harness/index.ts";
 
 export async function startInProcessOperator(

@@ -5,7 +5,7 @@ import { CustomObjectsApi, EventsV1Api, PatchStrategy, setHeaderOptions } from "
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImageStream, ImageStreamTag, NamedTagEventList, TagReference } from "../../src/api/index.ts";
 import { ISTAG_FINALIZER } from "../../src/istags/index.ts";
-import type { Operator } from "../../src/operator/run.ts";
+import type { Operator } from "../../src/operator/index.ts";
 import {
   createNamespace,
   eventually,

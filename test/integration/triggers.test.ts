@@ -20,11 +20,12 @@ import { createLogger } from "../../src/log/logger.ts";
 import { createMetrics } from "../../src/metrics/index.ts";
 import {
   type ControllerHandle,
-  createOperatorContext,
+  createControllerContext,
+  EventRecorder,
+  eventSinkFromClient,
   FIELD_MANAGER,
   SharedInformers,
-} from "../../src/operator/index.ts";
-import { EventRecorder, eventSinkFromClient } from "../../src/runtime/index.ts";
+} from "../../src/runtime/index.ts";
 import { createTriggerController, TRIGGER_ANNOTATION, type WorkloadKind } from "../../src/triggers/index.ts";
 import { createNamespace, eventually, useSharedControlPlane } from "../harness/index.ts";
 
@@ -48,7 +49,7 @@ async function startTriggerController(kc: KubeConfig, namespaces: string[]): Pro
     reportingController: REPORTING_CONTROLLER,
     reportingInstance: "trigger-test",
   });
-  const ctx = createOperatorContext({
+  const ctx = createControllerContext({
     kc,
     log,
     config,

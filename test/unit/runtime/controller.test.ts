@@ -1,12 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   Controller,
-  isTerminal,
   type ReconcileContext,
   type ReconcileResult,
   splitKey,
-  TerminalError,
-  terminal,
 } from "../../../src/runtime/index.ts";
 import { captureLogger, deferred, flush, silentLogger } from "./helpers.ts";
 
@@ -27,7 +24,7 @@ function recordingController(
     logger,
     backoff: { baseMs: 100, maxMs: 1000 },
     reconcile: async (key, ctx) => {
-      runs.push({ key, at: Date.now(), retries: ctx.retries });
+      runs.push({ key, at: Date.now(), retries: controller.queue.retries(key) });
       return behaviour(key, ctx, runs.length);
     },
   });
@@ -71,26 +68,11 @@ describe("Controller", () => {
     expect(runs.map((r) => r.retries)).toEqual([0, 1, 2, 3, 0, 1]);
   });
 
-  it("does not retry a terminal error until the key is enqueued again", async () => {
-    const { controller, runs } = recordingController(async () => {
-      throw terminal(new Error("invalid trigger annotation"), "InvalidAnnotation");
-    });
-    controller.start();
-    controller.enqueue("ns/a");
-    await vi.advanceTimersByTimeAsync(60_000);
-    expect(runs).toHaveLength(1);
-    // The object changed: its informer handler enqueues the key again.
-    controller.enqueue("ns/a");
-    await flush();
-    expect(runs).toHaveLength(2);
-  });
-
   it("logs every line with controller, key, namespace and name", async () => {
     const { logger, lines } = captureLogger();
     const { controller } = recordingController(async (_key, ctx, run) => {
       ctx.log.info("working");
       if (run === 1) throw new Error("transient");
-      if (run === 2) throw new TerminalError("bad spec");
     }, logger);
     controller.start();
     controller.enqueue("team/web");
@@ -100,7 +82,6 @@ describe("Controller", () => {
     expect(objectLines.length).toBeGreaterThanOrEqual(6);
     const msgs = objectLines.map((line) => line.msg);
     expect(msgs).toContain("reconcile failed; retrying with backoff");
-    expect(msgs).toContain("reconcile failed permanently; waiting for the object to change");
     for (const line of objectLines) {
       expect(line.controller).toBe("test");
       if (line.key === "team/web") expect(line).toMatchObject({ namespace: "team", name: "web" });
@@ -150,20 +131,9 @@ describe("Controller", () => {
   });
 });
 
-describe("keys and terminal errors", () => {
+describe("keys", () => {
   it("splits namespaced and cluster-scoped keys", () => {
     expect(splitKey("ns/name")).toEqual({ namespace: "ns", name: "name" });
     expect(splitKey("name")).toEqual({ namespace: undefined, name: "name" });
-  });
-
-  it("terminal() keeps the cause and reason and is idempotent", () => {
-    const cause = new Error("bad");
-    const err = terminal(cause, "Invalid");
-    expect(isTerminal(err)).toBe(true);
-    expect(err.cause).toBe(cause);
-    expect(err.reason).toBe("Invalid");
-    expect(err.message).toBe("bad");
-    expect(terminal(err)).toBe(err);
-    expect(isTerminal(new Error("x"))).toBe(false);
   });
 });

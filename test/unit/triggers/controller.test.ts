@@ -11,13 +11,11 @@ import { createLogger } from "../../../src/log/logger.ts";
 import { createMetrics } from "../../../src/metrics/index.ts";
 import {
   type ControllerHandle,
-  createOperatorContext,
-  type SharedInformers,
-} from "../../../src/operator/index.ts";
-import {
+  createControllerContext,
   EventRecorder,
   type EventSink,
   type IndexFunc,
+  type InformerFactory,
   type InformerHandlers,
 } from "../../../src/runtime/index.ts";
 import {
@@ -154,11 +152,11 @@ function setup(options: { accessReview?: AccessReview; beforePatch?: (workload: 
   };
   const log = createLogger({ level: "silent" });
   const metrics = createMetrics({ defaultMetrics: false });
-  const ctx = createOperatorContext({
+  const ctx = createControllerContext({
     kc: new KubeConfig(),
     log,
     config: { ...parseConfig([], {}), triggerWorkers: 1 },
-    informers: fakeInformers as unknown as SharedInformers,
+    informers: fakeInformers as unknown as InformerFactory,
     events: new EventRecorder({ sink, logger: log, reportingController: "test", reportingInstance: "test" }),
     metrics,
   });

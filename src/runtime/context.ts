@@ -1,31 +1,34 @@
-// What every controller gets from the operator, and what the operator needs back.
+// What every controller is built from, and what the operator runs: the controller contract of
+// the runtime. Domains get a ControllerContext; the operator (src/operator) assembles them.
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { OperatorMetrics } from "../metrics/index.ts";
-import { Controller, type ControllerOptions, type EventRecorder } from "../runtime/index.ts";
-import type { SharedInformers } from "./informers.ts";
+import { Controller, type ControllerOptions } from "./controller.ts";
+import type { EventRecorder } from "./events.ts";
+import type { InformerFactory } from "./informers.ts";
 
 /** Field manager of every write the operator makes (server-side apply, patches, status). */
 export const FIELD_MANAGER = "imagestream-operator";
 
-export interface OperatorContext {
-  kc: KubeConfig;
-  log: Logger;
-  config: Config;
-  /** Shared caches; request informers in the controller's constructor, before start. */
-  informers: SharedInformers;
-  events: EventRecorder;
+export interface ControllerContext {
+  /** For the few API clients the runtime does not wrap (SubjectAccessReviews). */
+  readonly kc: KubeConfig;
+  readonly log: Logger;
+  readonly config: Config;
+  /** Shared caches; request informers in the controller's constructor, before the caches start. */
+  readonly informers: InformerFactory;
+  readonly events: EventRecorder;
   /** The process's Prometheus metrics. */
-  metrics: OperatorMetrics;
+  readonly metrics: OperatorMetrics;
   /** A reconcile loop with the context's logger and its work queue and reconciles in metrics. */
   controller(options: Omit<ControllerOptions, "logger" | "hooks">): Controller;
 }
 
-export type OperatorContextParts = Omit<OperatorContext, "controller">;
+export type ControllerContextParts = Omit<ControllerContext, "controller">;
 
 /** The context controllers are built with: the given parts plus the instrumented controller factory. */
-export function createOperatorContext(parts: OperatorContextParts): OperatorContext {
+export function createControllerContext(parts: ControllerContextParts): ControllerContext {
   const { metrics, log } = parts;
   return {
     ...parts,
