@@ -9,13 +9,17 @@ import type { RegistryClient, SecretLike } from "../registry/index.ts";
 import {
   type ControllerContext,
   type ControllerHandle,
+  eachVersion,
   isConflict,
   isNotFound,
-  objectKey,
+  keyOf,
+  keyString,
+  type ObjectKey,
   objectRefOf,
+  ownKey,
   type ReconcileContext,
   type ReconcileResult,
-  splitKey,
+  resourceVersionChanged,
   updateStatusWithRetry,
 } from "../runtime/index.ts";
 import {
@@ -115,43 +119,35 @@ export function createImageStreamTagController(
   /** Per ImageStreamTag: the rejected edit last reported (uid, generation, message). */
   const reportedRejections = new Map<string, string>();
 
-  const controller = ctx.controller({
-    name: ISTAG_CONTROLLER_NAME,
-    reconcile: (key, rctx) => reconcile(key, rctx),
-  });
-
-  istags.addIndex(STREAM_INDEX, (istag) => {
+  /** The stream an ImageStreamTag belongs to (the controller's work item). */
+  const streamKeyOf = (istag: ImageStreamTag): ObjectKey | undefined => {
     const stream = streamNameOf(istag);
-    return stream ? [objectKey(istag.metadata.namespace, stream)] : [];
-  });
-  const enqueueStreamOf = (istag: ImageStreamTag): void => {
-    const stream = streamNameOf(istag);
-    if (stream) controller.enqueue(objectKey(istag.metadata.namespace, stream));
+    return stream ? { namespace: istag.metadata.namespace, name: stream } : undefined;
   };
-  istags.addHandlers({
-    onAdd: enqueueStreamOf,
-    onUpdate: (oldIstag, istag) => {
-      if (oldIstag.metadata.resourceVersion === istag.metadata.resourceVersion) return;
-      enqueueStreamOf(oldIstag);
-      enqueueStreamOf(istag);
-    },
-    onDelete: enqueueStreamOf,
-  });
-  streams.addHandlers({
-    onAdd: (s) => controller.enqueue(streamKey(s)),
-    onUpdate: (oldStream, s) => {
-      if (oldStream.metadata.resourceVersion !== s.metadata.resourceVersion) controller.enqueue(streamKey(s));
-    },
-    onDelete: (s) => {
-      reportedProblems.delete(streamKey(s));
-      controller.enqueue(streamKey(s));
-    },
+  istags.addIndex(STREAM_INDEX, (istag) => {
+    const stream = streamKeyOf(istag);
+    return stream ? [keyString(stream)] : [];
   });
 
-  async function reconcile(key: string, rctx: ReconcileContext): Promise<ReconcileResult> {
-    const { namespace = "", name: streamName } = splitKey(key);
+  const controller = ctx
+    .controller<ObjectKey>({
+      name: ISTAG_CONTROLLER_NAME,
+      reconcile: (key, rctx) => reconcile(key, rctx),
+    })
+    // An edit can move an ImageStreamTag to another stream: both streams take a look.
+    .watch(istags, {
+      map: eachVersion((istag: ImageStreamTag) => [streamKeyOf(istag)]),
+      predicate: resourceVersionChanged,
+    })
+    .watch(streams, { map: ownKey, predicate: resourceVersionChanged });
+
+  async function reconcile(streamKey: ObjectKey, rctx: ReconcileContext): Promise<ReconcileResult> {
+    const { namespace = "", name: streamName } = streamKey;
+    const key = keyString(streamKey);
     const log = rctx.log;
-    let stream = streams.get(key);
+    let stream = streams.get(streamKey);
+    // Name problems are reported per stream while it exists; a new stream reports them anew.
+    if (!stream) reportedProblems.delete(key);
     const related = istags.byIndex(STREAM_INDEX, key);
     if (
       superseded.isStale(`is/${key}`, stream?.metadata.resourceVersion) ||
@@ -199,7 +195,7 @@ export function createImageStreamTagController(
     const rejectedNames = new Set(writes.rejected.map((r) => r.istag.metadata.name ?? ""));
     const existingByName = new Map(related.map((i) => [i.metadata.name ?? "", i]));
     for (const want of desired.istags) {
-      const found = istags.get(objectKey(namespace, want.name));
+      const found = istags.get({ namespace, name: want.name });
       if (found) existingByName.set(want.name, found);
     }
     let requeueAfter: number | undefined;
@@ -279,7 +275,7 @@ export function createImageStreamTagController(
         namespace: stream.metadata.namespace ?? "",
         dockerImageReference: reference,
         digest,
-        insecure: insecureFor(stream, want.tagName, (ns, name) => streams.get(objectKey(ns, name))),
+        insecure: insecureFor(stream, want.tagName, (ns, name) => streams.get({ namespace: ns, name })),
         signal,
       });
       failedDetails.delete(failureKey);
@@ -304,7 +300,7 @@ export function createImageStreamTagController(
         return status ? { ...fresh, status } : undefined;
       },
       replaceStatus: (obj) => {
-        superseded.mark(`is/${streamKey(obj)}`, obj.metadata.resourceVersion);
+        superseded.mark(`is/${keyString(keyOf(obj))}`, obj.metadata.resourceVersion);
         return api.replaceStreamStatus(obj, obj.status ?? {});
       },
     });
@@ -335,7 +331,7 @@ export function createImageStreamTagController(
 
   /** Reports each name problem once (a Warning Event on the stream) while it lasts. */
   function reportProblems(stream: ImageStream, problems: NameProblem[], log: Logger): void {
-    const key = streamKey(stream);
+    const key = keyString(keyOf(stream));
     const before = reportedProblems.get(key) ?? new Set<string>();
     for (const problem of problems) {
       if (before.has(problem.message)) continue;
@@ -364,21 +360,9 @@ export function createImageStreamTagController(
     });
   }
 
-  return {
-    name: controller.name,
-    start: () => {
-      controller.start();
-      for (const stream of streams.list()) controller.enqueue(streamKey(stream));
-      for (const istag of istags.list()) enqueueStreamOf(istag);
-    },
-    stop: () => controller.stop(),
-  };
-}
-
-function streamKey(stream: ImageStream): string {
-  return objectKey(stream.metadata.namespace, stream.metadata.name ?? "");
+  return controller;
 }
 
 function istagKey(istag: ImageStreamTag): string {
-  return objectKey(istag.metadata.namespace, istag.metadata.name ?? "");
+  return keyString(keyOf(istag));
 }

@@ -7,6 +7,7 @@ import type { OperatorMetrics } from "../metrics/index.ts";
 import { Controller, type ControllerOptions } from "./controller.ts";
 import type { EventRecorder } from "./events.ts";
 import type { InformerFactory } from "./informers.ts";
+import type { ObjectKey } from "./keys.ts";
 
 /** Field manager of every write the operator makes (server-side apply, patches, status). */
 export const FIELD_MANAGER = "imagestream-operator";
@@ -21,9 +22,15 @@ export interface ControllerContext {
   readonly events: EventRecorder;
   /** The process's Prometheus metrics. */
   readonly metrics: OperatorMetrics;
-  /** A reconcile loop with the context's logger and its work queue and reconciles in metrics. */
-  controller(options: Omit<ControllerOptions, "logger" | "hooks">): Controller;
+  /**
+   * A reconcile loop with the context's logger, its work queue and reconciles in metrics, and the
+   * drain deadline of the process's shutdown. Declare its watches, then return it as the handle.
+   */
+  controller<K extends ObjectKey = ObjectKey>(options: ControllerSpec<K>): Controller<K>;
 }
+
+/** What a domain says about its controller; the context adds logging, metrics and deadlines. */
+export type ControllerSpec<K extends ObjectKey> = Omit<ControllerOptions<K>, "logger" | "hooks">;
 
 export type ControllerContextParts = Omit<ControllerContext, "controller">;
 
@@ -32,8 +39,8 @@ export function createControllerContext(parts: ControllerContextParts): Controll
   const { metrics, log } = parts;
   return {
     ...parts,
-    controller(options) {
-      const controller = new Controller({
+    controller<K extends ObjectKey>(options: ControllerSpec<K>): Controller<K> {
+      const controller = new Controller<K>({
         ...options,
         logger: log,
         hooks: metrics.workQueueHooks(options.name),

@@ -13,17 +13,16 @@ export {
   type ControllerContext,
   type ControllerContextParts,
   type ControllerHandle,
+  type ControllerSpec,
   createControllerContext,
   FIELD_MANAGER,
 } from "./context.ts";
 export {
   Controller,
   type ControllerOptions,
-  objectKey,
   type ReconcileContext,
   type ReconcileResult,
   type Reconciler,
-  splitKey,
 } from "./controller.ts";
 export {
   errorFromStatus,
@@ -52,8 +51,6 @@ export {
   Informer,
   type InformerHandlers,
   type InformerOptions,
-  type KubeObjectLike,
-  keyOf,
   type ListWatchSource,
   type WatchEventType,
 } from "./informer.ts";
@@ -64,6 +61,7 @@ export {
   type SharedInformerOptions,
   SharedInformers,
 } from "./informers.ts";
+export { type KindKey, type KubeObjectLike, keyFields, keyOf, keyString, type ObjectKey } from "./keys.ts";
 export { type KubeListWatchOptions, listWatchFromClient } from "./kube-source.ts";
 export { loadKubeConfig } from "./kubeconfig.ts";
 export {
@@ -71,6 +69,23 @@ export {
   type StatusUpdateResult,
   updateStatusWithRetry,
 } from "./status.ts";
+export {
+  allOf,
+  annotationChanged,
+  anyOf,
+  beforeAndAfter,
+  eachVersion,
+  eventTypes,
+  fieldChanged,
+  generationChanged,
+  type KeyMap,
+  ownKey,
+  type Predicate,
+  resourceVersionChanged,
+  type WatchEvent,
+  type WatchOptions,
+  type WatchSource,
+} from "./watch.ts";
 export {
   type ProcessFn,
   WorkQueue,

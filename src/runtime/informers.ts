@@ -4,7 +4,8 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { ResourceType } from "../api/index.ts";
 import type { Logger } from "../log/index.ts";
-import { type IndexFunc, Informer, type InformerHandlers, type KubeObjectLike } from "./informer.ts";
+import { type IndexFunc, Informer, type InformerHandlers } from "./informer.ts";
+import type { KubeObjectLike, ObjectKey } from "./keys.ts";
 import { listWatchFromClient } from "./kube-source.ts";
 
 export interface SharedInformerOptions {
@@ -16,7 +17,8 @@ export interface SharedInformerOptions {
 
 /** The read side of an informer, whichever namespaces stand behind it. */
 export interface SharedInformer<T extends KubeObjectLike> {
-  get(key: string): T | undefined;
+  get(key: ObjectKey): T | undefined;
+  /** Every cached object, or those of one namespace. */
   list(namespace?: string): T[];
   byIndex(name: string, value: string): T[];
   addIndex(name: string, fn: IndexFunc<T>): void;
@@ -47,11 +49,9 @@ class MultiNamespaceInformer<T extends KubeObjectLike> implements SharedInformer
     return [...this.#byNamespace.values()];
   }
 
-  get(key: string): T | undefined {
-    const slash = key.indexOf("/");
-    const namespace = slash < 0 ? "" : key.slice(0, slash);
+  get(key: ObjectKey): T | undefined {
     const single = this.#byNamespace.get("");
-    return (single ?? this.#byNamespace.get(namespace))?.get(key);
+    return (single ?? this.#byNamespace.get(key.namespace ?? ""))?.get(key);
   }
 
   list(namespace?: string): T[] {

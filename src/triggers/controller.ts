@@ -6,6 +6,7 @@
 import { type AccessReview, AuthorizationCache, subjectAccessReviewFromClient } from "../access/index.ts";
 import { IMAGESTREAMS, type ImageStream } from "../api/index.ts";
 import {
+  beforeAndAfter,
   type ControllerContext,
   type ControllerHandle,
   type EventObjectRef,
@@ -14,10 +15,12 @@ import {
   isConflict,
   isInvalid,
   isNotFound,
+  keyString,
   objectRefOf,
   type ReconcileContext,
   type ReconcileResult,
   type SharedInformer,
+  type WatchEvent,
 } from "../runtime/index.ts";
 import { firedEvent, notAuthorizedProblem, problemEvent } from "./events.ts";
 import { changedTags, tagKeysForStream, tagLookupFromStreams } from "./keys.ts";
@@ -33,14 +36,14 @@ import {
 import {
   annotationOf,
   isControlledByOwner,
-  parseWorkloadQueueKey,
   ReportedProblems,
   TRIGGER_INDEX,
+  type WorkloadKey,
   type WorkloadMetadata,
   wantsReconcile,
-  workloadChanged,
+  workloadEventMatters,
   workloadIndexKeys,
-  workloadQueueKey,
+  workloadKey,
 } from "./workload-watch.ts";
 
 export const TRIGGER_CONTROLLER_NAME = "trigger";
@@ -69,83 +72,59 @@ export function createTriggerController(
     options.authorizationTtlMs === undefined ? {} : { ttlMs: options.authorizationTtlMs },
   );
   const reported = new ReportedProblems();
-  const log = ctx.log.child({ controller: TRIGGER_CONTROLLER_NAME });
 
   const streams = ctx.informers.for<ImageStream>(IMAGESTREAMS);
   const lookupTag = tagLookupFromStreams(
-    (namespace, name) => streams.get(`${namespace}/${name}`),
+    (namespace, name) => streams.get({ namespace, name }),
     ctx.config.localRegistry,
   );
   const workloads = new Map<WorkloadKind, SharedInformer<WorkloadMetadata>>();
   for (const info of WORKLOAD_KINDS) {
-    const informer = ctx.informers.for<WorkloadMetadata>(
-      { group: info.group, version: info.version, plural: info.plural },
-      { metadataOnly: true },
-    );
+    const informer = ctx.informers.for<WorkloadMetadata>(info, { metadataOnly: true });
     informer.addIndex(TRIGGER_INDEX, (workload) => safely(() => workloadIndexKeys(workload, info.kind), []));
     workloads.set(info.kind, informer);
   }
 
-  const controller = ctx.controller({
-    name: TRIGGER_CONTROLLER_NAME,
-    concurrency: ctx.config.triggerWorkers,
-    reconcile: (key, reconcileCtx) => reconcile(key, reconcileCtx),
-  });
-
-  function enqueueWorkload(kind: WorkloadKind, workload: WorkloadMetadata): void {
-    const namespace = workload.metadata?.namespace;
-    const name = workload.metadata?.name;
-    if (namespace && name) controller.enqueue(workloadQueueKey(kind, namespace, name));
-  }
-
-  /** Enqueues only the workloads following a tag whose newest image changed. */
-  function onStreamChange(oldStream: ImageStream | undefined, newStream: ImageStream | undefined): void {
-    const stream = newStream ?? oldStream;
-    const namespace = stream?.metadata?.namespace;
-    const name = stream?.metadata?.name;
-    if (!namespace || !name) return;
-    const tags = safely(() => changedTags(oldStream, newStream), []);
-    if (tags.length === 0) return;
-    for (const key of tagKeysForStream(namespace, name, tags)) {
+  /** Only the workloads following a tag whose newest image changed. */
+  function followersOfChangedTags(stream: ImageStream, event: WatchEvent<ImageStream>): WorkloadKey[] {
+    const namespace = stream.metadata?.namespace;
+    const name = stream.metadata?.name;
+    if (!namespace || !name) return [];
+    const { before, after } = beforeAndAfter(event);
+    const keys: WorkloadKey[] = [];
+    for (const tagKey of tagKeysForStream(namespace, name, changedTags(before, after))) {
       for (const [kind, informer] of workloads) {
-        for (const workload of informer.byIndex(TRIGGER_INDEX, key)) enqueueWorkload(kind, workload);
+        for (const workload of informer.byIndex(TRIGGER_INDEX, tagKey)) {
+          const key = workloadKey(kind, workload);
+          if (key) keys.push(key);
+        }
       }
     }
+    return keys;
   }
 
-  const removeHandlers: (() => void)[] = [
-    streams.addHandlers({
-      onAdd: (stream) => onStreamChange(undefined, stream),
-      onUpdate: (oldStream, newStream) => onStreamChange(oldStream, newStream),
-      onDelete: (stream) => onStreamChange(stream, undefined),
-    }),
-  ];
+  const controller = ctx
+    .controller<WorkloadKey>({
+      name: TRIGGER_CONTROLLER_NAME,
+      concurrency: ctx.config.triggerWorkers,
+      reconcile: (key, reconcileCtx) => reconcile(key, reconcileCtx),
+    })
+    .watch(streams, { map: followersOfChangedTags });
   for (const [kind, informer] of workloads) {
-    removeHandlers.push(
-      informer.addHandlers({
-        onAdd: (workload) => {
-          if (wantsReconcile(workload)) enqueueWorkload(kind, workload);
-        },
-        onUpdate: (oldWorkload, newWorkload) => {
-          if (workloadChanged(oldWorkload, newWorkload)) enqueueWorkload(kind, newWorkload);
-        },
-        onDelete: (workload) => reported.forget(workloadId(workload)),
-      }),
-    );
+    controller.watch(informer, {
+      map: (workload) => [workloadKey(kind, workload)],
+      predicate: workloadEventMatters,
+    });
   }
 
-  async function reconcile(key: string, rctx: ReconcileContext): Promise<ReconcileResult> {
-    const target = parseWorkloadQueueKey(key);
-    if (target === undefined) {
-      rctx.log.error({ key }, "malformed trigger queue key; dropped");
-      return;
-    }
-    const { kind, namespace, name } = target;
-    const klog = rctx.log.child({ kind });
-    const cached = workloads.get(kind)?.get(`${namespace}/${name}`);
-    if (cached === undefined) return; // deleted; the delete handler forgot its problems
-    if (!wantsReconcile(cached)) {
-      reported.forget(workloadId(cached));
+  async function reconcile(key: WorkloadKey, rctx: ReconcileContext): Promise<ReconcileResult> {
+    const { kind, namespace, name } = key;
+    const klog = rctx.log;
+    const id = keyString(key);
+    const cached = workloads.get(kind)?.get({ namespace, name });
+    if (cached === undefined || !wantsReconcile(cached)) {
+      // Deleted, or no longer triggered: its problems are forgotten, so a comeback reports them.
+      reported.forget(id);
       return;
     }
 
@@ -162,7 +141,7 @@ export function createTriggerController(
     const evaluation = evaluateWorkload(workload, kind, access.lookup);
     const problems = [...evaluation.problems, ...access.problems];
     const ref = eventRef(kind, workload);
-    for (const problem of reported.update(workloadId(workload), problems)) {
+    for (const problem of reported.update(id, problems, workload.metadata?.uid)) {
       const event = problemEvent(problem);
       klog.warn({ reason: event.reason }, event.message);
       void ctx.events.record(ref, {
@@ -256,22 +235,7 @@ export function createTriggerController(
     return { lookup, problems, denied, failed };
   }
 
-  return {
-    name: TRIGGER_CONTROLLER_NAME,
-    start(): void {
-      log.info({ workers: ctx.config.triggerWorkers }, "trigger controller starting");
-      controller.start();
-    },
-    async stop(): Promise<boolean> {
-      for (const remove of removeHandlers.splice(0)) remove();
-      return controller.stop();
-    },
-  };
-}
-
-function workloadId(workload: WorkloadMetadata | WorkloadResource): string {
-  const metadata = workload.metadata;
-  return metadata?.uid ?? `${metadata?.namespace ?? ""}/${metadata?.name ?? ""}`;
+  return controller;
 }
 
 function eventRef(kind: WorkloadKind, workload: WorkloadResource): EventObjectRef {

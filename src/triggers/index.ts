@@ -83,12 +83,13 @@ export {
 } from "./workload-client.ts";
 export {
   isControlledByOwner,
-  parseWorkloadQueueKey,
   ReportedProblems,
   TRIGGER_INDEX,
+  type WorkloadKey,
   type WorkloadMetadata,
   wantsReconcile,
   workloadChanged,
+  workloadEventMatters,
   workloadIndexKeys,
-  workloadQueueKey,
+  workloadKey,
 } from "./workload-watch.ts";

@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   Controller,
+  keyString,
+  type ObjectKey,
   type ReconcileContext,
   type ReconcileResult,
-  splitKey,
 } from "../../../src/runtime/index.ts";
 import { captureLogger, deferred, flush, silentLogger } from "./helpers.ts";
 
@@ -14,6 +15,12 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** The typed key of `namespace/name` or `name`. */
+function key(text: string): ObjectKey {
+  const slash = text.indexOf("/");
+  return slash < 0 ? { name: text } : { namespace: text.slice(0, slash), name: text.slice(slash + 1) };
+}
+
 function recordingController(
   behaviour: (key: string, ctx: ReconcileContext, run: number) => Promise<ReconcileResult>,
   logger = silentLogger(),
@@ -23,9 +30,9 @@ function recordingController(
     name: "test",
     logger,
     backoff: { baseMs: 100, maxMs: 1000 },
-    reconcile: async (key, ctx) => {
-      runs.push({ key, at: Date.now(), retries: controller.queue.retries(key) });
-      return behaviour(key, ctx, runs.length);
+    reconcile: async (objectKey, ctx) => {
+      runs.push({ key: keyString(objectKey), at: Date.now(), retries: controller.queue.retries(objectKey) });
+      return behaviour(keyString(objectKey), ctx, runs.length);
     },
   });
   return { controller, runs };
@@ -34,7 +41,7 @@ function recordingController(
 describe("Controller", () => {
   it("waits for start() before reconciling keys enqueued early", async () => {
     const { controller, runs } = recordingController(async () => {});
-    controller.enqueue("ns/a");
+    controller.enqueue(key("ns/a"));
     await flush();
     expect(runs).toHaveLength(0);
     controller.start();
@@ -48,7 +55,7 @@ describe("Controller", () => {
       run < 3 ? { requeueAfter: 500 } : undefined,
     );
     controller.start();
-    controller.enqueue("ns/a");
+    controller.enqueue(key("ns/a"));
     await vi.advanceTimersByTimeAsync(5000);
     expect(runs.map((r) => r.at - t0)).toEqual([0, 500, 1000]);
   });
@@ -61,7 +68,7 @@ describe("Controller", () => {
       if (run === 5) throw new Error("again");
     });
     controller.start();
-    controller.enqueue("ns/a");
+    controller.enqueue(key("ns/a"));
     await vi.advanceTimersByTimeAsync(10_000);
     // 0, +100, +200, +400 (success, requeue 1 ms), then the next failure starts at the base again.
     expect(runs.map((r) => r.at - t0)).toEqual([0, 100, 300, 700, 701, 801]);
@@ -75,8 +82,8 @@ describe("Controller", () => {
       if (run === 1) throw new Error("transient");
     }, logger);
     controller.start();
-    controller.enqueue("team/web");
-    controller.enqueue("cluster-thing");
+    controller.enqueue(key("team/web"));
+    controller.enqueue(key("cluster-thing"));
     await vi.advanceTimersByTimeAsync(1000);
     const objectLines = lines().filter((line) => line.key !== undefined);
     expect(objectLines.length).toBeGreaterThanOrEqual(6);
@@ -95,13 +102,13 @@ describe("Controller", () => {
       if (key === "ns/slow") await gate.promise;
     });
     controller.start();
-    controller.enqueue("ns/slow");
+    controller.enqueue(key("ns/slow"));
     await flush();
     let stopped: boolean | undefined;
     void controller.stop().then((result) => {
       stopped = result;
     });
-    controller.enqueue("ns/new");
+    controller.enqueue(key("ns/new"));
     await vi.advanceTimersByTimeAsync(1000);
     expect(stopped).toBeUndefined();
     gate.resolve();
@@ -122,7 +129,7 @@ describe("Controller", () => {
       },
     });
     controller.start();
-    controller.enqueue("ns/stuck");
+    controller.enqueue(key("ns/stuck"));
     await flush();
     const stopped = controller.stop();
     await vi.advanceTimersByTimeAsync(2000);
@@ -132,8 +139,8 @@ describe("Controller", () => {
 });
 
 describe("keys", () => {
-  it("splits namespaced and cluster-scoped keys", () => {
-    expect(splitKey("ns/name")).toEqual({ namespace: "ns", name: "name" });
-    expect(splitKey("name")).toEqual({ namespace: undefined, name: "name" });
+  it("writes namespaced and cluster-scoped keys as client-go does", () => {
+    expect(keyString({ namespace: "ns", name: "name" })).toBe("ns/name");
+    expect(keyString({ namespace: undefined, name: "name" })).toBe("name");
   });
 });

@@ -17,6 +17,8 @@ import {
   type IndexFunc,
   type InformerFactory,
   type InformerHandlers,
+  keyString,
+  type ObjectKey,
 } from "../../../src/runtime/index.ts";
 import {
   createTriggerController,
@@ -37,8 +39,8 @@ class FakeInformer<T extends Meta> {
   readonly #indexes = new Map<string, IndexFunc<T>>();
   readonly #handlers: InformerHandlers<T>[] = [];
 
-  get(key: string): T | undefined {
-    return this.store.get(key);
+  get(key: ObjectKey): T | undefined {
+    return this.store.get(keyString(key));
   }
   list(): T[] {
     return [...this.store.values()];
@@ -168,7 +170,7 @@ function setup(options: { accessReview?: AccessReview; beforePatch?: (workload: 
   handle.start();
   const setTag = (namespace: string, stream: string, tag: string, reference: string): void => {
     const key = `${namespace}/${stream}`;
-    const old = informer("imagestreams").get(key) as ImageStream | undefined;
+    const old = informer("imagestreams").store.get(key) as ImageStream | undefined;
     const tags = (old?.status?.tags ?? []).filter((t) => t.tag !== tag);
     tags.push({ tag, items: [{ created: "", dockerImageReference: reference, image: "", generation: 1 }] });
     informer("imagestreams").put({ metadata: { name: stream, namespace }, status: { tags } } as ImageStream);
