@@ -29,7 +29,6 @@ import {
   createControllerContext,
   EventRecorder,
   eventSinkFromClient,
-  FIELD_MANAGER,
   SharedInformers,
   withSharedConnections,
 } from "../src/runtime/index.ts";
@@ -37,7 +36,7 @@ import {
   createTriggerController,
   TRIGGER_ANNOTATION,
   type WorkloadClient,
-  workloadClientFromKubeConfig,
+  workloadClient,
 } from "../src/triggers/index.ts";
 import { createNamespace, startControlPlane } from "../test/harness/index.ts";
 
@@ -99,7 +98,7 @@ async function runController(kubeconfigPath: string, namespace: string): Promise
     metrics: createMetrics({ defaultMetrics: false }),
   });
   // Every PATCH the controller issues goes through here, so the driver can count them.
-  const real = workloadClientFromKubeConfig(kc, FIELD_MANAGER);
+  const real = workloadClient(ctx.objects);
   const client: WorkloadClient = {
     get: (kind, ns, name) => real.get(kind, ns, name),
     patch: async (kind, ns, name, operations) => {

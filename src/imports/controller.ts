@@ -2,9 +2,8 @@
 // streams and pull secrets from shared caches, asks the core what to import, resolves those
 // tags through the registry client, and writes the status the core computes (nothing when
 // nothing changed).
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { type AccessReview, AuthorizationCache, subjectAccessReviewFromClient } from "../access/index.ts";
-import { API_VERSION, GROUP, IMAGESTREAMS, type ImageStream, VERSION } from "../api/index.ts";
+import { API_VERSION, IMAGESTREAMS, type ImageStream } from "../api/index.ts";
 import type { Logger } from "../log/index.ts";
 import {
   DOCKER_CONFIG_SECRET_KEYS,
@@ -22,6 +21,7 @@ import {
   fieldChanged,
   keyOf,
   keyString,
+  type ObjectApi,
   type ObjectKey,
   objectRefOf,
   ownKey,
@@ -57,6 +57,8 @@ export interface ImportControllerOptions {
   now?: () => number;
   /** Decides whether `namespace`'s service accounts may read ImageStreams of `sourceNamespace`. */
   accessReview?: AccessReview;
+  /** Reads streams and writes their status and annotations (default: the context's object API). */
+  api?: ObjectApi;
 }
 
 export function importSettingsFrom(config: ControllerContext["config"]): ImportSettings {
@@ -86,7 +88,7 @@ export function createImportController(
   const secretInformers = Object.keys(DOCKER_CONFIG_SECRET_KEYS).map((type) =>
     ctx.informers.for<SecretLike>(SECRETS, { fieldSelector: `type=${type}` }),
   );
-  const api = ctx.kc.makeApiClient(CustomObjectsApi);
+  const api = options.api ?? ctx.objects;
   const access = new AuthorizationCache(options.accessReview ?? subjectAccessReviewFromClient(ctx.kc));
   const budget = new ScheduledImportBudget(ctx.config.scheduledImportsPerMinute);
   /** Per stream (by key string): what the core remembers about its imports. */
@@ -194,7 +196,7 @@ export function createImportController(
     let annotations: Record<string, string> | undefined;
     const written = await updateStatusWithRetry<ImageStream>({
       current: stream,
-      get: () => getStream(api, stream),
+      get: () => api.get<ImageStream>(IMAGESTREAMS, objectKey),
       mutate: (fresh) => {
         const update = computeStatus({ stream: fresh, ...computeInput });
         changes = update?.changes ?? [];
@@ -202,10 +204,10 @@ export function createImportController(
         if (!update?.status) return undefined;
         return { ...fresh, status: update.status };
       },
-      replaceStatus: (obj) => replaceStatus(api, obj),
+      replaceStatus: (obj) => api.replaceStatus(IMAGESTREAMS, obj),
     });
     // Annotations live outside status; written last so a lost write repeats the round, never skips it.
-    if (annotations) await patchAnnotations(api, stream, annotations);
+    if (annotations) await api.mergePatch(IMAGESTREAMS, objectKey, { metadata: { annotations } });
     if (plan.importRequest) {
       honouredRequests.set(key, plan.importRequest);
       requestSeen.delete(key);
@@ -392,43 +394,4 @@ export function createImportController(
 
 function withKind(stream: ImageStream): ImageStream {
   return { ...stream, apiVersion: API_VERSION, kind: "ImageStream" };
-}
-
-async function getStream(api: CustomObjectsApi, stream: ImageStream): Promise<ImageStream> {
-  return (await api.getNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: IMAGESTREAMS.plural,
-    namespace: stream.metadata.namespace ?? "",
-    name: stream.metadata.name ?? "",
-  })) as ImageStream;
-}
-
-async function replaceStatus(api: CustomObjectsApi, stream: ImageStream): Promise<ImageStream> {
-  return (await api.replaceNamespacedCustomObjectStatus({
-    group: GROUP,
-    version: VERSION,
-    plural: IMAGESTREAMS.plural,
-    namespace: stream.metadata.namespace ?? "",
-    name: stream.metadata.name ?? "",
-    body: stream,
-  })) as ImageStream;
-}
-
-async function patchAnnotations(
-  api: CustomObjectsApi,
-  stream: ImageStream,
-  annotations: Record<string, string>,
-): Promise<void> {
-  await api.patchNamespacedCustomObject(
-    {
-      group: GROUP,
-      version: VERSION,
-      plural: IMAGESTREAMS.plural,
-      namespace: stream.metadata.namespace ?? "",
-      name: stream.metadata.name ?? "",
-      body: { metadata: { annotations } },
-    },
-    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-  );
 }

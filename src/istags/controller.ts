@@ -40,7 +40,7 @@ import {
   withoutFinalizer,
 } from "./core.ts";
 import { type ImageDetailsSource, insecureFor, registryImageDetails } from "./image-details.ts";
-import { type IstagApi, istagApiFromKubeConfig } from "./kube.ts";
+import { type IstagApi, istagApi } from "./kube.ts";
 
 export const ISTAG_CONTROLLER_NAME = "imagestreamtag";
 const STREAM_INDEX = "istag-stream";
@@ -96,7 +96,7 @@ export function createImageStreamTagController(
   options: ImageStreamTagControllerOptions = {},
 ): ControllerHandle {
   const now = options.now ?? Date.now;
-  const api = options.api ?? istagApiFromKubeConfig(ctx.kc);
+  const api = options.api ?? istagApi(ctx.objects);
   const detailsRetryMs = options.detailsRetryMs ?? 60_000;
   // The import controller requests the same informer: one cache, one watch.
   const streams = ctx.informers.for<ImageStream>(IMAGESTREAMS);

@@ -37,4 +37,4 @@ export {
   insecureFor,
   registryImageDetails,
 } from "./image-details.ts";
-export { type IstagApi, istagApiFromKubeConfig } from "./kube.ts";
+export { type IstagApi, istagApi } from "./kube.ts";

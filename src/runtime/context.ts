@@ -8,6 +8,7 @@ import { Controller, type ControllerOptions } from "./controller.ts";
 import type { EventRecorder } from "./events.ts";
 import type { InformerFactory } from "./informers.ts";
 import type { ObjectKey } from "./keys.ts";
+import { type ObjectApi, objectApi } from "./objects.ts";
 
 /** Field manager of every write the operator makes (server-side apply, patches, status). */
 export const FIELD_MANAGER = "imagestream-operator";
@@ -22,6 +23,8 @@ export interface ControllerContext {
   readonly events: EventRecorder;
   /** The process's Prometheus metrics. */
   readonly metrics: OperatorMetrics;
+  /** Reads and writes of any resource, as FIELD_MANAGER. */
+  readonly objects: ObjectApi;
   /**
    * A reconcile loop with the context's logger, its work queue and reconciles in metrics, and the
    * drain deadline of the process's shutdown. Declare its watches, then return it as the handle.
@@ -32,13 +35,17 @@ export interface ControllerContext {
 /** What a domain says about its controller; the context adds logging, metrics and deadlines. */
 export type ControllerSpec<K extends ObjectKey> = Omit<ControllerOptions<K>, "logger" | "hooks">;
 
-export type ControllerContextParts = Omit<ControllerContext, "controller">;
+export type ControllerContextParts = Omit<ControllerContext, "controller" | "objects"> & {
+  /** Default: the object API of `kc`, writing as FIELD_MANAGER. */
+  objects?: ObjectApi;
+};
 
 /** The context controllers are built with: the given parts plus the instrumented controller factory. */
 export function createControllerContext(parts: ControllerContextParts): ControllerContext {
   const { metrics, log } = parts;
   return {
     ...parts,
+    objects: parts.objects ?? objectApi(parts.kc, { fieldManager: FIELD_MANAGER }),
     controller<K extends ObjectKey>(options: ControllerSpec<K>): Controller<K> {
       const controller = new Controller<K>({
         ...options,

@@ -65,6 +65,13 @@ export { type KindKey, type KubeObjectLike, keyFields, keyOf, keyString, type Ob
 export { type KubeListWatchOptions, listWatchFromClient } from "./kube-source.ts";
 export { loadKubeConfig } from "./kubeconfig.ts";
 export {
+  type DeletePreconditions,
+  type JsonPatchOperation,
+  type KubeObject,
+  type ObjectApi,
+  objectApi,
+} from "./objects.ts";
+export {
   type StatusUpdate,
   type StatusUpdateResult,
   updateStatusWithRetry,

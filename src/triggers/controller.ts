@@ -10,7 +10,6 @@ import {
   type ControllerContext,
   type ControllerHandle,
   type EventObjectRef,
-  FIELD_MANAGER,
   httpStatusOf,
   isConflict,
   isInvalid,
@@ -28,11 +27,7 @@ import { WORKLOAD_KINDS, type WorkloadKind, workloadKindInfo } from "./kinds.ts"
 import { parseWorkloadTriggers } from "./parse.ts";
 import { evaluateWorkload } from "./plan.ts";
 import type { Problem, TagLookup } from "./types.ts";
-import {
-  type WorkloadClient,
-  type WorkloadResource,
-  workloadClientFromKubeConfig,
-} from "./workload-client.ts";
+import { type WorkloadClient, type WorkloadResource, workloadClient } from "./workload-client.ts";
 import {
   annotationOf,
   isControlledByOwner,
@@ -49,7 +44,7 @@ import {
 export const TRIGGER_CONTROLLER_NAME = "trigger";
 
 export interface TriggerControllerOptions {
-  /** Reads and patches workloads (default: client-node with FIELD_MANAGER). */
+  /** Reads and patches workloads (default: the context's object API). */
   client?: WorkloadClient;
   /** Authorizes cross-namespace triggers (default: a SubjectAccessReview). */
   accessReview?: AccessReview;
@@ -66,7 +61,7 @@ export function createTriggerController(
   ctx: ControllerContext,
   options: TriggerControllerOptions = {},
 ): ControllerHandle {
-  const client = options.client ?? workloadClientFromKubeConfig(ctx.kc, FIELD_MANAGER);
+  const client = options.client ?? workloadClient(ctx.objects);
   const authorization = new AuthorizationCache(
     options.accessReview ?? subjectAccessReviewFromClient(ctx.kc),
     options.authorizationTtlMs === undefined ? {} : { ttlMs: options.authorizationTtlMs },

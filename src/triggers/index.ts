@@ -79,7 +79,7 @@ export {
 export {
   type WorkloadClient,
   type WorkloadResource,
-  workloadClientFromKubeConfig,
+  workloadClient,
 } from "./workload-client.ts";
 export {
   isControlledByOwner,
