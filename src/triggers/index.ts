@@ -39,6 +39,7 @@ export {
   WORKLOAD_KINDS,
   type WorkloadKind,
   type WorkloadKindInfo,
+  workloadKindByAlias,
   workloadKindInfo,
 } from "./kinds.ts";
 export {

@@ -24,6 +24,7 @@ import {
   createTriggerController,
   type JsonPatchOperation,
   TRIGGER_ANNOTATION,
+  WORKLOAD_KINDS,
   type WorkloadClient,
   type WorkloadKind,
   type WorkloadResource,
@@ -72,15 +73,10 @@ class FakeInformer<T extends Meta> {
   }
 }
 
-const PLURAL_KINDS: Record<string, WorkloadKind> = {
-  deployments: "Deployment",
-  statefulsets: "StatefulSet",
-  daemonsets: "DaemonSet",
-  replicasets: "ReplicaSet",
-  cronjobs: "CronJob",
-  jobs: "Job",
-  pods: "Pod",
-};
+/** Every kind of the kinds table, by plural. */
+const PLURAL_KINDS: Record<string, WorkloadKind> = Object.fromEntries(
+  WORKLOAD_KINDS.map((info) => [info.plural, info.kind]),
+);
 
 type Workload = WorkloadResource & {
   metadata: {
