@@ -54,6 +54,7 @@ export interface Config {
   leaseDurationMs: number;
   renewDeadlineMs: number;
   retryPeriodMs: number;
+  shutdownTimeoutMs: number;
 }
 
 /** A namespaced object, written `namespace/name`. */
@@ -520,6 +521,14 @@ export const SETTINGS: SettingTable = [
     default: "2s",
     parse: durationAtLeast(100),
     help: "Interval between lease acquire/renew attempts (default 2s).",
+  },
+  {
+    key: "shutdownTimeoutMs",
+    flag: "shutdown-timeout",
+    env: "IMAGESTREAM_SHUTDOWN_TIMEOUT",
+    default: "25s",
+    parse: durationAtLeast(1000),
+    help: "Time from SIGTERM to exit: controllers drain in-flight reconciles for 80% of it, then abort them. Keep it below the pod's terminationGracePeriodSeconds (the chart does).",
   },
 ];
 

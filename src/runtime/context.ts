@@ -13,6 +13,15 @@ import { type ObjectApi, objectApi } from "./objects.ts";
 /** Field manager of every write the operator makes (server-side apply, patches, status). */
 export const FIELD_MANAGER = "imagestream-operator";
 
+/**
+ * How long controllers drain in-flight reconciles when the process stops: 80% of the shutdown
+ * timeout, so their signal aborts what is left while there is still time to release the lease,
+ * stop the caches and exit before the timeout (and the pod's grace period) runs out.
+ */
+export function drainDeadlineMs(shutdownTimeoutMs: number): number {
+  return Math.floor(shutdownTimeoutMs * 0.8);
+}
+
 export interface ControllerContext {
   /** For the few API clients the runtime does not wrap (SubjectAccessReviews). */
   readonly kc: KubeConfig;
@@ -32,8 +41,11 @@ export interface ControllerContext {
   controller<K extends ObjectKey = ObjectKey>(options: ControllerSpec<K>): Controller<K>;
 }
 
-/** What a domain says about its controller; the context adds logging, metrics and deadlines. */
-export type ControllerSpec<K extends ObjectKey> = Omit<ControllerOptions<K>, "logger" | "hooks">;
+/** What a domain says about its controller; the context adds logging, metrics and the drain deadline. */
+export type ControllerSpec<K extends ObjectKey> = Omit<
+  ControllerOptions<K>,
+  "logger" | "hooks" | "shutdownTimeoutMs"
+>;
 
 export type ControllerContextParts = Omit<ControllerContext, "controller" | "objects"> & {
   /** Default: the object API of `kc`, writing as FIELD_MANAGER. */
@@ -50,6 +62,7 @@ export function createControllerContext(parts: ControllerContextParts): Controll
       const controller = new Controller<K>({
         ...options,
         logger: log,
+        shutdownTimeoutMs: drainDeadlineMs(parts.config.shutdownTimeoutMs),
         hooks: metrics.workQueueHooks(options.name),
         reconcile: metrics.instrumentReconciler(options.name, options.reconcile),
       });

@@ -15,6 +15,7 @@ export {
   type ControllerHandle,
   type ControllerSpec,
   createControllerContext,
+  drainDeadlineMs,
   FIELD_MANAGER,
 } from "./context.ts";
 export {
