@@ -453,7 +453,7 @@ async function main(): Promise<void> {
       return stopping;
     };
     onCleanup(stop);
-    if (!(await operator.startCaches())) throw new Error("the operator's caches did not sync");
+    if (!(await operator.start())) throw new Error("the operator's caches did not sync");
     return { operator, stop };
   };
   const allImported = (): number => {

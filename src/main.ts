@@ -65,7 +65,7 @@ async function main(): Promise<number> {
   ]);
 
   const stopped = terminationSignal(log);
-  const synced = await Promise.race([operator.startCaches(), stopped.then(() => false)]);
+  const synced = await Promise.race([operator.start(), stopped.then(() => false)]);
   let elector: LeaderElector | undefined;
   const lost = Promise.withResolvers<void>();
   if (synced && config.leaderElect) {

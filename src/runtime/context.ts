@@ -73,12 +73,24 @@ export function createControllerContext(parts: ControllerContextParts): Controll
 }
 
 /**
- * A controller as the operator runs it: built (registering informers and handlers) before the
- * caches start, started once they have synced, stopped on shutdown or loss of leadership.
+ * A controller as the operator runs it: built (requesting informers, declaring watches) before
+ * the caches start, started once they have synced and this replica leads, stopped on shutdown
+ * or loss of leadership. Only the leader runs controllers.
  */
 export interface ControllerHandle {
   readonly name: string;
   start(): void;
-  /** Finishes in-flight work; resolves false when the deadline passed first. */
+  /** Finishes in-flight work; resolves false when the drain deadline passed first. */
   stop(): Promise<boolean>;
+}
+
+/**
+ * A component every replica runs, leader or not, once the caches have synced: an HTTP server
+ * answering from the caches (admission webhooks, registry notification and token endpoints,
+ * external registry receivers). Built from the same context as the controllers.
+ */
+export interface ReplicaService {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
 }

@@ -17,6 +17,7 @@ export {
   createControllerContext,
   drainDeadlineMs,
   FIELD_MANAGER,
+  type ReplicaService,
 } from "./context.ts";
 export {
   Controller,

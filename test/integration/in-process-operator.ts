@@ -17,7 +17,7 @@ export async function startInProcessOperator(
     log: createLogger({ level: "warn" }),
     ...deps,
   });
-  if (!(await operator.startCaches())) throw new Error("the operator's caches did not sync");
+  if (!(await operator.start())) throw new Error("the operator's caches did not sync");
   operator.startControllers();
   return operator;
 }
