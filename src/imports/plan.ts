@@ -1,8 +1,8 @@
 // Which tags of a stream need an import now, and why (planImports), plus the controller
 // memory that the plan reads (recordImportAttempts).
 
-import { importModeOf } from "../api/defaults.ts";
-import type { ImageStream, NamedTagEventList, TagReference } from "../api/types.ts";
+import type { ImageStream, NamedTagEventList, TagReference } from "../api/index.ts";
+import { importModeOf } from "../api/index.ts";
 import { backoffDelay } from "../runtime/index.ts";
 import { hasImportFailure, observedGeneration } from "./history.ts";
 import {

@@ -2,7 +2,6 @@
 // tracking (ImageStreamTag) and pinned (ImageStreamImage) tags, conditions, summary fields
 // and annotations. Returns undefined when nothing changed, so the controller writes nothing.
 
-import { referencePolicyTypeOf } from "../api/defaults.ts";
 import type {
   ImageStream,
   ImageStreamStatus,
@@ -10,7 +9,8 @@ import type {
   ObjectReference,
   TagEvent,
   TagReference,
-} from "../api/types.ts";
+} from "../api/index.ts";
+import { referencePolicyTypeOf } from "../api/index.ts";
 import { addTagEvent, clearConditions, setImportFailure } from "./history.ts";
 import {
   IMPORT_REQUESTED_HANDLED_ANNOTATION,
