@@ -11,10 +11,10 @@ import { fileURLToPath } from "node:url";
 /** Lowest first. `main.ts` is the entry point at the top of src/. */
 export const LAYERS: readonly (readonly string[])[] = [
   // Foundations: no other folder of src/.
-  ["api", "log", "pki", "webhooks"],
+  ["api", "log", "pki"],
   // The registry client, a library that knows nothing of the operator (config validates host
-  // patterns with its syntax).
-  ["registry"],
+  // patterns with its syntax), and what every inbound webhook shares.
+  ["registry", "webhooks"],
   ["config"],
   ["metrics"],
   // The controller runtime: contract, context, informers, queue, object API, errors, events.

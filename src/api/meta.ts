@@ -31,3 +31,19 @@ export function controllerRefOf<R extends { readonly controller?: boolean | null
 }): R | undefined {
   return obj.metadata?.ownerReferences?.find((ref) => ref.controller === true);
 }
+
+/** The key of an object: a namespaced one, or a cluster-scoped one when `namespace` is absent or "". */
+export interface ObjectKey {
+  readonly namespace?: string | undefined;
+  readonly name: string;
+}
+
+/** The key of a namespaced object, written `namespace/name` in settings and logs. */
+export interface NamespacedKey extends ObjectKey {
+  readonly namespace: string;
+}
+
+/** The key of an object of one of several kinds that one controller reconciles. */
+export interface KindKey extends ObjectKey {
+  readonly kind: string;
+}

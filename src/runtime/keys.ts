@@ -1,16 +1,9 @@
-// Typed keys of the objects controllers reconcile. The work queue de-duplicates by one
-// canonical string per key; logs carry kind, namespace and name as separate fields.
+// Typed keys of the objects controllers reconcile (the types are the API's, src/api/meta.ts).
+// The work queue de-duplicates by one canonical string per key; logs carry kind, namespace and
+// name as separate fields.
+import type { KindKey, ObjectKey } from "../api/index.ts";
 
-/** A namespaced object, or a cluster-scoped one when `namespace` is absent or "". */
-export interface ObjectKey {
-  readonly namespace?: string | undefined;
-  readonly name: string;
-}
-
-/** An object of one of several kinds reconciled by one controller (the trigger's workloads). */
-export interface KindKey extends ObjectKey {
-  readonly kind: string;
-}
+export type { KindKey, ObjectKey };
 
 /** What keyOf needs of an object: its metadata's namespace and name. */
 export interface KubeObjectLike {

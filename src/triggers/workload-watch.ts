@@ -1,7 +1,7 @@
 // Pure glue between the metadata-only workload informers and the trigger work queue: queue
 // keys, which watch events matter, the trigger index, and the problems already reported.
 
-import { controllerRefOf } from "../api/index.ts";
+import { controllerRefOf, type KindKey } from "../api/index.ts";
 import { annotationChanged, anyOf, generationChanged, type Predicate } from "../runtime/index.ts";
 import { problemsToReport } from "./events.ts";
 import { triggerKeys } from "./keys.ts";
@@ -27,10 +27,9 @@ export interface WorkloadMetadata {
 export const TRIGGER_INDEX = "image.openshift.io/triggers";
 
 /** The trigger controller's work item: one workload of one kind. */
-export interface WorkloadKey {
+export interface WorkloadKey extends KindKey {
   readonly kind: WorkloadKind;
   readonly namespace: string;
-  readonly name: string;
 }
 
 /** The key of a cached workload of `kind`; undefined for objects without namespace or name. */
