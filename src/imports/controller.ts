@@ -6,7 +6,6 @@ import { type AccessReview, AuthorizationCache, subjectAccessReviewFromClient } 
 import { API_VERSION, IMAGESTREAMS, type ImageStream } from "../api/index.ts";
 import type { Logger } from "../log/index.ts";
 import {
-  DOCKER_CONFIG_SECRET_KEYS,
   type Keychain,
   parseReference,
   pullSecretKeychain,
@@ -45,11 +44,11 @@ import {
 import { pendingImportRequest, planImports, recordImportAttempts } from "./plan.ts";
 import { selectFromManifestList } from "./platform.ts";
 import { withHandledRequest } from "./requests.ts";
+import { pullSecretInformers } from "./secret-informers.ts";
 import { crossNamespaceSource, sourceStreamKeys } from "./sources.ts";
 import { computeStatus } from "./status.ts";
 import { selectRepositoryTags } from "./tag-order.ts";
 
-const SECRETS = { group: "", version: "v1", plural: "secrets" } as const;
 const SOURCE_INDEX = "source-stream";
 
 export interface ImportControllerOptions {
@@ -85,9 +84,7 @@ export function createImportController(
   const now = options.now ?? Date.now;
   const settings = importSettingsFrom(ctx.config);
   const streams = ctx.informers.for<ImageStream>(IMAGESTREAMS);
-  const secretInformers = Object.keys(DOCKER_CONFIG_SECRET_KEYS).map((type) =>
-    ctx.informers.for<SecretLike>(SECRETS, { fieldSelector: `type=${type}` }),
-  );
+  const secretInformers = pullSecretInformers(ctx.informers);
   const api = options.api ?? ctx.objects;
   const access = new AuthorizationCache(options.accessReview ?? subjectAccessReviewFromClient(ctx.kc));
   const budget = new ScheduledImportBudget(ctx.config.scheduledImportsPerMinute);

@@ -38,6 +38,7 @@ export {
   splitPullSpec,
 } from "./references.ts";
 export { withHandledRequest } from "./requests.ts";
+export { pullSecretInformers } from "./secret-informers.ts";
 export { crossNamespaceSource, sourceStreamKeys } from "./sources.ts";
 export type { ComputeStatusInput, RecordOutcomesInput, StatusUpdate } from "./status.ts";
 export {

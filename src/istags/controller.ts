@@ -4,8 +4,9 @@
 // ImageStreamTags the stream implies (read model). Nothing is written when nothing changed.
 import type { ImageStream, ImageStreamTag } from "../api/index.ts";
 import { API_VERSION, IMAGESTREAMS, IMAGESTREAMTAGS, sameJson } from "../api/index.ts";
+import { pullSecretInformers } from "../imports/index.ts";
 import type { Logger } from "../log/index.ts";
-import type { RegistryClient, SecretLike } from "../registry/index.ts";
+import type { RegistryClient } from "../registry/index.ts";
 import {
   type ControllerContext,
   type ControllerHandle,
@@ -44,7 +45,6 @@ import { type IstagApi, istagApi } from "./kube.ts";
 
 export const ISTAG_CONTROLLER_NAME = "imagestreamtag";
 const STREAM_INDEX = "istag-stream";
-const SECRETS = { group: "", version: "v1", plural: "secrets" } as const;
 /** How soon a stream is looked at again while the cache still shows what this controller replaced. */
 const STALE_CACHE_RETRY_MS = 1000;
 /** A version this controller superseded is forgotten after this long (bounds memory). */
@@ -103,9 +103,7 @@ export function createImageStreamTagController(
   const istags = ctx.informers.for<ImageStreamTag>(IMAGESTREAMTAGS);
   let imageDetails = options.imageDetails;
   if (!imageDetails && options.registry) {
-    const secrets = ["kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg"].map((type) =>
-      ctx.informers.for<SecretLike>(SECRETS, { fieldSelector: `type=${type}` }),
-    );
+    const secrets = pullSecretInformers(ctx.informers);
     imageDetails = registryImageDetails({
       registry: options.registry,
       secrets,
