@@ -1,11 +1,11 @@
 // The generic object API against a tiny HTTP server on 127.0.0.1: the paths, methods, content
 // types, field manager and preconditions it sends for any resource, and its one error type.
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { IMAGESTREAMS, type ResourceType } from "../../../src/api/index.ts";
 import { isConflict, KubeApiError, objectApi } from "../../../src/runtime/index.ts";
+import { closeServer, listenLoopback } from "./helpers.ts";
 
 interface Seen {
   method: string;
@@ -38,21 +38,11 @@ async function serve(status = 200, answer: unknown = { metadata: { name: "x" } }
       res.end(JSON.stringify(answer));
     });
   });
-  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: "c", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: "u", token: "t" }],
-    contexts: [{ name: "ctx", cluster: "c", user: "u" }],
-    currentContext: "ctx",
-  });
-  return kc;
+  return listenLoopback(server);
 }
 
 afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await closeServer(server);
   server = undefined;
 });
 
