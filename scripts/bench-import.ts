@@ -33,7 +33,7 @@ import { parseConfig } from "../src/config/index.ts";
 import { IMPORT_REQUESTED_ANNOTATION, IMPORT_REQUESTED_HANDLED_ANNOTATION } from "../src/imports/index.ts";
 import { createLogger } from "../src/log/logger.ts";
 import { createMetrics, type OperatorMetrics } from "../src/metrics/index.ts";
-import { buildOperator, type Operator } from "../src/operator/run.ts";
+import { buildOperator, type Operator } from "../src/operator/index.ts";
 import type { RequestEvent } from "../src/registry/index.ts";
 import { withSharedConnections } from "../src/runtime/index.ts";
 import {
@@ -453,7 +453,7 @@ async function main(): Promise<void> {
       return stopping;
     };
     onCleanup(stop);
-    if (!(await operator.startCaches())) throw new Error("the operator's caches did not sync");
+    if (!(await operator.start())) throw new Error("the operator's caches did not sync");
     return { operator, stop };
   };
   const allImported = (): number => {

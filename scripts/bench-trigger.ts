@@ -25,13 +25,18 @@ import {
 import { parseConfig } from "../src/config/index.ts";
 import { createLogger } from "../src/log/logger.ts";
 import { createMetrics } from "../src/metrics/index.ts";
-import { createOperatorContext, FIELD_MANAGER, SharedInformers } from "../src/operator/index.ts";
-import { EventRecorder, eventSinkFromClient, withSharedConnections } from "../src/runtime/index.ts";
+import {
+  createControllerContext,
+  EventRecorder,
+  eventSinkFromClient,
+  SharedInformers,
+  withSharedConnections,
+} from "../src/runtime/index.ts";
 import {
   createTriggerController,
   TRIGGER_ANNOTATION,
   type WorkloadClient,
-  workloadClientFromKubeConfig,
+  workloadClient,
 } from "../src/triggers/index.ts";
 import { createNamespace, startControlPlane } from "../test/harness/index.ts";
 
@@ -84,7 +89,7 @@ async function runController(kubeconfigPath: string, namespace: string): Promise
     reportingController: "image.openshift.io/trigger-controller",
     reportingInstance: "bench",
   });
-  const ctx = createOperatorContext({
+  const ctx = createControllerContext({
     kc,
     log,
     config,
@@ -93,7 +98,7 @@ async function runController(kubeconfigPath: string, namespace: string): Promise
     metrics: createMetrics({ defaultMetrics: false }),
   });
   // Every PATCH the controller issues goes through here, so the driver can count them.
-  const real = workloadClientFromKubeConfig(kc, FIELD_MANAGER);
+  const real = workloadClient(ctx.objects);
   const client: WorkloadClient = {
     get: (kind, ns, name) => real.get(kind, ns, name),
     patch: async (kind, ns, name, operations) => {

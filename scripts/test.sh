@@ -12,6 +12,8 @@ echo "== lint and format check" >&2
 run biome ci .
 echo "== typecheck" >&2
 run tsc -p tsconfig.json --noEmit
+echo "== import boundaries (docs/development.md, Layers)" >&2
+run node scripts/check-boundaries.ts
 echo "== generated CRDs, types and docs are current" >&2
 run node scripts/gen-crds.ts --check
 run node scripts/gen-config-docs.ts --check

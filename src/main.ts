@@ -3,12 +3,11 @@ import { readFileSync } from "node:fs";
 import { CoordinationV1Api } from "@kubernetes/client-node";
 import { ConfigError, helpText, parseConfig } from "./config/index.ts";
 import { LeaderElector, leaseStoreFromClient } from "./leader/index.ts";
-import { createLogger } from "./log/logger.ts";
+import { createLogger } from "./log/index.ts";
 import { createMetrics, HealthChecks, startHealthServer, startMetricsServer } from "./metrics/index.ts";
-import { loadKubeConfig } from "./operator/index.ts";
-import { buildOperator } from "./operator/run.ts";
+import { buildOperator } from "./operator/index.ts";
+import { loadKubeConfig } from "./runtime/index.ts";
 
-const SHUTDOWN_DEADLINE_MS = 25_000;
 /**
  * An informer restarts a silent watch after 3 minutes and backs off at most 30 s, so one
  * without progress for 10 minutes is stuck in a call that never returns: restart the process.
@@ -66,7 +65,7 @@ async function main(): Promise<number> {
   ]);
 
   const stopped = terminationSignal(log);
-  const synced = await Promise.race([operator.startCaches(), stopped.then(() => false)]);
+  const synced = await Promise.race([operator.start(), stopped.then(() => false)]);
   let elector: LeaderElector | undefined;
   const lost = Promise.withResolvers<void>();
   if (synced && config.leaderElect) {
@@ -102,8 +101,10 @@ async function main(): Promise<number> {
 
   const leaseLost = await Promise.race([stopped.then(() => false), lost.promise.then(() => true)]);
   if (leaseLost) log.error("lost the leader lease; exiting so a standby can take over");
+  // Controllers drain for drainDeadlineMs(shutdownTimeoutMs), then abort: what is left of the
+  // timeout releases the lease and stops the caches and servers.
   const deadline = new Promise<boolean>((resolve) =>
-    setTimeout(() => resolve(false), SHUTDOWN_DEADLINE_MS).unref(),
+    setTimeout(() => resolve(false), config.shutdownTimeoutMs).unref(),
   );
   const finished = await Promise.race([
     (async () => {
@@ -116,7 +117,7 @@ async function main(): Promise<number> {
     deadline,
   ]);
   if (!finished)
-    log.warn({ deadlineMs: SHUTDOWN_DEADLINE_MS }, "shutdown deadline passed with work in flight");
+    log.warn({ deadlineMs: config.shutdownTimeoutMs }, "shutdown deadline passed with work in flight");
   log.info("stopped");
   return leaseLost ? 1 : 0;
 }

@@ -17,7 +17,9 @@ import {
   type ImageStreamImportStatus,
   type ImportResultStatus,
   importModeOf,
+  isRecord,
   type RepositoryImportSpec,
+  sameJson,
   type TagImportPolicy,
   type TagReference,
   type TagReferencePolicy,
@@ -40,10 +42,6 @@ import {
 } from "../imports/index.ts";
 import { parseReference } from "../registry/index.ts";
 import { type AdmissionDecision, allow, deny, type JsonPatchOp } from "./review.ts";
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 // ---------------------------------------------------------------- validation and defaults
 
@@ -279,10 +277,6 @@ export interface ImportResults {
   /** One per spec.images entry, in order (as planned). */
   images: ImportOutcome[];
   repository?: RepositoryOutcome;
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** The spec tag OpenShift's ensureSpecTag leaves: a DockerImage source with the import's policies; a reference policy already set stays. */

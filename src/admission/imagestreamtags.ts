@@ -5,12 +5,8 @@
 // mutating webhook runs before the API server's name check (which would answer 422, and oc would
 // stop), so it refuses the `:` name with 403 and says which name works here.
 
-import { istagObjectName, parseStreamTag, validateIstagObjectName } from "../api/index.ts";
+import { isRecord, istagObjectName, parseStreamTag, validateIstagObjectName } from "../api/index.ts";
 import { type AdmissionDecision, type AdmissionRequest, allow, deny } from "./review.ts";
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** The `<stream>.<tag>` name that works here for OpenShift's `<stream>:<tag>`, if there is one. */
 function dotName(colonName: string): string | undefined {

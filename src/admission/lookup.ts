@@ -3,7 +3,7 @@
 // name an ImageStream tag or image of the namespace, what they resolve to, the JSON Patch that
 // writes it, and the warnings kubectl prints for names that cannot be resolved yet. Pure.
 
-import { type ImageStream, validateStreamName } from "../api/index.ts";
+import { type ImageStream, isRecord, validateStreamName } from "../api/index.ts";
 import { resolveImageId, resolveTagPullSpec } from "../imports/index.ts";
 import { parseReference } from "../registry/index.ts";
 import {
@@ -116,10 +116,6 @@ export interface ImageLookupResult {
   patch: JsonPatchOp[];
   warnings: string[];
   resolved: ResolvedImage[];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function at(value: unknown, path: readonly string[]): unknown {

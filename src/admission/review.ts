@@ -1,6 +1,7 @@
 // admission.k8s.io/v1 AdmissionReview, in and out: parsing a request body into a checked
 // AdmissionRequest (or a 4xx problem that names what is wrong), and encoding a decision as the
 // AdmissionReview response kube-apiserver expects. Pure: the HTTP server is a shell around this.
+import { isRecord } from "../api/index.ts";
 
 export const ADMISSION_API_VERSION = "admission.k8s.io/v1";
 const ADMISSION_KIND = "AdmissionReview";
@@ -75,10 +76,6 @@ export function contentTypeProblem(contentType: string | undefined): ReviewProbl
     status: 415,
     message: `unsupported Content-Type ${JSON.stringify(contentType ?? "")}: an AdmissionReview is sent as application/json`,
   };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function bad(message: string): ParsedReview {

@@ -1,7 +1,10 @@
-// Public surface of the API domain: the image.openshift.io/v1 types, their CRD schemas and
-// the naming rules.
+// Public surface of the API domain: the image.openshift.io/v1 types, their CRD schemas, the
+// naming rules, the resources, and the JSON and metadata helpers every layer above shares.
 export * from "./defaults.ts";
+export { canonicalJson, isRecord, sameJson } from "./json.ts";
+export { controllerRefOf, type KindKey, type NamespacedKey, type ObjectKey } from "./meta.ts";
 export * from "./names.ts";
+export { apiVersionOf, IMAGESTREAMS, IMAGESTREAMTAGS, type ResourceType } from "./resources.ts";
 export type { CrdModel, PrinterColumn, SchemaNode } from "./schema.ts";
 export {
   API_GROUP,

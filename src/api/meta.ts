@@ -24,3 +24,26 @@ export interface ObjectMeta {
   finalizers?: string[];
   ownerReferences?: OwnerReference[];
 }
+
+/** The owner reference marked `controller: true` (an object has at most one), if any. */
+export function controllerRefOf<R extends { readonly controller?: boolean | null }>(obj: {
+  readonly metadata?: { readonly ownerReferences?: readonly R[] | null } | undefined;
+}): R | undefined {
+  return obj.metadata?.ownerReferences?.find((ref) => ref.controller === true);
+}
+
+/** The key of an object: a namespaced one, or a cluster-scoped one when `namespace` is absent or "". */
+export interface ObjectKey {
+  readonly namespace?: string | undefined;
+  readonly name: string;
+}
+
+/** The key of a namespaced object, written `namespace/name` in settings and logs. */
+export interface NamespacedKey extends ObjectKey {
+  readonly namespace: string;
+}
+
+/** The key of an object of one of several kinds that one controller reconciles. */
+export interface KindKey extends ObjectKey {
+  readonly kind: string;
+}

@@ -2,8 +2,9 @@
 // (`apiVersion: v1`, kind ImageStream/ImageStreamTag) cannot be served by a CRD (design.md
 // section 2); this rewrites such manifests to image.openshift.io/v1 and drops what the server
 // set on an exported object, so `oc get -o yaml` output can be applied here.
+
 import { dump, loadAll } from "js-yaml";
-import { API_VERSION, istagObjectName, parseStreamTag } from "../api/index.ts";
+import { API_VERSION, isRecord, istagObjectName, parseStreamTag } from "../api/index.ts";
 import { parseCommandLine } from "./args.ts";
 import { UsageError } from "./errors.ts";
 
@@ -53,10 +54,6 @@ const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 const IMAGE_KINDS = new Set(["ImageStream", "ImageStreamTag"]);
 /** The group's own forms: legacy core v1 and the grouped one (an export of either converts). */
 const IMAGE_API_VERSIONS = new Set(["v1", API_VERSION]);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function cleanMetadata(metadata: unknown): unknown {
   if (!isRecord(metadata)) return metadata;

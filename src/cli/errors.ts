@@ -1,5 +1,6 @@
 // Errors of the kubectl plugin, by exit code: usage problems exit 2 (like kubectl's own flag
 // errors), everything the cluster or the import says no to exits 1.
+import { KubeApiError } from "../runtime/index.ts";
 
 /** Bad command line: unknown flag, missing argument, invalid name. Exit code 2. */
 export class UsageError extends Error {
@@ -29,31 +30,11 @@ export function describeFailure(error: unknown): { exitCode: number; message: st
   return { exitCode: 1, message: error instanceof Error ? error.message : String(error) };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
-}
-
-/**
- * The server's message of a client-node ApiException (`code` plus a JSON Status `body`), or
- * undefined for other errors.
- */
+/** "API error <code>: <the server's message>" for an error from the API server, else undefined. */
 export function apiErrorMessage(error: unknown): string | undefined {
-  if (!isRecord(error) || typeof error.code !== "number" || !("body" in error)) return undefined;
-  const body = error.body;
-  let status: unknown = body;
-  if (typeof body === "string") {
-    try {
-      status = JSON.parse(body);
-    } catch {
-      return `API error ${error.code}: ${body}`;
-    }
-  }
-  if (isRecord(status) && typeof status.message === "string")
-    return `API error ${error.code}: ${status.message}`;
-  return `API error ${error.code}`;
-}
-
-/** HTTP status of a client-node ApiException, if the error is one. */
-export function apiStatusCode(error: unknown): number | undefined {
-  return isRecord(error) && typeof error.code === "number" && "body" in error ? error.code : undefined;
+  const api = KubeApiError.from(error);
+  if (api === undefined) return undefined;
+  return api.message === `HTTP ${api.statusCode}`
+    ? `API error ${api.statusCode}`
+    : `API error ${api.statusCode}: ${api.message}`;
 }

@@ -4,6 +4,7 @@
 import {
   API_VERSION,
   type ImageStream,
+  sameJson,
   type TagReference,
   type TagReferencePolicyType,
 } from "../api/index.ts";
@@ -159,7 +160,7 @@ export function planImportImage(
   }
   const wanted = desiredTag(current, opts, from);
   const metadata: Record<string, unknown> = { annotations: request };
-  if (current !== undefined && JSON.stringify(wanted) === JSON.stringify(current)) {
+  if (current !== undefined && sameJson(wanted, current)) {
     return { kind: "patch", body: { metadata } };
   }
   // spec.tags is an array: a merge patch replaces it whole, so the resourceVersion guards

@@ -14,7 +14,7 @@ export {
   convertObject,
   parseConvertArgs,
 } from "./convert.ts";
-export { apiErrorMessage, apiStatusCode, CommandError, describeFailure, UsageError } from "./errors.ts";
+export { apiErrorMessage, CommandError, describeFailure, UsageError } from "./errors.ts";
 export {
   freshRequestValue,
   IMPORT_IMAGE_HELP,

@@ -3,20 +3,11 @@
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  CustomObjectsApi,
-  type KubeConfig,
-  type KubernetesObject,
-  KubernetesObjectApi,
-  PatchStrategy,
-  setHeaderOptions,
-} from "@kubernetes/client-node";
-import type { ImageStream } from "../api/index.ts";
-import { GROUP, VERSION } from "../api/index.ts";
-import { loadKubeConfig } from "../operator/index.ts";
+import { IMAGESTREAMS, type ImageStream } from "../api/index.ts";
+import { isNotFound, loadKubeConfig, type ObjectApi, objectApi } from "../runtime/index.ts";
 import type { WorkloadObject } from "../triggers/index.ts";
 import { CONVERT_HELP, convertManifests, parseConvertArgs } from "./convert.ts";
-import { apiStatusCode, CommandError, describeFailure, UsageError } from "./errors.ts";
+import { CommandError, describeFailure, UsageError } from "./errors.ts";
 import {
   freshRequestValue,
   IMPORT_IMAGE_HELP,
@@ -67,8 +58,6 @@ export interface CliIo {
 }
 
 const FIELD_MANAGER = "kubectl-imagestream";
-const IMAGESTREAMS = { group: GROUP, version: VERSION, plural: "imagestreams" } as const;
-const mergePatch = () => setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 /** Runs one command line; resolves to the process exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -102,37 +91,30 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 }
 
 interface Session {
-  kc: KubeConfig;
   namespace: string;
-  streams: CustomObjectsApi;
+  objects: ObjectApi;
 }
 
 function session(opts: { kubeconfig: string | undefined; namespace: string | undefined }): Session {
   const kc = loadKubeConfig(opts.kubeconfig);
   const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
   return {
-    kc,
     namespace: opts.namespace ?? contextNamespace ?? "default",
-    streams: kc.makeApiClient(CustomObjectsApi),
+    objects: objectApi(kc, { fieldManager: FIELD_MANAGER }),
   };
 }
 
 async function getStream(s: Session, namespace: string, name: string): Promise<ImageStream | undefined> {
   try {
-    return (await s.streams.getNamespacedCustomObject({ ...IMAGESTREAMS, namespace, name })) as ImageStream;
+    return await s.objects.get<ImageStream>(IMAGESTREAMS, { namespace, name });
   } catch (error) {
-    if (apiStatusCode(error) === 404) return undefined;
+    if (isNotFound(error)) return undefined;
     throw error;
   }
 }
 
 async function createStream(s: Session, namespace: string, body: ImageStream): Promise<ImageStream> {
-  return (await s.streams.createNamespacedCustomObject({
-    ...IMAGESTREAMS,
-    namespace,
-    body,
-    fieldManager: FIELD_MANAGER,
-  })) as ImageStream;
+  return s.objects.create(IMAGESTREAMS, { ...body, metadata: { ...body.metadata, namespace } });
 }
 
 async function patchStream(
@@ -141,10 +123,7 @@ async function patchStream(
   name: string,
   body: Record<string, unknown>,
 ): Promise<ImageStream> {
-  return (await s.streams.patchNamespacedCustomObject(
-    { ...IMAGESTREAMS, namespace, name, body, fieldManager: FIELD_MANAGER },
-    mergePatch(),
-  )) as ImageStream;
+  return s.objects.mergePatch<ImageStream>(IMAGESTREAMS, { namespace, name }, body);
 }
 
 async function importImage(argv: readonly string[], io: CliIo): Promise<number> {
@@ -250,22 +229,19 @@ async function setTriggers(argv: readonly string[], io: CliIo): Promise<number> 
   const opts = parseSetTriggersArgs(argv);
   if (opts === "help") return help(io, SET_TRIGGERS_HELP);
   const s = session(opts);
-  const objects = KubernetesObjectApi.makeApiClient(s.kc);
-  const ref = {
-    apiVersion: opts.kind.apiVersion,
-    kind: opts.kind.kind,
-    metadata: { name: opts.name, namespace: s.namespace },
-  };
-  const workload = (await objects.read(ref)) as Workload;
+  const key = { namespace: s.namespace, name: opts.name };
+  const workload = await s.objects.get<Workload>(opts.kind, key);
   if (opts.edit.action === "list") {
     printTriggers(workload, opts, io);
     return 0;
   }
   const value = editTriggers(workload, opts);
-  const patch = triggerAnnotationPatch(value, workload.metadata?.resourceVersion);
-  // In a merge patch a null annotation deletes it; KubernetesObject's type cannot say so.
-  const body = { ...ref, metadata: { ...ref.metadata, ...patch.metadata } } as unknown as KubernetesObject;
-  await objects.patch(body, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
+  // In a merge patch a null annotation deletes it.
+  await s.objects.mergePatch(
+    opts.kind,
+    key,
+    triggerAnnotationPatch(value, workload.metadata?.resourceVersion),
+  );
   io.stdout(`${opts.kind.kind.toLowerCase()}/${opts.name} triggers updated\n`);
   return 0;
 }

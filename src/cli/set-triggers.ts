@@ -1,6 +1,7 @@
 // `kubectl imagestream set-triggers`: the pure part. Parses KIND/NAME and the flags, edits the
 // `image.openshift.io/triggers` annotation (entries it does not touch stay as written) and
 // validates the result with the trigger controller's own parser before anything is written.
+import { isRecord } from "../api/index.ts";
 import {
   type ContainerList,
   canonicalFieldPath,
@@ -8,9 +9,10 @@ import {
   parseTriggers,
   TRIGGER_ANNOTATION,
   type Trigger,
+  WORKLOAD_KINDS,
   type WorkloadKindInfo,
   type WorkloadObject,
-  workloadKindInfo,
+  workloadKindByAlias,
 } from "../triggers/index.ts";
 import { parseCommandLine, parseStreamTagRef, type StreamTagRef } from "./args.ts";
 import { CommandError, UsageError } from "./errors.ts";
@@ -41,29 +43,6 @@ Flags:
   -h, --help                     this help
 `;
 
-const KIND_ALIASES: Record<string, string> = {
-  deployment: "Deployment",
-  deployments: "Deployment",
-  deploy: "Deployment",
-  statefulset: "StatefulSet",
-  statefulsets: "StatefulSet",
-  sts: "StatefulSet",
-  daemonset: "DaemonSet",
-  daemonsets: "DaemonSet",
-  ds: "DaemonSet",
-  replicaset: "ReplicaSet",
-  replicasets: "ReplicaSet",
-  rs: "ReplicaSet",
-  cronjob: "CronJob",
-  cronjobs: "CronJob",
-  cj: "CronJob",
-  job: "Job",
-  jobs: "Job",
-  pod: "Pod",
-  pods: "Pod",
-  po: "Pod",
-};
-
 export type TriggerEdit =
   | { action: "list" }
   | { action: "set"; from: StreamTagRef; paused: boolean }
@@ -88,12 +67,10 @@ export function parseWorkloadRef(value: string): { kind: WorkloadKindInfo; name:
   if (slash <= 0 || slash === value.length - 1)
     throw new UsageError(`"${value}" must be KIND/NAME, e.g. deployment/web`);
   const rawKind = value.slice(0, slash).toLowerCase();
-  const kindName = KIND_ALIASES[rawKind.split(".")[0] ?? ""];
-  const kind = kindName === undefined ? undefined : workloadKindInfo(kindName);
+  const kind = workloadKindByAlias(rawKind.split(".")[0] ?? "");
   if (kind === undefined) {
-    throw new UsageError(
-      `"${value.slice(0, slash)}" is not a workload kind with a pod template (deployment, statefulset, daemonset, replicaset, cronjob, job, pod)`,
-    );
+    const known = WORKLOAD_KINDS.map((info) => info.kind.toLowerCase()).join(", ");
+    throw new UsageError(`"${value.slice(0, slash)}" is not a workload kind with a pod template (${known})`);
   }
   return { kind, name: value.slice(slash + 1) };
 }
@@ -147,10 +124,6 @@ export function parseSetTriggersArgs(argv: readonly string[]): SetTriggersOption
     namespace: values.namespace,
     kubeconfig: values.kubeconfig,
   };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Names of the containers of `list` in the workload's pod spec, in order. */

@@ -1,4 +1,4 @@
-export type { Config, ControllerName, LogFormat, ObjectKey } from "./settings.ts";
+export type { Config, ControllerName, LogFormat } from "./settings.ts";
 export {
   CONTROLLER_NAMES,
   ConfigError,

@@ -2,6 +2,7 @@
 // text shown by --help and in docs/configuration.md. Parsing is pure: argv, env and an
 // optional YAML file's content in, a typed Config or a ConfigError naming the setting out.
 import { load as loadYaml } from "js-yaml";
+import type { NamespacedKey } from "../api/index.ts";
 import { DEFAULT_BLOCKED_HOSTS, parseHostPattern } from "../registry/index.ts";
 
 export class ConfigError extends Error {
@@ -40,8 +41,8 @@ export interface Config {
   registryTokenService: string;
   registryTokenLifetimeMs: number;
   registryAnonymousPull: boolean;
-  registryTokenSigningSecret: ObjectKey | undefined;
-  registryTokenCaConfigMap: ObjectKey | undefined;
+  registryTokenSigningSecret: NamespacedKey | undefined;
+  registryTokenCaConfigMap: NamespacedKey | undefined;
   registryNotificationsTokenFile: string | undefined;
   hooksAddress: string;
   logLevel: string;
@@ -54,12 +55,7 @@ export interface Config {
   leaseDurationMs: number;
   renewDeadlineMs: number;
   retryPeriodMs: number;
-}
-
-/** A namespaced object, written `namespace/name`. */
-export interface ObjectKey {
-  namespace: string;
-  name: string;
+  shutdownTimeoutMs: number;
 }
 
 interface Setting<K extends keyof Config> {
@@ -212,7 +208,7 @@ function httpUrl(raw: string, setting: string): string | undefined {
   return value.replace(/\/+$/, "");
 }
 
-function objectKey(raw: string, setting: string): ObjectKey | undefined {
+function objectKey(raw: string, setting: string): NamespacedKey | undefined {
   const value = optional(raw);
   if (value === undefined) return undefined;
   const [namespace = "", objectName = "", ...rest] = value.split("/");
@@ -520,6 +516,14 @@ export const SETTINGS: SettingTable = [
     default: "2s",
     parse: durationAtLeast(100),
     help: "Interval between lease acquire/renew attempts (default 2s).",
+  },
+  {
+    key: "shutdownTimeoutMs",
+    flag: "shutdown-timeout",
+    env: "IMAGESTREAM_SHUTDOWN_TIMEOUT",
+    default: "25s",
+    parse: durationAtLeast(1000),
+    help: "Time from SIGTERM to exit: controllers drain in-flight reconciles for 80% of it, then abort them. Keep it below the pod's terminationGracePeriodSeconds (the chart does).",
   },
 ];
 

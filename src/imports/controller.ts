@@ -2,25 +2,37 @@
 // streams and pull secrets from shared caches, asks the core what to import, resolves those
 // tags through the registry client, and writes the status the core computes (nothing when
 // nothing changed).
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { type AccessReview, AuthorizationCache, subjectAccessReviewFromClient } from "../access/index.ts";
-import type { ImageStream, TagReference } from "../api/types.ts";
-import { API_VERSION, GROUP, VERSION } from "../api/types.ts";
-import type { Logger } from "../log/logger.ts";
-import type { ControllerHandle, OperatorContext } from "../operator/index.ts";
+import { API_VERSION, IMAGESTREAMS, type ImageStream } from "../api/index.ts";
+import type { Logger } from "../log/index.ts";
 import {
-  DOCKER_CONFIG_SECRET_KEYS,
-  isRegistryError,
   type Keychain,
   parseReference,
   pullSecretKeychain,
   type RegistryClient,
   type SecretLike,
 } from "../registry/index.ts";
-import { objectRefOf, type ReconcileContext, updateStatusWithRetry } from "../runtime/index.ts";
+import {
+  allOf,
+  type ControllerContext,
+  type ControllerHandle,
+  eventTypes,
+  fieldChanged,
+  keyOf,
+  keyString,
+  type ObjectApi,
+  type ObjectKey,
+  objectRefOf,
+  ownKey,
+  type ReconcileContext,
+  resourceVersionChanged,
+  updateStatusWithRetry,
+} from "../runtime/index.ts";
+import { admitScheduledImports, ScheduledImportBudget } from "./budget.ts";
+import { retryFailedTagsOnNewSecrets, secretVersions } from "./credential-changes.ts";
+import { failureOf } from "./failures.ts";
 import { imageManifests, toImage } from "./image.ts";
 import {
-  IMPORT_REQUESTED_HANDLED_ANNOTATION,
   type ImportOutcome,
   ImportReason,
   type ImportSettings,
@@ -31,13 +43,12 @@ import {
 } from "./model.ts";
 import { pendingImportRequest, planImports, recordImportAttempts } from "./plan.ts";
 import { selectFromManifestList } from "./platform.ts";
-import { parseSourceName } from "./references.ts";
-import { sourceStreamKeys } from "./sources.ts";
+import { withHandledRequest } from "./requests.ts";
+import { pullSecretInformers } from "./secret-informers.ts";
+import { crossNamespaceSource, sourceStreamKeys } from "./sources.ts";
 import { computeStatus } from "./status.ts";
 import { selectRepositoryTags } from "./tag-order.ts";
 
-export const IMAGESTREAMS = { group: GROUP, version: VERSION, plural: "imagestreams" } as const;
-const SECRETS = { group: "", version: "v1", plural: "secrets" } as const;
 const SOURCE_INDEX = "source-stream";
 
 export interface ImportControllerOptions {
@@ -45,26 +56,11 @@ export interface ImportControllerOptions {
   now?: () => number;
   /** Decides whether `namespace`'s service accounts may read ImageStreams of `sourceNamespace`. */
   accessReview?: AccessReview;
+  /** Reads streams and writes their status and annotations (default: the context's object API). */
+  api?: ObjectApi;
 }
 
-/** A cluster-wide budget of scheduled imports per minute, spread evenly (one every 60/N s). */
-class ScheduledImportBudget {
-  readonly #spacingMs: number;
-  #nextFree = 0;
-  constructor(perMinute: number) {
-    this.#spacingMs = 60_000 / perMinute;
-  }
-  /** Takes a slot at `now`, or returns how long to wait for one. */
-  take(now: number): number {
-    if (this.#nextFree <= now) {
-      this.#nextFree = Math.max(this.#nextFree, now - this.#spacingMs) + this.#spacingMs;
-      return 0;
-    }
-    return this.#nextFree - now;
-  }
-}
-
-export function importSettingsFrom(config: OperatorContext["config"]): ImportSettings {
+export function importSettingsFrom(config: ControllerContext["config"]): ImportSettings {
   return {
     historyLimit: config.historyLimit,
     repositoryTagLimit: config.bulkImportLimit,
@@ -82,19 +78,20 @@ export function importSettingsFrom(config: OperatorContext["config"]): ImportSet
 }
 
 export function createImportController(
-  ctx: OperatorContext,
+  ctx: ControllerContext,
   options: ImportControllerOptions,
 ): ControllerHandle {
   const now = options.now ?? Date.now;
   const settings = importSettingsFrom(ctx.config);
   const streams = ctx.informers.for<ImageStream>(IMAGESTREAMS);
-  const secretInformers = Object.keys(DOCKER_CONFIG_SECRET_KEYS).map((type) =>
-    ctx.informers.for<SecretLike>(SECRETS, { fieldSelector: `type=${type}` }),
-  );
-  const api = ctx.kc.makeApiClient(CustomObjectsApi);
+  const secretInformers = pullSecretInformers(ctx.informers);
+  const api = options.api ?? ctx.objects;
   const access = new AuthorizationCache(options.accessReview ?? subjectAccessReviewFromClient(ctx.kc));
   const budget = new ScheduledImportBudget(ctx.config.scheduledImportsPerMinute);
+  /** Per stream (by key string): what the core remembers about its imports. */
   const memory = new Map<string, StreamImportState>();
+  /** Per stream: the pull secret versions its last round saw (new ones retry failed tags at once). */
+  const secretsSeen = new Map<string, readonly string[]>();
   /**
    * Per stream: the re-import request last honoured. The "handled" annotation is written after
    * status, so the cache can show the new status before it: without this the request ran twice.
@@ -108,72 +105,59 @@ export function createImportController(
   const requestSeen = new Map<string, { request: string; at: number }>();
   const noteRequest = (s: ImageStream): void => {
     const request = pendingImportRequest(s);
-    if (request !== undefined && requestSeen.get(keyOf(s))?.request !== request) {
-      requestSeen.set(keyOf(s), { request, at: now() });
+    if (request !== undefined && requestSeen.get(keyString(keyOf(s)))?.request !== request) {
+      requestSeen.set(keyString(keyOf(s)), { request, at: now() });
     }
   };
   /** Per tag: the manifest-list digest a Legacy import last resolved, so an unchanged list costs one HEAD. */
   const sourceDigests = new Map<string, { source: string; recorded: string }>();
 
-  const controller = ctx.controller({
-    name: "imagestream-import",
-    concurrency: ctx.config.importWorkers,
-    reconcile: (key, rctx) => reconcile(key, rctx),
-  });
+  streams.addIndex(SOURCE_INDEX, (stream) => sourceStreamKeys(stream).map(keyString));
+  const followersOf = (stream: ImageStream): ObjectKey[] =>
+    streams.byIndex(SOURCE_INDEX, keyString(keyOf(stream))).map(keyOf);
+  const namespaceSecrets = (namespace: string): SecretLike[] =>
+    secretInformers.flatMap((informer) => informer.list(namespace));
 
-  streams.addIndex(SOURCE_INDEX, sourceStreamKeys);
-  streams.addHandlers({
-    onAdd: (s) => {
-      noteRequest(s);
-      controller.enqueue(keyOf(s));
-    },
-    onUpdate: (oldStream, s) => {
-      if (oldStream.metadata.resourceVersion === s.metadata.resourceVersion) return;
-      noteRequest(s);
-      controller.enqueue(keyOf(s));
-      // Followers (ImageStreamTag/ImageStreamImage sources) see a source's new status at once.
-      if (JSON.stringify(oldStream.status?.tags) !== JSON.stringify(s.status?.tags)) {
-        for (const follower of streams.byIndex(SOURCE_INDEX, keyOf(s))) controller.enqueue(keyOf(follower));
-      }
-    },
-    onDelete: (s) => {
-      memory.delete(keyOf(s));
-      honouredRequests.delete(keyOf(s));
-      requestSeen.delete(keyOf(s));
-      for (const follower of streams.byIndex(SOURCE_INDEX, keyOf(s))) controller.enqueue(keyOf(follower));
-    },
-  });
-  // New or changed pull secrets: failed tags of that namespace are retried now, not after backoff.
-  const secretChanged = (secret: SecretLike): void => {
-    const namespace = secret.metadata?.namespace;
-    if (!namespace) return;
-    for (const stream of streams.list(namespace)) {
-      const state = memory.get(keyOf(stream));
-      if (state) {
-        // Deleting the memory is not enough: without it the core counts the backoff from when
-        // it first saw the stream. An attempt "long ago" with no failures is due at once.
-        for (const [tag, tagState] of Object.entries(state.tags)) {
-          if (tagState.consecutiveFailures > 0) state.tags[tag] = { lastAttempt: 0, consecutiveFailures: 0 };
-        }
-      }
-      controller.enqueue(keyOf(stream));
-    }
-  };
+  const controller = ctx
+    .controller<ObjectKey>({
+      name: "imagestream-import",
+      concurrency: ctx.config.importWorkers,
+      reconcile: (key, rctx) => reconcile(key, rctx),
+    })
+    // A re-import request is noted when the change is seen, not when it is reconciled.
+    .watch(streams, { map: ownKey, predicate: resourceVersionChanged, observe: noteRequest })
+    // Followers (ImageStreamTag/ImageStreamImage sources) see a source's new status at once.
+    .watch(streams, {
+      map: followersOf,
+      predicate: allOf(
+        eventTypes("updated", "deleted"),
+        fieldChanged((s: ImageStream) => s.status?.tags),
+      ),
+    });
+  // New or changed pull secrets: the namespace's streams are looked at now (failed tags retry).
   for (const informer of secretInformers) {
-    informer.addHandlers({ onAdd: secretChanged, onUpdate: (_old, s) => secretChanged(s) });
+    controller.watch(informer, {
+      map: (secret) => (secret.metadata?.namespace ? streams.list(secret.metadata.namespace).map(keyOf) : []),
+      predicate: eventTypes("added", "updated"),
+    });
   }
 
-  async function reconcile(key: string, rctx: ReconcileContext) {
-    const stream = streams.get(key);
+  async function reconcile(objectKey: ObjectKey, rctx: ReconcileContext) {
+    const key = keyString(objectKey);
+    const stream = streams.get(objectKey);
     if (!stream) {
       memory.delete(key);
+      secretsSeen.delete(key);
       honouredRequests.delete(key);
       requestSeen.delete(key);
       return;
     }
     const log = rctx.log;
     const startedAt = now();
-    const state = memory.get(key);
+    const namespace = stream.metadata.namespace ?? "";
+    const secrets = namespaceSecrets(namespace);
+    const seenSecrets = secretVersions(secrets);
+    const state = retryFailedTagsOnNewSecrets(memory.get(key), secretsSeen.get(key), seenSecrets);
     const plan = planImports(
       withHandledRequest(stream, honouredRequests.get(key)),
       startedAt,
@@ -182,20 +166,9 @@ export function createImportController(
     );
 
     // Scheduled-only imports share the cluster-wide budget; other causes are user intent.
-    let deferredUntil: number | undefined;
-    const tags = plan.tags.filter((t) => {
-      if (t.causes.some((c) => c !== "Scheduled")) return true;
-      const wait = budget.take(startedAt);
-      if (wait === 0) return true;
-      deferredUntil = Math.min(deferredUntil ?? Number.POSITIVE_INFINITY, startedAt + wait);
-      return false;
-    });
+    const { tags, deferredUntil } = admitScheduledImports(plan.tags, budget, startedAt);
 
-    const namespace = stream.metadata.namespace ?? "";
-    const keychain = pullSecretKeychain(
-      namespace,
-      secretInformers.flatMap((inf) => inf.list(namespace)),
-    );
+    const keychain = pullSecretKeychain(namespace, secrets);
     const outcomes: ImportOutcome[] = [];
     for (const tag of tags) outcomes.push(await importTag(stream, tag, keychain, log, rctx.signal));
     let repositoryImported = false;
@@ -220,7 +193,7 @@ export function createImportController(
     let annotations: Record<string, string> | undefined;
     const written = await updateStatusWithRetry<ImageStream>({
       current: stream,
-      get: () => getStream(api, stream),
+      get: () => api.get<ImageStream>(IMAGESTREAMS, objectKey),
       mutate: (fresh) => {
         const update = computeStatus({ stream: fresh, ...computeInput });
         changes = update?.changes ?? [];
@@ -228,16 +201,17 @@ export function createImportController(
         if (!update?.status) return undefined;
         return { ...fresh, status: update.status };
       },
-      replaceStatus: (obj) => replaceStatus(api, obj),
+      replaceStatus: (obj) => api.replaceStatus(IMAGESTREAMS, obj),
     });
     // Annotations live outside status; written last so a lost write repeats the round, never skips it.
-    if (annotations) await patchAnnotations(api, stream, annotations);
+    if (annotations) await api.mergePatch(IMAGESTREAMS, objectKey, { metadata: { annotations } });
     if (plan.importRequest) {
       honouredRequests.set(key, plan.importRequest);
       requestSeen.delete(key);
     }
 
     memory.set(key, recordImportAttempts(state, stream, outcomes, startedAt, repositoryImported));
+    secretsSeen.set(key, seenSecrets);
     for (const outcome of outcomes) {
       if (!outcome.ok) ctx.metrics.importResult("failure", outcome.reason);
       else if (changes.some((c) => c.tag === outcome.tag)) ctx.metrics.importResult("success");
@@ -270,7 +244,7 @@ export function createImportController(
     log: Logger,
     signal: AbortSignal,
   ): Promise<ImportOutcome> {
-    const tagKey = `${keyOf(stream)}:${planned.tag}`;
+    const tagKey = `${keyString(keyOf(stream))}:${planned.tag}`;
     const recorded = stream.status?.tags?.find((t) => t.tag === planned.tag)?.items?.[0]?.image;
     const remembered = sourceDigests.get(tagKey);
     const knownDigest = remembered && remembered.recorded === recorded ? remembered.source : recorded;
@@ -371,7 +345,7 @@ export function createImportController(
 
   /** When the stream's pending request was first seen; now when it was not (a later time is safe). */
   function requestSeenAt(stream: ImageStream): number {
-    const seen = requestSeen.get(keyOf(stream));
+    const seen = requestSeen.get(keyString(keyOf(stream)));
     return seen !== undefined && seen.request === pendingImportRequest(stream) ? seen.at : now();
   }
 
@@ -412,93 +386,9 @@ export function createImportController(
     }
   }
 
-  return {
-    name: controller.name,
-    start: () => {
-      controller.start();
-      for (const stream of streams.list()) controller.enqueue(keyOf(stream));
-    },
-    stop: () => controller.stop(),
-  };
-}
-
-function keyOf(stream: { metadata?: { namespace?: string; name?: string } }): string {
-  return `${stream.metadata?.namespace ?? ""}/${stream.metadata?.name ?? ""}`;
-}
-
-/** The stream as the planner should see it: `honoured` recorded as handled even if the cache lags. */
-function withHandledRequest(stream: ImageStream, honoured: string | undefined): ImageStream {
-  const annotations = stream.metadata.annotations ?? {};
-  if (honoured === undefined || annotations[IMPORT_REQUESTED_HANDLED_ANNOTATION] === honoured) return stream;
-  return {
-    ...stream,
-    metadata: {
-      ...stream.metadata,
-      annotations: { ...annotations, [IMPORT_REQUESTED_HANDLED_ANNOTATION]: honoured },
-    },
-  };
+  return controller;
 }
 
 function withKind(stream: ImageStream): ImageStream {
   return { ...stream, apiVersion: API_VERSION, kind: "ImageStream" };
-}
-
-function crossNamespaceSource(tag: TagReference, namespace: string, streamName: string): string | undefined {
-  const from = tag.from;
-  if (!from || (from.kind !== "ImageStreamTag" && from.kind !== "ImageStreamImage")) return undefined;
-  if (!from.namespace || from.namespace === namespace) return undefined;
-  return parseSourceName(from.kind, from.name, streamName).ok ? from.namespace : undefined;
-}
-
-function failureOf(err: unknown): { reason: string; message: string } {
-  if (isRegistryError(err)) {
-    const reason =
-      err.reason === "BadResponse" ||
-      err.reason === "InvalidManifest" ||
-      err.reason === "Unsupported" ||
-      err.reason === "InvalidReference"
-        ? ImportReason.Invalid
-        : err.reason;
-    return { reason, message: err.message };
-  }
-  return { reason: ImportReason.InternalError, message: err instanceof Error ? err.message : String(err) };
-}
-
-async function getStream(api: CustomObjectsApi, stream: ImageStream): Promise<ImageStream> {
-  return (await api.getNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: IMAGESTREAMS.plural,
-    namespace: stream.metadata.namespace ?? "",
-    name: stream.metadata.name ?? "",
-  })) as ImageStream;
-}
-
-async function replaceStatus(api: CustomObjectsApi, stream: ImageStream): Promise<ImageStream> {
-  return (await api.replaceNamespacedCustomObjectStatus({
-    group: GROUP,
-    version: VERSION,
-    plural: IMAGESTREAMS.plural,
-    namespace: stream.metadata.namespace ?? "",
-    name: stream.metadata.name ?? "",
-    body: stream,
-  })) as ImageStream;
-}
-
-async function patchAnnotations(
-  api: CustomObjectsApi,
-  stream: ImageStream,
-  annotations: Record<string, string>,
-): Promise<void> {
-  await api.patchNamespacedCustomObject(
-    {
-      group: GROUP,
-      version: VERSION,
-      plural: IMAGESTREAMS.plural,
-      namespace: stream.metadata.namespace ?? "",
-      name: stream.metadata.name ?? "",
-      body: { metadata: { annotations } },
-    },
-    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-  );
 }

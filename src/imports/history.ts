@@ -1,7 +1,7 @@
 // Tag history and condition rules (OpenShift's AddTagEventToImageStream and SetTagConditions),
 // as pure functions over one status tag entry. They return a new entry; inputs are not mutated.
 
-import type { NamedTagEventList, TagEvent, TagEventCondition } from "../api/types.ts";
+import type { NamedTagEventList, TagEvent, TagEventCondition } from "../api/index.ts";
 
 export type TagEventChange = "none" | "generation" | "replaced" | "prepended";
 

@@ -1,7 +1,7 @@
 // OpenShift's Image from the registry's facts: named by digest, pinned under the name the
 // user wrote, with the config fields and layers OpenShift records. Pure.
 
-import type { DockerConfig, DockerImageMetadata, Image, ImageLayer, ImageManifest } from "../api/types.ts";
+import type { DockerConfig, DockerImageMetadata, Image, ImageLayer, ImageManifest } from "../api/index.ts";
 import type { ImageConfig, Layer, ManifestFacts, PlatformManifest } from "../registry/index.ts";
 import { mostSpecificPullSpec } from "./references.ts";
 

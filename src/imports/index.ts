@@ -1,7 +1,10 @@
 // Public surface of the import core: pure decisions about what to import and how a stream's
 // status changes. No I/O; time is always a parameter.
 
+export { type AdmittedImports, admitScheduledImports, ScheduledImportBudget } from "./budget.ts";
 export { createImportController, type ImportControllerOptions } from "./controller.ts";
+export { retryFailedTagsOnNewSecrets, secretVersions, type VersionedSecret } from "./credential-changes.ts";
+export { failureOf } from "./failures.ts";
 export type { TagEventChange } from "./history.ts";
 export {
   addTagEvent,
@@ -13,13 +16,13 @@ export {
 export { imageLayers, imageManifests, imageMetadata, toImage } from "./image.ts";
 export * from "./model.ts";
 export {
-  backoffDelay,
   isImportable,
   newImportState,
   nextScheduledImport,
   pendingImportRequest,
   planImports,
   recordImportAttempts,
+  retryDelay,
   specTagGeneration,
   stableHash,
 } from "./plan.ts";
@@ -34,6 +37,9 @@ export {
   rehomeLocalPullSpec,
   splitPullSpec,
 } from "./references.ts";
+export { withHandledRequest } from "./requests.ts";
+export { pullSecretInformers } from "./secret-informers.ts";
+export { crossNamespaceSource, sourceStreamKeys } from "./sources.ts";
 export type { ComputeStatusInput, RecordOutcomesInput, StatusUpdate } from "./status.ts";
 export {
   computeStatus,

@@ -1,8 +1,7 @@
 // Plain-data shapes of the import core. They are independent of the registry client: the
 // controller translates whatever the client returns into these before calling the core.
 
-import type { EffectiveImportMode } from "../api/defaults.ts";
-import type { Image } from "../api/types.ts";
+import type { EffectiveImportMode, Image } from "../api/index.ts";
 
 /** Annotation a user (or the CLI) sets to request a re-import of every importable tag. Any new value is a new request. */
 export const IMPORT_REQUESTED_ANNOTATION = "image.openshift.io/import-requested";

@@ -1,8 +1,9 @@
 // Which tags of a stream need an import now, and why (planImports), plus the controller
 // memory that the plan reads (recordImportAttempts).
 
-import { importModeOf } from "../api/defaults.ts";
-import type { ImageStream, NamedTagEventList, TagReference } from "../api/types.ts";
+import type { ImageStream, NamedTagEventList, TagReference } from "../api/index.ts";
+import { importModeOf } from "../api/index.ts";
+import { backoffDelay } from "../runtime/index.ts";
 import { hasImportFailure, observedGeneration } from "./history.ts";
 import {
   IMPORT_REQUESTED_ANNOTATION,
@@ -74,13 +75,15 @@ export function nextScheduledImport(
   return phase + Math.ceil((earliest - phase) / interval) * interval;
 }
 
-/** Retry delay after `failures` consecutive failures: base * 2^(failures-1), capped. */
-export function backoffDelay(
+/** Retry delay after `failures` consecutive failures: the first waits the base delay, each next one twice as long, capped. */
+export function retryDelay(
   failures: number,
   settings: Pick<ImportSettings, "backoffBaseMs" | "backoffMaxMs">,
-) {
-  const exponent = Math.min(Math.max(failures, 1) - 1, 30);
-  return Math.min(settings.backoffBaseMs * 2 ** exponent, settings.backoffMaxMs);
+): number {
+  return backoffDelay(Math.max(failures, 1) - 1, {
+    baseMs: settings.backoffBaseMs,
+    maxMs: settings.backoffMaxMs,
+  });
 }
 
 function parseTime(value: string | undefined): number | undefined {
@@ -130,7 +133,7 @@ export function planImports(
     if (entry && hasImportFailure(entry)) {
       const failures = Math.max(tagState?.consecutiveFailures ?? 1, 1);
       const lastAttempt = tagState?.lastAttempt ?? state?.since;
-      const retryAt = lastAttempt === undefined ? now : lastAttempt + backoffDelay(failures, settings);
+      const retryAt = lastAttempt === undefined ? now : lastAttempt + retryDelay(failures, settings);
       if (retryAt <= now) causes.push("Retry");
       else nextCheckAt = Math.min(nextCheckAt, retryAt);
     }

@@ -1,7 +1,6 @@
 // Manifest list handling: which entry a Legacy import records, and what PreserveOriginal keeps.
 
-import type { EffectiveImportMode } from "../api/defaults.ts";
-import type { TagReference } from "../api/types.ts";
+import type { EffectiveImportMode, TagReference } from "../api/index.ts";
 import { type Platform, PREFER_ARCH_ANNOTATION, PREFER_OS_ANNOTATION } from "./model.ts";
 
 export interface ManifestListEntry {

@@ -2,7 +2,6 @@
 // tracking (ImageStreamTag) and pinned (ImageStreamImage) tags, conditions, summary fields
 // and annotations. Returns undefined when nothing changed, so the controller writes nothing.
 
-import { referencePolicyTypeOf } from "../api/defaults.ts";
 import type {
   ImageStream,
   ImageStreamStatus,
@@ -10,7 +9,9 @@ import type {
   ObjectReference,
   TagEvent,
   TagReference,
-} from "../api/types.ts";
+} from "../api/index.ts";
+import { referencePolicyTypeOf } from "../api/index.ts";
+import { keyOf, keyString } from "../runtime/index.ts";
 import { addTagEvent, clearConditions, setImportFailure } from "./history.ts";
 import {
   IMPORT_REQUESTED_HANDLED_ANNOTATION,
@@ -106,10 +107,6 @@ class StatusBuilder {
   }
 }
 
-function streamKey(namespace: string | undefined, name: string | undefined): string {
-  return `${namespace ?? ""}/${name ?? ""}`;
-}
-
 /** Status entries of a source stream: this stream's working copy, or another stream's status. */
 function sourceEntries(
   stream: ImageStream,
@@ -119,7 +116,7 @@ function sourceEntries(
   name: string,
 ): ReadonlyMap<string, NamedTagEventList> | undefined {
   if (namespace === (stream.metadata.namespace ?? "") && name === stream.metadata.name) return own;
-  const other = sources.get(streamKey(namespace, name));
+  const other = sources.get(keyString({ namespace, name }));
   if (!other) return undefined;
   return new Map((other.status?.tags ?? []).map((e) => [e.tag, e]));
 }
@@ -221,9 +218,7 @@ function applySpecReferences(
   failedTags: ReadonlySet<string>,
 ) {
   const { stream } = input;
-  const sources = new Map(
-    (input.sourceStreams ?? []).map((s) => [streamKey(s.metadata.namespace, s.metadata.name), s]),
-  );
+  const sources = new Map((input.sourceStreams ?? []).map((s) => [keyString(keyOf(s)), s]));
   const streamNamespace = stream.metadata.namespace ?? "";
   const cyclic = new Map<string, string[]>();
   /**

@@ -3,18 +3,24 @@
 // are applied one at a time: first what users asked of the stream (write model), then the
 // ImageStreamTags the stream implies (read model). Nothing is written when nothing changed.
 import type { ImageStream, ImageStreamTag } from "../api/index.ts";
-import { API_VERSION } from "../api/index.ts";
-import type { Logger } from "../log/logger.ts";
-import type { ControllerHandle, OperatorContext } from "../operator/index.ts";
-import type { RegistryClient, SecretLike } from "../registry/index.ts";
+import { API_VERSION, IMAGESTREAMS, IMAGESTREAMTAGS, sameJson } from "../api/index.ts";
+import { pullSecretInformers } from "../imports/index.ts";
+import type { Logger } from "../log/index.ts";
+import type { RegistryClient } from "../registry/index.ts";
 import {
+  type ControllerContext,
+  type ControllerHandle,
+  eachVersion,
   isConflict,
   isNotFound,
-  objectKey,
+  keyOf,
+  keyString,
+  type ObjectKey,
   objectRefOf,
+  ownKey,
   type ReconcileContext,
   type ReconcileResult,
-  splitKey,
+  resourceVersionChanged,
   updateStatusWithRetry,
 } from "../runtime/index.ts";
 import {
@@ -24,22 +30,21 @@ import {
   diffIstags,
   ISTAG_FINALIZER,
   isDeleting,
+  isOwnedBy,
   type NameProblem,
   nextSpecTags,
   planWrites,
   reusableImage,
-  sameJson,
   statusWithoutTags,
   streamNameOf,
   withImageDetails,
   withoutFinalizer,
 } from "./core.ts";
 import { type ImageDetailsSource, insecureFor, registryImageDetails } from "./image-details.ts";
-import { IMAGESTREAMS, IMAGESTREAMTAGS, type IstagApi, istagApiFromKubeConfig } from "./kube.ts";
+import { type IstagApi, istagApi } from "./kube.ts";
 
 export const ISTAG_CONTROLLER_NAME = "imagestreamtag";
 const STREAM_INDEX = "istag-stream";
-const SECRETS = { group: "", version: "v1", plural: "secrets" } as const;
 /** How soon a stream is looked at again while the cache still shows what this controller replaced. */
 const STALE_CACHE_RETRY_MS = 1000;
 /** A version this controller superseded is forgotten after this long (bounds memory). */
@@ -87,20 +92,18 @@ class SupersededVersions {
 }
 
 export function createImageStreamTagController(
-  ctx: OperatorContext,
+  ctx: ControllerContext,
   options: ImageStreamTagControllerOptions = {},
 ): ControllerHandle {
   const now = options.now ?? Date.now;
-  const api = options.api ?? istagApiFromKubeConfig(ctx.kc);
+  const api = options.api ?? istagApi(ctx.objects);
   const detailsRetryMs = options.detailsRetryMs ?? 60_000;
   // The import controller requests the same informer: one cache, one watch.
   const streams = ctx.informers.for<ImageStream>(IMAGESTREAMS);
   const istags = ctx.informers.for<ImageStreamTag>(IMAGESTREAMTAGS);
   let imageDetails = options.imageDetails;
   if (!imageDetails && options.registry) {
-    const secrets = ["kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg"].map((type) =>
-      ctx.informers.for<SecretLike>(SECRETS, { fieldSelector: `type=${type}` }),
-    );
+    const secrets = pullSecretInformers(ctx.informers);
     imageDetails = registryImageDetails({
       registry: options.registry,
       secrets,
@@ -114,43 +117,35 @@ export function createImageStreamTagController(
   /** Per ImageStreamTag: the rejected edit last reported (uid, generation, message). */
   const reportedRejections = new Map<string, string>();
 
-  const controller = ctx.controller({
-    name: ISTAG_CONTROLLER_NAME,
-    reconcile: (key, rctx) => reconcile(key, rctx),
-  });
-
-  istags.addIndex(STREAM_INDEX, (istag) => {
+  /** The stream an ImageStreamTag belongs to (the controller's work item). */
+  const streamKeyOf = (istag: ImageStreamTag): ObjectKey | undefined => {
     const stream = streamNameOf(istag);
-    return stream ? [objectKey(istag.metadata.namespace, stream)] : [];
-  });
-  const enqueueStreamOf = (istag: ImageStreamTag): void => {
-    const stream = streamNameOf(istag);
-    if (stream) controller.enqueue(objectKey(istag.metadata.namespace, stream));
+    return stream ? { namespace: istag.metadata.namespace, name: stream } : undefined;
   };
-  istags.addHandlers({
-    onAdd: enqueueStreamOf,
-    onUpdate: (oldIstag, istag) => {
-      if (oldIstag.metadata.resourceVersion === istag.metadata.resourceVersion) return;
-      enqueueStreamOf(oldIstag);
-      enqueueStreamOf(istag);
-    },
-    onDelete: enqueueStreamOf,
-  });
-  streams.addHandlers({
-    onAdd: (s) => controller.enqueue(streamKey(s)),
-    onUpdate: (oldStream, s) => {
-      if (oldStream.metadata.resourceVersion !== s.metadata.resourceVersion) controller.enqueue(streamKey(s));
-    },
-    onDelete: (s) => {
-      reportedProblems.delete(streamKey(s));
-      controller.enqueue(streamKey(s));
-    },
+  istags.addIndex(STREAM_INDEX, (istag) => {
+    const stream = streamKeyOf(istag);
+    return stream ? [keyString(stream)] : [];
   });
 
-  async function reconcile(key: string, rctx: ReconcileContext): Promise<ReconcileResult> {
-    const { namespace = "", name: streamName } = splitKey(key);
+  const controller = ctx
+    .controller<ObjectKey>({
+      name: ISTAG_CONTROLLER_NAME,
+      reconcile: (key, rctx) => reconcile(key, rctx),
+    })
+    // An edit can move an ImageStreamTag to another stream: both streams take a look.
+    .watch(istags, {
+      map: eachVersion((istag: ImageStreamTag) => [streamKeyOf(istag)]),
+      predicate: resourceVersionChanged,
+    })
+    .watch(streams, { map: ownKey, predicate: resourceVersionChanged });
+
+  async function reconcile(streamKey: ObjectKey, rctx: ReconcileContext): Promise<ReconcileResult> {
+    const { namespace = "", name: streamName } = streamKey;
+    const key = keyString(streamKey);
     const log = rctx.log;
-    let stream = streams.get(key);
+    let stream = streams.get(streamKey);
+    // Name problems are reported per stream while it exists; a new stream reports them anew.
+    if (!stream) reportedProblems.delete(key);
     const related = istags.byIndex(STREAM_INDEX, key);
     if (
       superseded.isStale(`is/${key}`, stream?.metadata.resourceVersion) ||
@@ -198,7 +193,7 @@ export function createImageStreamTagController(
     const rejectedNames = new Set(writes.rejected.map((r) => r.istag.metadata.name ?? ""));
     const existingByName = new Map(related.map((i) => [i.metadata.name ?? "", i]));
     for (const want of desired.istags) {
-      const found = istags.get(objectKey(namespace, want.name));
+      const found = istags.get({ namespace, name: want.name });
       if (found) existingByName.set(want.name, found);
     }
     let requeueAfter: number | undefined;
@@ -238,7 +233,7 @@ export function createImageStreamTagController(
     }
     for (const want of filled) {
       const obj = current.get(want.name) ?? existingByName.get(want.name);
-      if (!obj || isDeleting(obj) || (!current.has(want.name) && !isManagedBy(obj, stream))) continue;
+      if (!obj || isDeleting(obj) || (!current.has(want.name) && !isOwnedBy(obj, stream))) continue;
       const status = desiredIstagStatus(want.event, obj.metadata.generation);
       if (sameJson(obj.status ?? {}, status)) continue;
       superseded.mark(`istag/${istagKey(obj)}`, obj.metadata.resourceVersion);
@@ -252,13 +247,6 @@ export function createImageStreamTagController(
       log.info({ istag: gone.metadata.name }, "ImageStreamTag deleted: its tag is gone from the stream");
     }
     return requeueAfter === undefined ? undefined : { requeueAfter };
-  }
-
-  function isManagedBy(istag: ImageStreamTag, stream: ImageStream): boolean {
-    return (
-      istag.metadata.ownerReferences?.some((r) => r.uid === stream.metadata.uid && r.controller === true) ??
-      false
-    );
   }
 
   async function fillImage(
@@ -285,7 +273,7 @@ export function createImageStreamTagController(
         namespace: stream.metadata.namespace ?? "",
         dockerImageReference: reference,
         digest,
-        insecure: insecureFor(stream, want.tagName, (ns, name) => streams.get(objectKey(ns, name))),
+        insecure: insecureFor(stream, want.tagName, (ns, name) => streams.get({ namespace: ns, name })),
         signal,
       });
       failedDetails.delete(failureKey);
@@ -310,7 +298,7 @@ export function createImageStreamTagController(
         return status ? { ...fresh, status } : undefined;
       },
       replaceStatus: (obj) => {
-        superseded.mark(`is/${streamKey(obj)}`, obj.metadata.resourceVersion);
+        superseded.mark(`is/${keyString(keyOf(obj))}`, obj.metadata.resourceVersion);
         return api.replaceStreamStatus(obj, obj.status ?? {});
       },
     });
@@ -341,7 +329,7 @@ export function createImageStreamTagController(
 
   /** Reports each name problem once (a Warning Event on the stream) while it lasts. */
   function reportProblems(stream: ImageStream, problems: NameProblem[], log: Logger): void {
-    const key = streamKey(stream);
+    const key = keyString(keyOf(stream));
     const before = reportedProblems.get(key) ?? new Set<string>();
     for (const problem of problems) {
       if (before.has(problem.message)) continue;
@@ -370,21 +358,9 @@ export function createImageStreamTagController(
     });
   }
 
-  return {
-    name: controller.name,
-    start: () => {
-      controller.start();
-      for (const stream of streams.list()) controller.enqueue(streamKey(stream));
-      for (const istag of istags.list()) enqueueStreamOf(istag);
-    },
-    stop: () => controller.stop(),
-  };
-}
-
-function streamKey(stream: ImageStream): string {
-  return objectKey(stream.metadata.namespace, stream.metadata.name ?? "");
+  return controller;
 }
 
 function istagKey(istag: ImageStreamTag): string {
-  return objectKey(istag.metadata.namespace, istag.metadata.name ?? "");
+  return keyString(keyOf(istag));
 }

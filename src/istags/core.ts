@@ -3,6 +3,7 @@
 // ImageStreamTags mean for the stream (write model). Pure: objects in, decisions out.
 import {
   API_VERSION,
+  controllerRefOf,
   type Image,
   type ImageStream,
   type ImageStreamStatus,
@@ -11,6 +12,7 @@ import {
   istagObjectName,
   type NamedTagEventList,
   type OwnerReference,
+  sameJson,
   streamNameFromIstagObjectName,
   type TagEvent,
   type TagReference,
@@ -50,29 +52,6 @@ export interface DesiredTags {
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-/** JSON with sorted keys and without null/undefined members: null and absent mean the same here. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(canonicalize(value));
-}
-
-function canonicalize(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonicalize);
-  if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const member = (value as Record<string, unknown>)[key];
-      if (member === null || member === undefined) continue;
-      out[key] = canonicalize(member);
-    }
-    return out;
-  }
-  return value;
-}
-
-export function sameJson(a: unknown, b: unknown): boolean {
-  return canonicalJson(a) === canonicalJson(b);
-}
-
 export function isDeleting(obj: { metadata?: { deletionTimestamp?: string } }): boolean {
   return obj.metadata?.deletionTimestamp !== undefined && obj.metadata.deletionTimestamp !== null;
 }
@@ -90,9 +69,8 @@ export function streamOwnerReference(stream: ImageStream): OwnerReference {
 
 /** The ImageStream that controls this ImageStreamTag (an owner reference with controller: true). */
 export function streamOwnerOf(istag: ImageStreamTag): OwnerReference | undefined {
-  return istag.metadata.ownerReferences?.find(
-    (ref) => ref.kind === "ImageStream" && ref.apiVersion === API_VERSION && ref.controller === true,
-  );
+  const owner = controllerRefOf(istag);
+  return owner?.kind === "ImageStream" && owner.apiVersion === API_VERSION ? owner : undefined;
 }
 
 export function isOwnedBy(istag: ImageStreamTag, stream: ImageStream): boolean {

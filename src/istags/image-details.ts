@@ -5,7 +5,6 @@
 // The registry client enforces the operator's host policy.
 import type { Image, ImageStream } from "../api/index.ts";
 import { INSECURE_REPOSITORY_ANNOTATION, toImage } from "../imports/index.ts";
-import type { SharedInformer } from "../operator/index.ts";
 import {
   formatReference,
   parseReference,
@@ -13,6 +12,7 @@ import {
   type RegistryClient,
   type SecretLike,
 } from "../registry/index.ts";
+import type { SharedInformer } from "../runtime/index.ts";
 
 export interface ImageDetailsRequest {
   namespace: string;

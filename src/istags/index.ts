@@ -6,7 +6,6 @@ export {
 } from "./controller.ts";
 export {
   buildImage,
-  canonicalJson,
   type DeletionStep,
   type DesiredIstag,
   type DesiredTags,
@@ -23,7 +22,6 @@ export {
   nextSpecTags,
   planWrites,
   reusableImage,
-  sameJson,
   statusWithoutTags,
   streamNameOf,
   streamOwnerOf,
@@ -39,4 +37,4 @@ export {
   insecureFor,
   registryImageDetails,
 } from "./image-details.ts";
-export { IMAGESTREAMTAGS, type IstagApi, istagApiFromKubeConfig } from "./kube.ts";
+export { type IstagApi, istagApi } from "./kube.ts";

@@ -1,21 +1,17 @@
-// The API server writes of the ImageStreamTag controller, through client-node's
-// CustomObjectsApi. Every write names FIELD_MANAGER and carries the resourceVersion it was
-// computed from (optimistic concurrency), except creates.
-import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+// The API server writes of the ImageStreamTag controller, through the runtime's object API.
+// Every write names the field manager and carries the resourceVersion it was computed from
+// (optimistic concurrency), except creates.
 import {
   API_VERSION,
-  GROUP,
+  IMAGESTREAMS,
+  IMAGESTREAMTAGS,
   type ImageStream,
   type ImageStreamStatus,
   type ImageStreamTag,
   type ImageStreamTagStatus,
   type TagReference,
-  VERSION,
 } from "../api/index.ts";
-import { FIELD_MANAGER } from "../operator/index.ts";
-
-export const IMAGESTREAMS = { group: GROUP, version: VERSION, plural: "imagestreams" } as const;
-export const IMAGESTREAMTAGS = { group: GROUP, version: VERSION, plural: "imagestreamtags" } as const;
+import type { ObjectApi } from "../runtime/index.ts";
 
 export interface IstagApi {
   createStream(namespace: string, name: string, tags: TagReference[]): Promise<ImageStream>;
@@ -34,77 +30,35 @@ export interface IstagApi {
   deleteIstag(istag: ImageStreamTag): Promise<void>;
 }
 
-export function istagApiFromKubeConfig(kc: KubeConfig): IstagApi {
-  const api = kc.makeApiClient(CustomObjectsApi);
-  const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-  const streamPath = (stream: ImageStream) => ({
-    ...IMAGESTREAMS,
-    namespace: stream.metadata.namespace ?? "",
-    name: stream.metadata.name ?? "",
-  });
-  const istagPath = (istag: ImageStreamTag) => ({
-    ...IMAGESTREAMTAGS,
-    namespace: istag.metadata.namespace ?? "",
-    name: istag.metadata.name ?? "",
+/** The ImageStreamTag controller's writes over the generic object API. */
+export function istagApi(objects: ObjectApi): IstagApi {
+  const keyOfObject = (obj: ImageStream | ImageStreamTag) => ({
+    namespace: obj.metadata.namespace,
+    name: obj.metadata.name ?? "",
   });
   return {
-    createStream: async (namespace, name, tags) =>
-      (await api.createNamespacedCustomObject({
-        ...IMAGESTREAMS,
-        namespace,
-        fieldManager: FIELD_MANAGER,
-        body: { apiVersion: API_VERSION, kind: "ImageStream", metadata: { name, namespace }, spec: { tags } },
-      })) as ImageStream,
-    getStream: async (namespace, name) =>
-      (await api.getNamespacedCustomObject({ ...IMAGESTREAMS, namespace, name })) as ImageStream,
-    patchSpecTags: async (stream, tags) =>
-      (await api.patchNamespacedCustomObject(
-        {
-          ...streamPath(stream),
-          fieldManager: FIELD_MANAGER,
-          body: { metadata: { resourceVersion: stream.metadata.resourceVersion }, spec: { tags } },
-        },
-        mergePatch,
-      )) as ImageStream,
-    replaceStreamStatus: async (stream, status) =>
-      (await api.replaceNamespacedCustomObjectStatus({
-        ...streamPath(stream),
-        fieldManager: FIELD_MANAGER,
-        body: { ...stream, status },
-      })) as ImageStream,
-    createIstag: async (istag) =>
-      (await api.createNamespacedCustomObject({
-        ...IMAGESTREAMTAGS,
-        namespace: istag.metadata.namespace ?? "",
-        fieldManager: FIELD_MANAGER,
-        body: istag,
-      })) as ImageStreamTag,
-    replaceIstag: async (istag) =>
-      (await api.replaceNamespacedCustomObject({
-        ...istagPath(istag),
-        fieldManager: FIELD_MANAGER,
-        body: istag,
-      })) as ImageStreamTag,
-    replaceIstagStatus: async (istag, status) =>
-      (await api.replaceNamespacedCustomObjectStatus({
-        ...istagPath(istag),
-        fieldManager: FIELD_MANAGER,
-        body: { ...istag, status },
-      })) as ImageStreamTag,
-    setFinalizers: async (istag, finalizers) =>
-      (await api.patchNamespacedCustomObject(
-        {
-          ...istagPath(istag),
-          fieldManager: FIELD_MANAGER,
-          body: { metadata: { resourceVersion: istag.metadata.resourceVersion, finalizers } },
-        },
-        mergePatch,
-      )) as ImageStreamTag,
-    deleteIstag: async (istag) => {
-      await api.deleteNamespacedCustomObject({
-        ...istagPath(istag),
-        body: { preconditions: { uid: istag.metadata.uid ?? "" } },
-      });
-    },
+    createStream: (namespace, name, tags) =>
+      objects.create<ImageStream>(IMAGESTREAMS, {
+        apiVersion: API_VERSION,
+        kind: "ImageStream",
+        metadata: { name, namespace },
+        spec: { tags },
+      }),
+    getStream: (namespace, name) => objects.get<ImageStream>(IMAGESTREAMS, { namespace, name }),
+    patchSpecTags: (stream, tags) =>
+      objects.mergePatch<ImageStream>(IMAGESTREAMS, keyOfObject(stream), {
+        metadata: { resourceVersion: stream.metadata.resourceVersion },
+        spec: { tags },
+      }),
+    replaceStreamStatus: (stream, status) => objects.replaceStatus(IMAGESTREAMS, { ...stream, status }),
+    createIstag: (istag) => objects.create(IMAGESTREAMTAGS, istag),
+    replaceIstag: (istag) => objects.replace(IMAGESTREAMTAGS, istag),
+    replaceIstagStatus: (istag, status) => objects.replaceStatus(IMAGESTREAMTAGS, { ...istag, status }),
+    setFinalizers: (istag, finalizers) =>
+      objects.mergePatch<ImageStreamTag>(IMAGESTREAMTAGS, keyOfObject(istag), {
+        metadata: { resourceVersion: istag.metadata.resourceVersion, finalizers },
+      }),
+    deleteIstag: (istag) =>
+      objects.delete(IMAGESTREAMTAGS, keyOfObject(istag), { uid: istag.metadata.uid ?? "" }),
   };
 }

@@ -2,7 +2,7 @@
 // or expired, renew every retry period while leading, stop leading as soon as renewals have not
 // succeeded for the renew deadline (before the lease can expire for anyone else), and release
 // the lease on a graceful stop.
-import { createLogger, type Logger } from "../log/logger.ts";
+import { createLogger, type Logger } from "../log/index.ts";
 import { isConflict } from "../runtime/index.ts";
 import {
   ACQUIRE_JITTER_FACTOR,

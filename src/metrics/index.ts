@@ -15,6 +15,7 @@ export {
   METRIC_PREFIX,
   type MetricsOptions,
   OperatorMetrics,
+  type QueueObserver,
   type ReconcileResultLabel,
   type TriggerWriteResultLabel,
 } from "./metrics.ts";

@@ -3,7 +3,6 @@
 // through the typed methods here and never touches prom-client.
 import { performance } from "node:perf_hooks";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import { isTerminal, type Reconciler, type WorkQueueHooks } from "../runtime/index.ts";
 
 export const METRIC_PREFIX = "imagestream_";
 
@@ -12,7 +11,20 @@ const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 /** Queue waits can be long when workers are saturated or a key is backing off. */
 const QUEUE_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300];
 
-export type ReconcileResultLabel = "success" | "requeue_after" | "error" | "terminal_error";
+export type ReconcileResultLabel = "success" | "requeue_after" | "error";
+
+/** What one controller's work queue reports; the runtime's WorkQueueHooks have this shape. */
+export interface QueueObserver {
+  onAdd(): void;
+  onRetry(): void;
+  onQueueLatency(key: unknown, ms: number): void;
+  onWorkDuration(key: unknown, ms: number): void;
+  onProcessError(): void;
+}
+
+/** A reconcile as metrics see it: any key and context, done or asking for a requeue. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a reconcile that returns nothing means done.
+type Reconcile<K, C> = (key: K, ctx: C) => Promise<{ requeueAfter?: number } | void>;
 export type ImportResultLabel = "success" | "failure" | "unchanged";
 export type TriggerWriteResultLabel = "success" | "conflict" | "failure";
 /** Content the registry client keeps by digest: manifests (with their facts) and image configs. */
@@ -95,13 +107,13 @@ export class OperatorMetrics {
     });
     this.#reconciles = new Counter({
       name: `${METRIC_PREFIX}reconcile_total`,
-      help: "Reconciles by outcome: success, requeue_after, error (retried) or terminal_error.",
+      help: "Reconciles by outcome: success, requeue_after or error (retried with backoff).",
       labelNames: ["controller", "result"],
       registers,
     });
     this.#reconcileErrors = new Counter({
       name: `${METRIC_PREFIX}reconcile_errors_total`,
-      help: "Reconciles that failed (retried or terminal).",
+      help: "Reconciles that failed (each is retried with backoff).",
       labelNames: ["controller"],
       registers,
     });
@@ -169,7 +181,7 @@ export class OperatorMetrics {
    * Work queue hooks for one controller (ControllerOptions.hooks). Its series start at zero so
    * rates are defined from the first scrape.
    */
-  workQueueHooks(controller: string): WorkQueueHooks {
+  workQueueHooks(controller: string): QueueObserver {
     const labels = { controller };
     this.#queueAdds.inc(labels, 0);
     this.#queueRetries.inc(labels, 0);
@@ -195,12 +207,12 @@ export class OperatorMetrics {
 
   reconcile(controller: string, result: ReconcileResultLabel, seconds: number): void {
     this.#reconciles.inc({ controller, result });
-    if (result === "error" || result === "terminal_error") this.#reconcileErrors.inc({ controller });
+    if (result === "error") this.#reconcileErrors.inc({ controller });
     this.#reconcileDuration.observe({ controller, result }, seconds);
   }
 
   /** Wraps a reconciler so every call is counted and timed by outcome; results and errors pass through. */
-  instrumentReconciler(controller: string, reconcile: Reconciler): Reconciler {
+  instrumentReconciler<K, C>(controller: string, reconcile: Reconcile<K, C>): Reconcile<K, C> {
     return async (key, ctx) => {
       const started = performance.now();
       const elapsed = () => (performance.now() - started) / 1000;
@@ -210,7 +222,7 @@ export class OperatorMetrics {
         this.reconcile(controller, requeued ? "requeue_after" : "success", elapsed());
         return result;
       } catch (err) {
-        this.reconcile(controller, isTerminal(err) ? "terminal_error" : "error", elapsed());
+        this.reconcile(controller, "error", elapsed());
         throw err;
       }
     };

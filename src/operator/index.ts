@@ -1,9 +1,2 @@
-export {
-  type ControllerHandle,
-  createOperatorContext,
-  FIELD_MANAGER,
-  type OperatorContext,
-  type OperatorContextParts,
-} from "./context.ts";
-export { collectionPath, type ResourceType, type SharedInformer, SharedInformers } from "./informers.ts";
-export { loadKubeConfig } from "./kubeconfig.ts";
+// The assembly: builds the enabled controllers and the services around them from the runtime.
+export { buildOperator, type Operator, type OperatorDeps } from "./run.ts";

@@ -1,27 +1,42 @@
-// Assembles the operator: caches, the enabled controllers and their shared services.
+// Assembles the operator from the runtime and the domains. Two kinds of components: those every
+// replica runs (the caches, kept warm so a standby takes over at once, and services answering
+// from them) and the controllers, which only the leader runs.
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Config } from "../config/index.ts";
 import { createImportController } from "../imports/index.ts";
 import { createImageStreamTagController } from "../istags/index.ts";
-import type { Logger } from "../log/logger.ts";
+import type { Logger } from "../log/index.ts";
 import { createMetrics, type OperatorMetrics } from "../metrics/index.ts";
 import { createRegistryClient, type RegistryClient, type RequestEvent } from "../registry/index.ts";
-import { EventRecorder, eventSinkFromClient, withSharedConnections } from "../runtime/index.ts";
+import {
+  type ControllerHandle,
+  createControllerContext,
+  EventRecorder,
+  eventSinkFromClient,
+  type ReplicaService,
+  SharedInformers,
+  withSharedConnections,
+} from "../runtime/index.ts";
 import { createTriggerController } from "../triggers/index.ts";
-import { type ControllerHandle, createOperatorContext } from "./context.ts";
-import { SharedInformers } from "./informers.ts";
 
 export interface Operator {
   readonly informers: SharedInformers;
   readonly metrics: OperatorMetrics;
+  /** Run on every replica once the caches synced. */
+  readonly services: readonly ReplicaService[];
+  /** Run by the leader only. */
   readonly controllers: readonly ControllerHandle[];
-  /** Starts the caches (all replicas keep them warm, so a standby can take over at once). */
-  startCaches(): Promise<boolean>;
-  /** Starts the controllers; caches must have synced. */
+  /**
+   * Every replica: starts the caches and, once they synced, the services. Resolves false when
+   * the caches did not sync (stopped first).
+   */
+  start(): Promise<boolean>;
+  /** The leader: starts the controllers; start() must have resolved true. */
   startControllers(): void;
-  /** Stops the controllers, finishing in-flight work; resolves false if the deadline passed. */
+  /** Stops the controllers, finishing in-flight work; resolves false if the drain deadline passed. */
   stopControllers(): Promise<boolean>;
+  /** Stops everything: controllers, services, caches, the registry client. */
   stop(): Promise<void>;
 }
 
@@ -48,9 +63,11 @@ export function buildOperator(deps: OperatorDeps): Operator {
     reportingInstance: process.env.POD_NAME ?? hostname(),
   });
   const metrics = deps.metrics ?? createMetrics({ defaultMetrics: false });
-  const ctx = createOperatorContext({ kc, log, config, informers, events, metrics });
+  const ctx = createControllerContext({ kc, log, config, informers, events, metrics });
   let registry: RegistryClient | undefined;
   const controllers: ControllerHandle[] = [];
+  /** What every replica serves from its caches: admission webhooks, registry endpoints, receivers. */
+  const services: ReplicaService[] = [];
   // One registry client for both: ImageStreamTags read image details by digest, which an import just cached.
   if (config.controllers.includes("import") || config.controllers.includes("imagestreamtag")) {
     const observe = deps.onRegistryRequest;
@@ -82,13 +99,19 @@ export function buildOperator(deps: OperatorDeps): Operator {
   if (config.controllers.includes("trigger")) controllers.push(createTriggerController(ctx));
 
   let running = false;
+  let servicesStarted = false;
   return {
     informers,
     metrics,
+    services,
     controllers,
-    async startCaches() {
+    async start() {
       informers.start();
-      return informers.waitForSync();
+      if (!(await informers.waitForSync())) return false;
+      await Promise.all(services.map((s) => s.start()));
+      servicesStarted = true;
+      if (services.length > 0) log.info({ services: services.map((s) => s.name) }, "services started");
+      return true;
     },
     startControllers() {
       if (running) return;
@@ -104,6 +127,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
     },
     async stop() {
       await this.stopControllers();
+      if (servicesStarted) await Promise.all(services.map((s) => s.stop()));
       await informers.stop();
       await registry?.close();
     },

@@ -5,6 +5,7 @@
 // with what streams name: an event never adds a host or repository to contact (no SSRF).
 
 import type { ImageStream } from "../api/index.ts";
+import { sameJson } from "../api/index.ts";
 import { isImportable } from "../imports/index.ts";
 import { type ImageReference, parseReference } from "../registry/index.ts";
 import type { ImageEvent } from "./model.ts";
@@ -37,8 +38,7 @@ function repositoryMatches(event: ImageEvent, ref: ImageReference): boolean {
 
 function add(groups: Map<string, ImportRequestGroup>, reference: string, target: ImportTarget): void {
   const group = groups.get(reference) ?? { reference, targets: [] };
-  const key = JSON.stringify(target);
-  if (!group.targets.some((t) => JSON.stringify(t) === key)) group.targets.push(target);
+  if (!group.targets.some((t) => sameJson(t, target))) group.targets.push(target);
   groups.set(reference, group);
 }
 

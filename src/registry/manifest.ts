@@ -3,6 +3,7 @@
 // objects out.
 
 import { createHash } from "node:crypto";
+import { isRecord } from "../api/index.ts";
 import { RegistryError } from "./errors.ts";
 
 export const MediaTypes = {
@@ -78,25 +79,21 @@ export type ParsedManifest =
   | { kind: "image"; mediaType: string; config: Descriptor; layers: Descriptor[] }
   | { kind: "list"; mediaType: string; manifests: Descriptor[] };
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function descriptor(value: unknown, what: string, subject: string): Descriptor {
   const bad = () =>
     new RegistryError("InvalidManifest", `the manifest of "${subject}" has an invalid ${what}`);
-  if (!isObject(value)) throw bad();
+  if (!isRecord(value)) throw bad();
   const { mediaType, digest, size, platform, annotations } = value;
   if (typeof digest !== "string" || !/^[a-z0-9]+:[a-f0-9]+$/.test(digest)) throw bad();
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw bad();
   const d: Descriptor = { mediaType: typeof mediaType === "string" ? mediaType : "", digest, size };
-  if (isObject(platform)) {
+  if (isRecord(platform)) {
     d.platform = {};
     if (typeof platform.architecture === "string") d.platform.architecture = platform.architecture;
     if (typeof platform.os === "string") d.platform.os = platform.os;
     if (typeof platform.variant === "string") d.platform.variant = platform.variant;
   }
-  if (isObject(annotations)) {
+  if (isRecord(annotations)) {
     d.annotations = Object.fromEntries(
       Object.entries(annotations).filter((e): e is [string, string] => typeof e[1] === "string"),
     );
@@ -113,7 +110,7 @@ export function effectiveMediaType(headerType: string | undefined, doc: Record<s
   if (typeof doc.mediaType === "string" && doc.mediaType !== "") return doc.mediaType;
   if (doc.schemaVersion === 1) return MediaTypes.dockerSchema1;
   if (Array.isArray(doc.manifests)) return MediaTypes.ociIndex;
-  if (isObject(doc.config) && Array.isArray(doc.layers)) return MediaTypes.ociManifest;
+  if (isRecord(doc.config) && Array.isArray(doc.layers)) return MediaTypes.ociManifest;
   return header;
 }
 
@@ -128,7 +125,7 @@ export function parseManifest(
   } catch {
     throw new RegistryError("InvalidManifest", `the manifest of "${subject}" is not valid JSON`);
   }
-  if (!isObject(doc))
+  if (!isRecord(doc))
     throw new RegistryError("InvalidManifest", `the manifest of "${subject}" is not a JSON object`);
   const mediaType = effectiveMediaType(headerType, doc);
   if (SCHEMA1_TYPES.has(mediaType)) {
@@ -231,7 +228,7 @@ function stringArray(value: unknown): string[] | undefined {
 }
 
 function stringRecord(value: unknown): Record<string, string> | undefined {
-  if (!isObject(value)) return undefined;
+  if (!isRecord(value)) return undefined;
   return Object.fromEntries(
     Object.entries(value).filter((e): e is [string, string] => typeof e[1] === "string"),
   );
@@ -254,7 +251,7 @@ export function parseImageConfig(configBytes: Uint8Array, subject: string): Imag
   } catch {
     throw new RegistryError("InvalidManifest", `the image config of "${subject}" is not valid JSON`);
   }
-  if (!isObject(doc))
+  if (!isRecord(doc))
     throw new RegistryError("InvalidManifest", `the image config of "${subject}" is not an object`);
   const config: ImageConfig = defined({
     architecture: stringField(doc.architecture),
@@ -263,11 +260,11 @@ export function parseImageConfig(configBytes: Uint8Array, subject: string): Imag
     created: stringField(doc.created),
     author: stringField(doc.author),
   });
-  if (isObject(doc.config)) {
+  if (isRecord(doc.config)) {
     const c = doc.config;
     config.config = defined({
       User: stringField(c.User),
-      ExposedPorts: isObject(c.ExposedPorts) ? Object.keys(c.ExposedPorts) : undefined,
+      ExposedPorts: isRecord(c.ExposedPorts) ? Object.keys(c.ExposedPorts) : undefined,
       Env: stringArray(c.Env),
       Cmd: stringArray(c.Cmd),
       Entrypoint: stringArray(c.Entrypoint),

@@ -1,9 +1,15 @@
-// The reconcile loop contract: a controller owns a work queue of object keys and calls
+// The reconcile loop contract: a controller owns a work queue of typed object keys and calls
 // reconcile(key) for each. Reconcile is level-triggered: it reads the current state (from
 // caches) and either finishes, asks to run again later (requeueAfter), or throws. Thrown errors
-// are retried with per-key backoff, except terminal ones, which wait for the object to change.
-import { forObject, type Logger } from "../log/logger.ts";
+// are retried with per-key backoff.
+//
+// A controller declares what it watches (watch(informer, { map, predicate })). Every watch is
+// wired the same way: its handlers are added on start(), the informer's cache is replayed as
+// adds so nothing that happened before start is missed, and the handlers are removed on stop().
+import type { Logger } from "../log/index.ts";
 import { type BackoffOptions, ExponentialBackoff } from "./backoff.ts";
+import { keyFields, keyString, type ObjectKey } from "./keys.ts";
+import type { KeyMap, Predicate, WatchEvent, WatchOptions, WatchSource } from "./watch.ts";
 import { WorkQueue, type WorkQueueHooks } from "./workqueue.ts";
 
 // `void` (not `undefined`) so a reconciler written as `async () => {}` fits the contract.
@@ -11,131 +17,147 @@ import { WorkQueue, type WorkQueueHooks } from "./workqueue.ts";
 export type ReconcileResult = { requeueAfter?: number } | void;
 
 export interface ReconcileContext {
-  /** Carries controller, key, namespace and name on every line. */
+  /** Carries controller, key, kind (for kind keys), namespace and name on every line. */
   log: Logger;
-  /** Aborted when shutdown's deadline passes: long work should stop. */
+  /** Aborted when shutdown's drain deadline passes: long work should stop. */
   signal: AbortSignal;
-  namespace: string | undefined;
+}
+
+export type Reconciler<K extends ObjectKey = ObjectKey> = (
+  key: K,
+  ctx: ReconcileContext,
+) => Promise<ReconcileResult>;
+
+export interface ControllerOptions<K extends ObjectKey = ObjectKey> {
   name: string;
-  /** Consecutive failures of this key before this run (0 on a first or successful-since run). */
-  retries: number;
-}
-
-export type Reconciler = (key: string, ctx: ReconcileContext) => Promise<ReconcileResult>;
-
-/** An error that retrying cannot fix (bad input): logged, not requeued until the object changes. */
-export class TerminalError extends Error {
-  readonly reason: string | undefined;
-  constructor(message: string, options?: { cause?: unknown; reason?: string }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "TerminalError";
-    this.reason = options?.reason;
-  }
-}
-
-/** Marks `err` as not worth retrying, keeping it as the cause. */
-export function terminal(err: unknown, reason?: string): TerminalError {
-  if (err instanceof TerminalError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new TerminalError(message, reason === undefined ? { cause: err } : { cause: err, reason });
-}
-
-export function isTerminal(err: unknown): err is TerminalError {
-  return err instanceof TerminalError;
-}
-
-/** `namespace/name` for namespaced objects, `name` for cluster-scoped ones (client-go's format). */
-export function objectKey(namespace: string | undefined | null, name: string): string {
-  return namespace ? `${namespace}/${name}` : name;
-}
-
-export function splitKey(key: string): { namespace: string | undefined; name: string } {
-  const slash = key.indexOf("/");
-  if (slash < 0) return { namespace: undefined, name: key };
-  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
-}
-
-export interface ControllerOptions {
-  name: string;
-  reconcile: Reconciler;
+  reconcile: Reconciler<K>;
   logger: Logger;
   /** Keys reconciled at the same time (default 1). */
   concurrency?: number;
   /** Backoff for failed reconciles (default 5 ms doubling to 5 minutes). */
   backoff?: BackoffOptions;
-  /** How long stop() waits for in-flight reconciles (default 30 s). */
+  /** How long stop() waits for in-flight reconciles before aborting them (default 30 s). */
   shutdownTimeoutMs?: number;
   /** Metrics hooks passed to the work queue. */
   hooks?: WorkQueueHooks;
 }
 
-export class Controller {
+interface Watch<K> {
+  source: WatchSource<unknown>;
+  map: KeyMap<unknown, K>;
+  predicate: Predicate<unknown> | undefined;
+  observe: ((object: unknown, event: WatchEvent<unknown>) => void) | undefined;
+  remove: (() => void) | undefined;
+}
+
+export class Controller<K extends ObjectKey = ObjectKey> {
   readonly name: string;
-  readonly queue: WorkQueue;
-  readonly #reconcile: Reconciler;
+  readonly queue: WorkQueue<K>;
+  readonly #reconcile: Reconciler<K>;
   readonly #log: Logger;
   readonly #shutdownTimeoutMs: number;
   readonly #concurrency: number;
+  readonly #watches: Watch<K>[] = [];
+  #started = false;
   #stopping: Promise<boolean> | undefined;
 
-  constructor(options: ControllerOptions) {
+  constructor(options: ControllerOptions<K>) {
     this.name = options.name;
     this.#reconcile = options.reconcile;
     this.#log = options.logger.child({ controller: options.name });
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
     this.#concurrency = options.concurrency ?? 1;
-    const queueOptions = {
-      process: (key: string, signal: AbortSignal) => this.#handle(key, signal),
+    this.queue = new WorkQueue<K>({
+      process: (key, signal) => this.#handle(key, signal),
+      identify: keyString,
       concurrency: this.#concurrency,
       rateLimiter: new ExponentialBackoff(options.backoff),
-      // Keys enqueued before start() (informer handlers during sync) wait until then.
+      // Keys enqueued before start() wait until then.
       autoStart: false,
-    };
-    this.queue = new WorkQueue(options.hooks ? { ...queueOptions, hooks: options.hooks } : queueOptions);
+      ...(options.hooks ? { hooks: options.hooks } : {}),
+    });
+  }
+
+  /**
+   * Reconciles the keys `map` gives for every event of `source` that `predicate` lets through.
+   * Declare watches before start(); `source` is normally a shared informer.
+   */
+  watch<T>(source: WatchSource<T>, options: WatchOptions<T, K>): this {
+    if (this.#started) throw new Error(`controller ${this.name}: watch() after start()`);
+    this.#watches.push({
+      source: source as WatchSource<unknown>,
+      map: options.map as KeyMap<unknown, K>,
+      predicate: options.predicate as Predicate<unknown> | undefined,
+      observe: options.observe as Watch<K>["observe"],
+      remove: undefined,
+    });
+    return this;
   }
 
   /** Schedules a reconcile of `key` (de-duplicated with any already waiting). */
-  enqueue(key: string): void {
+  enqueue(key: K): void {
     this.queue.add(key);
   }
 
-  enqueueAfter(key: string, ms: number): void {
-    this.queue.addAfter(key, ms);
-  }
-
+  /** Starts reconciling: adds the watches' handlers and replays their caches. */
   start(): void {
+    if (this.#started || this.#stopping) return;
+    this.#started = true;
     this.#log.info({ concurrency: this.#concurrency }, "controller starting");
+    for (const watch of this.#watches) {
+      watch.remove = watch.source.addHandlers({
+        onAdd: (object) => this.#dispatch(watch, { type: "added", object }),
+        onUpdate: (old, object) => this.#dispatch(watch, { type: "updated", object, old }),
+        onDelete: (object) => this.#dispatch(watch, { type: "deleted", object }),
+      });
+      for (const object of watch.source.list()) this.#dispatch(watch, { type: "added", object });
+    }
+    // After the replay, so a key enqueued earlier and replayed again runs once.
     this.queue.start();
   }
 
-  /** Stops taking work and waits for in-flight reconciles; false if the deadline passed first. */
+  /** Removes the watches, stops taking work and waits for in-flight reconciles; false if the deadline passed first. */
   stop(): Promise<boolean> {
-    this.#stopping ??= this.queue.shutdown(this.#shutdownTimeoutMs).then((drained) => {
-      if (drained) this.#log.info("controller stopped");
-      else this.#log.warn({ timeoutMs: this.#shutdownTimeoutMs }, "controller stopped with work in flight");
-      return drained;
-    });
+    for (const watch of this.#watches) {
+      watch.remove?.();
+      watch.remove = undefined;
+    }
+    this.#stopping ??= this.#drain();
     return this.#stopping;
   }
 
-  async #handle(key: string, signal: AbortSignal): Promise<void> {
-    const { namespace, name } = splitKey(key);
-    const log = forObject(this.#log.child({ key }), namespace, name);
-    const retries = this.queue.retries(key);
+  async #drain(): Promise<boolean> {
+    const inFlight = this.queue.inFlight;
+    const dropped = this.queue.depth + this.queue.delayed;
+    const drained = await this.queue.shutdown(this.#shutdownTimeoutMs);
+    const { processed, errors } = this.queue.counters;
+    if (drained) this.#log.info({ inFlight, dropped, processed, errors }, "controller stopped");
+    else
+      this.#log.warn(
+        { inFlight, dropped, timeoutMs: this.#shutdownTimeoutMs },
+        "controller stopped with work in flight; its reconciles were told to abort",
+      );
+    return drained;
+  }
+
+  #dispatch(watch: Watch<K>, event: WatchEvent<unknown>): void {
+    // A bug in one map or predicate must cost one event, never the informer or the others.
+    try {
+      if (watch.predicate && !watch.predicate(event)) return;
+      watch.observe?.(event.object, event);
+      for (const key of watch.map(event.object, event)) if (key !== undefined) this.queue.add(key);
+    } catch (err) {
+      this.#log.error({ err, event: event.type }, "watch map, predicate or observer threw; event ignored");
+    }
+  }
+
+  async #handle(key: K, signal: AbortSignal): Promise<void> {
+    const log = this.#log.child(keyFields(key));
     let result: ReconcileResult;
     try {
-      result = await this.#reconcile(key, { log, signal, namespace, name, retries });
+      result = await this.#reconcile(key, { log, signal });
     } catch (err) {
-      if (isTerminal(err)) {
-        // Retrying cannot help; the next change of the object enqueues the key again.
-        this.queue.forget(key);
-        log.error(
-          { err, reason: err.reason },
-          "reconcile failed permanently; waiting for the object to change",
-        );
-        return;
-      }
-      log.warn({ err, retries: retries + 1 }, "reconcile failed; retrying with backoff");
+      log.warn({ err, retries: this.queue.retries(key) + 1 }, "reconcile failed; retrying with backoff");
       this.queue.addRateLimited(key);
       return;
     }

@@ -9,8 +9,8 @@ import {
   setHeaderOptions,
   V1MicroTime,
 } from "@kubernetes/client-node";
-import type { Logger } from "../log/logger.ts";
-import { isNotFound } from "./status.ts";
+import type { Logger } from "../log/index.ts";
+import { isNotFound } from "./errors.ts";
 
 export type EventType = "Normal" | "Warning";
 
@@ -51,7 +51,7 @@ export interface EventSpec {
   type: EventType;
   /** CamelCase machine-readable reason, e.g. "ImportFailed". */
   reason: string;
-  /** Human-readable, at most 1 kB (longer is cut). */
+  /** Human-readable, at most 1 kB of UTF-8 (longer is cut). */
   note: string;
   /** What the controller did or failed to do, e.g. "Import". */
   action: string;
@@ -67,7 +67,11 @@ interface Tracked {
   chain: Promise<void>;
 }
 
-const MAX_NOTE_LENGTH = 1024;
+/**
+ * The API server's limit on an Event's note: 1 kB, counted in UTF-8 bytes (Go's len), so a note of
+ * 1024 characters can be too long. events.k8s.io/v1 rejects longer notes.
+ */
+export const MAX_EVENT_NOTE_BYTES = 1024;
 
 export function objectRefOf(obj: {
   apiVersion?: string;
@@ -83,8 +87,20 @@ export function objectRefOf(obj: {
   return ref;
 }
 
-function truncateNote(note: string): string {
-  return note.length <= MAX_NOTE_LENGTH ? note : `${note.slice(0, MAX_NOTE_LENGTH - 3)}...`;
+/** Shortens `text` to at most `maxBytes` UTF-8 bytes, cut on a character boundary and marked. */
+export function truncateUtf8(text: string, maxBytes: number, marker = "…"): string {
+  const encoder = new TextEncoder();
+  if (encoder.encode(text).length <= maxBytes) return text;
+  const budget = maxBytes - encoder.encode(marker).length;
+  let result = "";
+  let used = 0;
+  for (const char of text) {
+    const size = encoder.encode(char).length;
+    if (used + size > budget) break;
+    result += char;
+    used += size;
+  }
+  return result + marker;
 }
 
 export class EventRecorder {
@@ -112,7 +128,7 @@ export class EventRecorder {
    * callers need not await it.
    */
   record(regarding: EventObjectRef, spec: EventSpec): Promise<void> {
-    const note = truncateNote(spec.note);
+    const note = truncateUtf8(spec.note, MAX_EVENT_NOTE_BYTES, "...");
     const namespace = regarding.namespace || "default";
     const aggregateKey = JSON.stringify([
       regarding.uid ?? "",

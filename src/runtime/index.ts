@@ -1,4 +1,5 @@
-// The controller runtime: work queue, reconcile loop, informers, events and status helpers.
+// The controller runtime: the controller contract and its context, work queue, reconcile loop,
+// shared informers, events, API errors and status helpers.
 export {
   type BackoffOptions,
   backoffDelay,
@@ -9,17 +10,31 @@ export {
 } from "./backoff.ts";
 export { withSharedConnections } from "./connections.ts";
 export {
+  type ControllerContext,
+  type ControllerContextParts,
+  type ControllerHandle,
+  type ControllerSpec,
+  createControllerContext,
+  drainDeadlineMs,
+  FIELD_MANAGER,
+  type ReplicaService,
+} from "./context.ts";
+export {
   Controller,
   type ControllerOptions,
-  isTerminal,
-  objectKey,
   type ReconcileContext,
   type ReconcileResult,
   type Reconciler,
-  splitKey,
-  TerminalError,
-  terminal,
 } from "./controller.ts";
+export {
+  errorFromStatus,
+  httpStatusOf,
+  isConflict,
+  isGone,
+  isInvalid,
+  isNotFound,
+  KubeApiError,
+} from "./errors.ts";
 export {
   type EventObjectRef,
   EventRecorder,
@@ -29,33 +44,57 @@ export {
   type EventSpec,
   type EventType,
   eventSinkFromClient,
+  MAX_EVENT_NOTE_BYTES,
   objectRefOf,
+  truncateUtf8,
 } from "./events.ts";
 export {
   type IndexFunc,
   Informer,
   type InformerHandlers,
   type InformerOptions,
-  type KubeObjectLike,
-  keyOf,
   type ListWatchSource,
   type WatchEventType,
 } from "./informer.ts";
 export {
-  errorFromStatus,
-  KubeApiError,
-  type KubeListWatchOptions,
-  listWatchFromClient,
-} from "./kube-source.ts";
+  collectionPath,
+  type InformerFactory,
+  type SharedInformer,
+  type SharedInformerOptions,
+  SharedInformers,
+} from "./informers.ts";
+export { type KindKey, type KubeObjectLike, keyFields, keyOf, keyString, type ObjectKey } from "./keys.ts";
+export { type KubeListWatchOptions, listWatchFromClient } from "./kube-source.ts";
+export { loadKubeConfig } from "./kubeconfig.ts";
 export {
-  httpStatusOf,
-  isConflict,
-  isGone,
-  isNotFound,
+  type DeletePreconditions,
+  type JsonPatchOperation,
+  type KubeObject,
+  type ObjectApi,
+  objectApi,
+} from "./objects.ts";
+export {
   type StatusUpdate,
   type StatusUpdateResult,
   updateStatusWithRetry,
 } from "./status.ts";
+export {
+  allOf,
+  annotationChanged,
+  anyOf,
+  beforeAndAfter,
+  eachVersion,
+  eventTypes,
+  fieldChanged,
+  generationChanged,
+  type KeyMap,
+  ownKey,
+  type Predicate,
+  resourceVersionChanged,
+  type WatchEvent,
+  type WatchOptions,
+  type WatchSource,
+} from "./watch.ts";
 export {
   type ProcessFn,
   WorkQueue,

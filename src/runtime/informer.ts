@@ -3,10 +3,10 @@
 // Unlike client-node's informer it never gives up: 410 Gone relists and diffs the cache, any
 // other failure or end of the watch restarts it with capped backoff, and a watch that stays
 // silent past a threshold is treated as dead and restarted.
-import type { Logger } from "../log/logger.ts";
+import type { Logger } from "../log/index.ts";
 import { ExponentialBackoff } from "./backoff.ts";
-import { objectKey } from "./controller.ts";
-import { isGone } from "./status.ts";
+import { isGone } from "./errors.ts";
+import { type KubeObjectLike, keyOf, keyString, type ObjectKey } from "./keys.ts";
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK";
 
@@ -22,10 +22,6 @@ export interface ListWatchSource<T> {
     onEvent: (type: WatchEventType, obj: T) => void,
     onDone: (err?: unknown) => void,
   ): Promise<{ abort(): void }>;
-}
-
-export interface KubeObjectLike {
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string } | undefined;
 }
 
 export interface InformerHandlers<T> {
@@ -51,8 +47,8 @@ export interface InformerOptions<T> {
 export type IndexFunc<T> = (obj: T) => string[];
 
 /** The cache key of an object: `namespace/name`, or `name` when cluster-scoped. */
-export function keyOf(obj: KubeObjectLike): string {
-  return objectKey(obj.metadata?.namespace, obj.metadata?.name ?? "");
+function cacheKey(obj: KubeObjectLike): string {
+  return keyString(keyOf(obj));
 }
 
 type WatchOutcome =
@@ -111,18 +107,6 @@ export class Informer<T extends KubeObjectLike> {
     };
   }
 
-  onAdd(fn: (obj: T) => void): () => void {
-    return this.addHandlers({ onAdd: fn });
-  }
-
-  onUpdate(fn: (oldObj: T, newObj: T) => void): () => void {
-    return this.addHandlers({ onUpdate: fn });
-  }
-
-  onDelete(fn: (obj: T) => void): () => void {
-    return this.addHandlers({ onDelete: fn });
-  }
-
   /** Adds a secondary index; objects already cached are indexed at once. */
   addIndex(name: string, fn: IndexFunc<T>): void {
     if (this.#indexes.has(name)) throw new Error(`index ${name} already exists`);
@@ -145,8 +129,9 @@ export class Informer<T extends KubeObjectLike> {
     return objects;
   }
 
-  get(key: string): T | undefined {
-    return this.#cache.get(key);
+  /** The cached object of `key`'s namespace and name (a kind key's kind is not looked at). */
+  get(key: ObjectKey): T | undefined {
+    return this.#cache.get(keyString({ namespace: key.namespace, name: key.name }));
   }
 
   list(): T[] {
@@ -296,7 +281,7 @@ export class Informer<T extends KubeObjectLike> {
     const resourceVersion = obj.metadata?.resourceVersion;
     if (resourceVersion) this.#resourceVersion = resourceVersion;
     if (type === "BOOKMARK") return;
-    const key = keyOf(obj);
+    const key = cacheKey(obj);
     const old = this.#cache.get(key);
     if (type === "DELETED") {
       if (!old) return;
@@ -314,7 +299,7 @@ export class Informer<T extends KubeObjectLike> {
   /** Replaces the cache with a fresh list, emitting the difference as add/update/delete. */
   #replace(items: T[], resourceVersion: string): void {
     const fresh = new Map<string, T>();
-    for (const item of items) fresh.set(keyOf(item), item);
+    for (const item of items) fresh.set(cacheKey(item), item);
     for (const [key, old] of [...this.#cache]) {
       if (fresh.has(key)) continue;
       this.#cache.delete(key);
@@ -400,7 +385,7 @@ export class Informer<T extends KubeObjectLike> {
     try {
       call();
     } catch (err) {
-      this.#log.error({ err, event, key: keyOf(obj) }, "informer handler threw");
+      this.#log.error({ err, event, key: cacheKey(obj) }, "informer handler threw");
     }
   }
 

@@ -1,9 +1,12 @@
 // A ListWatchSource over a real API server through @kubernetes/client-node: paginated lists
 // of any collection path and client-node's Watch, optionally as PartialObjectMetadata.
-import { HttpMethod, type KubeConfig, RequestContext, Watch } from "@kubernetes/client-node";
-import { fetch } from "undici";
+
+import type { KubeConfig, RequestContext } from "@kubernetes/client-node";
+import { Watch } from "@kubernetes/client-node";
+import { isRecord } from "../api/index.ts";
+import { errorFromStatus, httpStatusOf, KubeApiError } from "./errors.ts";
 import type { ListWatchSource, WatchEventType } from "./informer.ts";
-import { httpStatusOf } from "./status.ts";
+import { kubeRequest } from "./kube-request.ts";
 
 export interface KubeListWatchOptions {
   /**
@@ -29,35 +32,12 @@ export interface KubeListWatchOptions {
   inactivityTimeoutMs?: number;
 }
 
-/** An error response from the API server, with its HTTP status and Status reason. */
-export class KubeApiError extends Error {
-  readonly statusCode: number;
-  readonly reason: string | undefined;
-  constructor(statusCode: number, message: string, reason?: string) {
-    super(message);
-    this.name = "KubeApiError";
-    this.statusCode = statusCode;
-    this.reason = reason;
-  }
-}
-
 const METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 const METADATA_WATCH_ACCEPT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
 
 interface ListBody<T> {
   items?: T[] | null;
   metadata?: { resourceVersion?: string; continue?: string };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
-}
-
-/** A KubeApiError from a Kubernetes Status body (or its absence). */
-export function errorFromStatus(statusCode: number, body: unknown): KubeApiError {
-  const message = isRecord(body) && typeof body.message === "string" ? body.message : `HTTP ${statusCode}`;
-  const reason = isRecord(body) && typeof body.reason === "string" ? body.reason : undefined;
-  return new KubeApiError(statusCode, message, reason);
 }
 
 function defaultTimeoutSeconds(): number {
@@ -98,31 +78,13 @@ export function listWatchFromClient<T>(kc: KubeConfig, options: KubeListWatchOpt
   const listAccept = options.metadataOnly ? METADATA_LIST_ACCEPT : "application/json";
 
   async function listPage(continueToken: string | undefined): Promise<ListBody<T>> {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error("no current cluster in kubeconfig");
-    const url = new URL(cluster.server + options.path);
-    for (const [key, value] of Object.entries(selectors)) url.searchParams.set(key, value);
-    url.searchParams.set("limit", String(pageSize));
-    if (continueToken) url.searchParams.set("continue", continueToken);
-    const ctx = new RequestContext(url.toString(), HttpMethod.GET);
-    await kc.applySecurityAuthentication(ctx);
-    ctx.setHeaderParam("Accept", listAccept);
-    const dispatcher = ctx.getDispatcher();
-    const response = await fetch(url, {
+    const body = await kubeRequest(kc, {
       method: "GET",
-      headers: ctx.getHeaders(),
-      ...(dispatcher ? { dispatcher } : {}),
+      path: options.path,
+      query: { ...selectors, limit: String(pageSize), continue: continueToken },
+      accept: listAccept,
     });
-    const text = await response.text();
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      body = undefined;
-    }
-    if (response.status !== 200) throw errorFromStatus(response.status, body);
-    if (!isRecord(body))
-      throw new KubeApiError(response.status, `list ${options.path}: response is not a JSON object`);
+    if (!isRecord(body)) throw new KubeApiError(200, `list ${options.path}: response is not a JSON object`);
     return body as ListBody<T>;
   }
 

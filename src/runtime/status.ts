@@ -1,29 +1,5 @@
-// Status writes through the status subresource with optimistic concurrency, and the one way
-// of reading an HTTP status out of whatever a Kubernetes call threw.
-
-/**
- * The HTTP status carried by an error from client-node (ApiException.code), its Watch
- * (`statusCode`), this runtime's own errors, or a Status object; undefined when there is none.
- */
-export function httpStatusOf(err: unknown): number | undefined {
-  if (typeof err !== "object" || err === null) return undefined;
-  const record = err as Record<string, unknown>;
-  for (const field of ["code", "statusCode", "status"]) {
-    const value = record[field];
-    if (typeof value === "number" && Number.isInteger(value) && value >= 100 && value < 600) return value;
-  }
-  // ApiException bodies are Status objects; a 410 during a watch arrives as one too.
-  const body = record.body;
-  if (typeof body === "object" && body !== null) {
-    const code = (body as Record<string, unknown>).code;
-    if (typeof code === "number" && code >= 100 && code < 600) return code;
-  }
-  return undefined;
-}
-
-export const isNotFound = (err: unknown): boolean => httpStatusOf(err) === 404;
-export const isConflict = (err: unknown): boolean => httpStatusOf(err) === 409;
-export const isGone = (err: unknown): boolean => httpStatusOf(err) === 410;
+// Status writes through the status subresource with optimistic concurrency.
+import { isConflict } from "./errors.ts";
 
 export interface StatusUpdate<T> {
   /** Reads the object fresh from the API server. */

@@ -1,12 +1,13 @@
 // A work queue with client-go semantics, push-based: keys are handed to `process` with bounded
 // concurrency (p-queue). A key waits in the queue at most once, is never processed twice at
-// once, and a key added while it is being processed runs again once it finishes.
+// once, and a key added while it is being processed runs again once it finishes. Keys may be
+// any value with a canonical string form (`identify`); the queue de-duplicates by that string.
 import PQueue from "p-queue";
 import { ExponentialBackoff, type RateLimiter } from "./backoff.ts";
 
-export type ProcessFn = (key: string, signal: AbortSignal) => Promise<void>;
+export type ProcessFn<K> = (key: K, signal: AbortSignal) => Promise<void>;
 
-/** Hooks for metrics; the queue itself depends on no metrics library. */
+/** Hooks for metrics (called with the key's canonical string); the queue depends on no metrics library. */
 export interface WorkQueueHooks {
   /** A key was accepted into the queue (not called for duplicates). */
   onAdd?(key: string): void;
@@ -20,8 +21,10 @@ export interface WorkQueueHooks {
   onProcessError?(key: string, err: unknown): void;
 }
 
-export interface WorkQueueOptions {
-  process: ProcessFn;
+export interface WorkQueueOptions<K> {
+  process: ProcessFn<K>;
+  /** The canonical string of a key (default String). Equal strings are one key. */
+  identify?: (key: K) => string;
   /** Keys processed at the same time (default 1). */
   concurrency?: number;
   rateLimiter?: RateLimiter;
@@ -37,13 +40,16 @@ export interface WorkQueueCounters {
   errors: number;
 }
 
-export class WorkQueue {
-  readonly #process: ProcessFn;
+export class WorkQueue<K = string> {
+  readonly #process: ProcessFn<K>;
+  readonly #identify: (key: K) => string;
   readonly #concurrency: number;
   readonly #rateLimiter: RateLimiter;
   readonly #hooks: WorkQueueHooks;
   readonly #workers: PQueue;
-  /** Keys waiting to be processed, in order; each also in #dirty. */
+  /** The key behind each id waiting in #queue or #dirty. */
+  readonly #keys = new Map<string, K>();
+  /** Ids of keys waiting to be processed, in order; each also in #dirty. */
   readonly #queue: string[] = [];
   /** Keys that need processing: waiting in #queue, or to run again after the current run. */
   readonly #dirty = new Set<string>();
@@ -57,12 +63,13 @@ export class WorkQueue {
   #shuttingDown = false;
   readonly counters: WorkQueueCounters = { adds: 0, retries: 0, processed: 0, errors: 0 };
 
-  constructor(options: WorkQueueOptions) {
+  constructor(options: WorkQueueOptions<K>) {
     const concurrency = options.concurrency ?? 1;
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
     }
     this.#process = options.process;
+    this.#identify = options.identify ?? String;
     this.#concurrency = concurrency;
     this.#rateLimiter = options.rateLimiter ?? new ExponentialBackoff();
     this.#hooks = options.hooks ?? {};
@@ -87,63 +94,63 @@ export class WorkQueue {
     return this.#delayed.size;
   }
 
-  get shuttingDown(): boolean {
-    return this.#shuttingDown;
-  }
-
   start(): void {
     if (this.#started || this.#shuttingDown) return;
     this.#started = true;
     this.#pump();
   }
 
-  add(key: string): void {
-    if (this.#shuttingDown || this.#dirty.has(key)) return;
-    this.#dirty.add(key);
-    this.#addedAt.set(key, Date.now());
+  add(key: K): void {
+    const id = this.#identify(key);
+    if (this.#shuttingDown || this.#dirty.has(id)) return;
+    this.#dirty.add(id);
+    this.#keys.set(id, key);
+    this.#addedAt.set(id, Date.now());
     this.counters.adds++;
-    this.#safeHook(() => this.#hooks.onAdd?.(key));
+    this.#safeHook(() => this.#hooks.onAdd?.(id));
     // A key being processed is queued again only when that run finishes.
-    if (this.#processing.has(key)) return;
-    this.#queue.push(key);
+    if (this.#processing.has(id)) return;
+    this.#queue.push(id);
     this.#pump();
   }
 
   /** Adds `key` after `ms`; if it is already waiting, the earlier time wins. */
-  addAfter(key: string, ms: number): void {
+  addAfter(key: K, ms: number): void {
     if (this.#shuttingDown) return;
+    const id = this.#identify(key);
     if (!(ms > 0)) {
-      this.#cancelDelayed(key);
+      this.#cancelDelayed(id);
       this.add(key);
       return;
     }
     const readyAt = Date.now() + ms;
-    const existing = this.#delayed.get(key);
+    const existing = this.#delayed.get(id);
     if (existing && existing.readyAt <= readyAt) return;
     if (existing) clearTimeout(existing.timer);
     const timer = setTimeout(() => {
-      this.#delayed.delete(key);
+      this.#delayed.delete(id);
       this.add(key);
     }, ms);
-    this.#delayed.set(key, { readyAt, timer });
+    this.#delayed.set(id, { readyAt, timer });
   }
 
   /** Adds `key` after its per-key backoff delay, counting one more failure. */
-  addRateLimited(key: string): void {
+  addRateLimited(key: K): void {
     if (this.#shuttingDown) return;
+    const id = this.#identify(key);
     this.counters.retries++;
-    this.#safeHook(() => this.#hooks.onRetry?.(key));
-    this.addAfter(key, this.#rateLimiter.when(key));
+    this.#safeHook(() => this.#hooks.onRetry?.(id));
+    this.addAfter(key, this.#rateLimiter.when(id));
   }
 
   /** Resets the backoff of `key` (call after it was processed successfully). */
-  forget(key: string): void {
-    this.#rateLimiter.forget(key);
+  forget(key: K): void {
+    this.#rateLimiter.forget(this.#identify(key));
   }
 
   /** Consecutive failures of `key` since it was last forgotten. */
-  retries(key: string): number {
-    return this.#rateLimiter.retries(key);
+  retries(key: K): number {
+    return this.#rateLimiter.retries(this.#identify(key));
   }
 
   /**
@@ -162,6 +169,7 @@ export class WorkQueue {
     this.#queue.length = 0;
     // Reruns pending behind in-flight keys are dropped too.
     this.#dirty.clear();
+    this.#keys.clear();
     this.#addedAt.clear();
     if (this.#processing.size === 0) return true;
     let timer: NodeJS.Timeout | undefined;
@@ -179,40 +187,42 @@ export class WorkQueue {
     if (!this.#started) return;
     // Hand p-queue only as many keys as it can start, so waiting keys stay here, de-duplicated.
     while (this.#queue.length > 0 && this.#workers.pending + this.#workers.size < this.#concurrency) {
-      const key = this.#queue.shift() as string;
-      this.#dirty.delete(key);
-      this.#processing.add(key);
-      const addedAt = this.#addedAt.get(key);
-      this.#addedAt.delete(key);
+      const id = this.#queue.shift() as string;
+      const key = this.#keys.get(id) as K;
+      this.#keys.delete(id);
+      this.#dirty.delete(id);
+      this.#processing.add(id);
+      const addedAt = this.#addedAt.get(id);
+      this.#addedAt.delete(id);
       if (addedAt !== undefined) {
         const latency = Date.now() - addedAt;
-        this.#safeHook(() => this.#hooks.onQueueLatency?.(key, latency));
+        this.#safeHook(() => this.#hooks.onQueueLatency?.(id, latency));
       }
-      void this.#workers.add(() => this.#run(key));
+      void this.#workers.add(() => this.#run(id, key));
     }
   }
 
-  async #run(key: string): Promise<void> {
+  async #run(id: string, key: K): Promise<void> {
     const started = Date.now();
     try {
       await this.#process(key, this.#abort.signal);
     } catch (err) {
       this.counters.errors++;
-      this.#safeHook(() => this.#hooks.onProcessError?.(key, err));
+      this.#safeHook(() => this.#hooks.onProcessError?.(id, err));
     } finally {
       this.counters.processed++;
       const duration = Date.now() - started;
-      this.#safeHook(() => this.#hooks.onWorkDuration?.(key, duration));
-      this.#processing.delete(key);
-      if (this.#dirty.has(key)) this.#queue.push(key);
+      this.#safeHook(() => this.#hooks.onWorkDuration?.(id, duration));
+      this.#processing.delete(id);
+      if (this.#dirty.has(id)) this.#queue.push(id);
     }
   }
 
-  #cancelDelayed(key: string): void {
-    const existing = this.#delayed.get(key);
+  #cancelDelayed(id: string): void {
+    const existing = this.#delayed.get(id);
     if (!existing) return;
     clearTimeout(existing.timer);
-    this.#delayed.delete(key);
+    this.#delayed.delete(id);
   }
 
   #safeHook(call: () => void): void {

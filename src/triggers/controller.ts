@@ -4,16 +4,22 @@
 // writes one guarded JSON Patch.
 
 import { type AccessReview, AuthorizationCache, subjectAccessReviewFromClient } from "../access/index.ts";
-import type { ImageStream } from "../api/types.ts";
-import type { SharedInformer } from "../operator/index.ts";
-import { type ControllerHandle, FIELD_MANAGER, type OperatorContext } from "../operator/index.ts";
+import { IMAGESTREAMS, type ImageStream } from "../api/index.ts";
 import {
+  beforeAndAfter,
+  type ControllerContext,
+  type ControllerHandle,
   type EventObjectRef,
   httpStatusOf,
+  isConflict,
+  isInvalid,
   isNotFound,
+  keyString,
   objectRefOf,
   type ReconcileContext,
   type ReconcileResult,
+  type SharedInformer,
+  type WatchEvent,
 } from "../runtime/index.ts";
 import { firedEvent, notAuthorizedProblem, problemEvent } from "./events.ts";
 import { changedTags, tagKeysForStream, tagLookupFromStreams } from "./keys.ts";
@@ -21,30 +27,24 @@ import { WORKLOAD_KINDS, type WorkloadKind, workloadKindInfo } from "./kinds.ts"
 import { parseWorkloadTriggers } from "./parse.ts";
 import { evaluateWorkload } from "./plan.ts";
 import type { Problem, TagLookup } from "./types.ts";
-import {
-  type WorkloadClient,
-  type WorkloadResource,
-  workloadClientFromKubeConfig,
-} from "./workload-client.ts";
+import { type WorkloadClient, type WorkloadResource, workloadClient } from "./workload-client.ts";
 import {
   annotationOf,
   isControlledByOwner,
-  parseWorkloadQueueKey,
   ReportedProblems,
   TRIGGER_INDEX,
+  type WorkloadKey,
   type WorkloadMetadata,
   wantsReconcile,
-  workloadChanged,
+  workloadEventMatters,
   workloadIndexKeys,
-  workloadQueueKey,
+  workloadKey,
 } from "./workload-watch.ts";
 
 export const TRIGGER_CONTROLLER_NAME = "trigger";
 
-export const IMAGESTREAM_RESOURCE = { group: "image.openshift.io", version: "v1", plural: "imagestreams" };
-
 export interface TriggerControllerOptions {
-  /** Reads and patches workloads (default: client-node with FIELD_MANAGER). */
+  /** Reads and patches workloads (default: the context's object API). */
   client?: WorkloadClient;
   /** Authorizes cross-namespace triggers (default: a SubjectAccessReview). */
   accessReview?: AccessReview;
@@ -58,92 +58,68 @@ class TriggerPatchConflict extends Error {
 }
 
 export function createTriggerController(
-  ctx: OperatorContext,
+  ctx: ControllerContext,
   options: TriggerControllerOptions = {},
 ): ControllerHandle {
-  const client = options.client ?? workloadClientFromKubeConfig(ctx.kc, FIELD_MANAGER);
+  const client = options.client ?? workloadClient(ctx.objects);
   const authorization = new AuthorizationCache(
     options.accessReview ?? subjectAccessReviewFromClient(ctx.kc),
     options.authorizationTtlMs === undefined ? {} : { ttlMs: options.authorizationTtlMs },
   );
   const reported = new ReportedProblems();
-  const log = ctx.log.child({ controller: TRIGGER_CONTROLLER_NAME });
 
-  const streams = ctx.informers.for<ImageStream>(IMAGESTREAM_RESOURCE);
+  const streams = ctx.informers.for<ImageStream>(IMAGESTREAMS);
   const lookupTag = tagLookupFromStreams(
-    (namespace, name) => streams.get(`${namespace}/${name}`),
+    (namespace, name) => streams.get({ namespace, name }),
     ctx.config.localRegistry,
   );
   const workloads = new Map<WorkloadKind, SharedInformer<WorkloadMetadata>>();
   for (const info of WORKLOAD_KINDS) {
-    const informer = ctx.informers.for<WorkloadMetadata>(
-      { group: info.group, version: info.version, plural: info.plural },
-      { metadataOnly: true },
-    );
+    const informer = ctx.informers.for<WorkloadMetadata>(info, { metadataOnly: true });
     informer.addIndex(TRIGGER_INDEX, (workload) => safely(() => workloadIndexKeys(workload, info.kind), []));
     workloads.set(info.kind, informer);
   }
 
-  const controller = ctx.controller({
-    name: TRIGGER_CONTROLLER_NAME,
-    concurrency: ctx.config.triggerWorkers,
-    reconcile: (key, reconcileCtx) => reconcile(key, reconcileCtx),
-  });
-
-  function enqueueWorkload(kind: WorkloadKind, workload: WorkloadMetadata): void {
-    const namespace = workload.metadata?.namespace;
-    const name = workload.metadata?.name;
-    if (namespace && name) controller.enqueue(workloadQueueKey(kind, namespace, name));
-  }
-
-  /** Enqueues only the workloads following a tag whose newest image changed. */
-  function onStreamChange(oldStream: ImageStream | undefined, newStream: ImageStream | undefined): void {
-    const stream = newStream ?? oldStream;
-    const namespace = stream?.metadata?.namespace;
-    const name = stream?.metadata?.name;
-    if (!namespace || !name) return;
-    const tags = safely(() => changedTags(oldStream, newStream), []);
-    if (tags.length === 0) return;
-    for (const key of tagKeysForStream(namespace, name, tags)) {
+  /** Only the workloads following a tag whose newest image changed. */
+  function followersOfChangedTags(stream: ImageStream, event: WatchEvent<ImageStream>): WorkloadKey[] {
+    const namespace = stream.metadata?.namespace;
+    const name = stream.metadata?.name;
+    if (!namespace || !name) return [];
+    const { before, after } = beforeAndAfter(event);
+    const keys: WorkloadKey[] = [];
+    for (const tagKey of tagKeysForStream(namespace, name, changedTags(before, after))) {
       for (const [kind, informer] of workloads) {
-        for (const workload of informer.byIndex(TRIGGER_INDEX, key)) enqueueWorkload(kind, workload);
+        for (const workload of informer.byIndex(TRIGGER_INDEX, tagKey)) {
+          const key = workloadKey(kind, workload);
+          if (key) keys.push(key);
+        }
       }
     }
+    return keys;
   }
 
-  const removeHandlers: (() => void)[] = [
-    streams.addHandlers({
-      onAdd: (stream) => onStreamChange(undefined, stream),
-      onUpdate: (oldStream, newStream) => onStreamChange(oldStream, newStream),
-      onDelete: (stream) => onStreamChange(stream, undefined),
-    }),
-  ];
+  const controller = ctx
+    .controller<WorkloadKey>({
+      name: TRIGGER_CONTROLLER_NAME,
+      concurrency: ctx.config.triggerWorkers,
+      reconcile: (key, reconcileCtx) => reconcile(key, reconcileCtx),
+    })
+    .watch(streams, { map: followersOfChangedTags });
   for (const [kind, informer] of workloads) {
-    removeHandlers.push(
-      informer.addHandlers({
-        onAdd: (workload) => {
-          if (wantsReconcile(workload)) enqueueWorkload(kind, workload);
-        },
-        onUpdate: (oldWorkload, newWorkload) => {
-          if (workloadChanged(oldWorkload, newWorkload)) enqueueWorkload(kind, newWorkload);
-        },
-        onDelete: (workload) => reported.forget(workloadId(workload)),
-      }),
-    );
+    controller.watch(informer, {
+      map: (workload) => [workloadKey(kind, workload)],
+      predicate: workloadEventMatters,
+    });
   }
 
-  async function reconcile(key: string, rctx: ReconcileContext): Promise<ReconcileResult> {
-    const target = parseWorkloadQueueKey(key);
-    if (target === undefined) {
-      rctx.log.error({ key }, "malformed trigger queue key; dropped");
-      return;
-    }
-    const { kind, namespace, name } = target;
-    const klog = rctx.log.child({ kind });
-    const cached = workloads.get(kind)?.get(`${namespace}/${name}`);
-    if (cached === undefined) return; // deleted; the delete handler forgot its problems
-    if (!wantsReconcile(cached)) {
-      reported.forget(workloadId(cached));
+  async function reconcile(key: WorkloadKey, rctx: ReconcileContext): Promise<ReconcileResult> {
+    const { kind, namespace, name } = key;
+    const klog = rctx.log;
+    const id = keyString(key);
+    const cached = workloads.get(kind)?.get({ namespace, name });
+    if (cached === undefined || !wantsReconcile(cached)) {
+      // Deleted, or no longer triggered: its problems are forgotten, so a comeback reports them.
+      reported.forget(id);
       return;
     }
 
@@ -160,7 +136,7 @@ export function createTriggerController(
     const evaluation = evaluateWorkload(workload, kind, access.lookup);
     const problems = [...evaluation.problems, ...access.problems];
     const ref = eventRef(kind, workload);
-    for (const problem of reported.update(workloadId(workload), problems)) {
+    for (const problem of reported.update(id, problems, workload.metadata?.uid)) {
       const event = problemEvent(problem);
       klog.warn({ reason: event.reason }, event.message);
       void ctx.events.record(ref, {
@@ -176,14 +152,14 @@ export function createTriggerController(
         await client.patch(kind, namespace, name, evaluation.patch);
         ctx.metrics.triggerWrite("success");
       } catch (err) {
-        const status = httpStatusOf(err);
-        const conflict = status === 409 || status === 422;
+        // A failed `test` answers 422 (Invalid); a lost race with another writer 409.
+        const conflict = isConflict(err) || isInvalid(err);
         ctx.metrics.triggerWrite(conflict ? "conflict" : "failure");
         if (isNotFound(err)) return;
         if (conflict) {
           // A `test` failed: the container list changed since the read. Re-read and retry.
           throw new TriggerPatchConflict(
-            `patch of ${kind} ${namespace}/${name} rejected (${status}); re-reading`,
+            `patch of ${kind} ${namespace}/${name} rejected (${httpStatusOf(err)}); re-reading`,
             {
               cause: err,
             },
@@ -254,22 +230,7 @@ export function createTriggerController(
     return { lookup, problems, denied, failed };
   }
 
-  return {
-    name: TRIGGER_CONTROLLER_NAME,
-    start(): void {
-      log.info({ workers: ctx.config.triggerWorkers }, "trigger controller starting");
-      controller.start();
-    },
-    async stop(): Promise<boolean> {
-      for (const remove of removeHandlers.splice(0)) remove();
-      return controller.stop();
-    },
-  };
-}
-
-function workloadId(workload: WorkloadMetadata | WorkloadResource): string {
-  const metadata = workload.metadata;
-  return metadata?.uid ?? `${metadata?.namespace ?? ""}/${metadata?.name ?? ""}`;
+  return controller;
 }
 
 function eventRef(kind: WorkloadKind, workload: WorkloadResource): EventObjectRef {

@@ -2,38 +2,18 @@
 // problem once instead of on every resync.
 
 import { createHash } from "node:crypto";
+import { type EventType, MAX_EVENT_NOTE_BYTES, truncateUtf8 } from "../runtime/index.ts";
 import { describeSource } from "./plan.ts";
 import type { ImageChange, Problem, Trigger } from "./types.ts";
 
-export type EventType = "Normal" | "Warning";
-
-export interface EventSpec {
+/** An Event's text for a workload: the recorder adds the action; logs use the message too. */
+export interface TriggerEvent {
   readonly type: EventType;
   readonly reason: string;
   readonly message: string;
 }
 
 export const FIRED_REASON = "ImageTriggerFired";
-
-/** events.k8s.io/v1 rejects a `note` over 1 kB; core/v1 Events are kept to the same size. */
-export const MAX_EVENT_MESSAGE_BYTES = 1024;
-
-/** Shortens to at most `maxBytes` UTF-8 bytes, marking the cut with an ellipsis. */
-export function truncateMessage(message: string, maxBytes = MAX_EVENT_MESSAGE_BYTES): string {
-  const encoder = new TextEncoder();
-  if (encoder.encode(message).length <= maxBytes) return message;
-  const ellipsis = "…";
-  const budget = maxBytes - encoder.encode(ellipsis).length;
-  let result = "";
-  let used = 0;
-  for (const char of message) {
-    const size = encoder.encode(char).length;
-    if (used + size > budget) break;
-    result += char;
-    used += size;
-  }
-  return result + ellipsis;
-}
 
 function containerNoun(change: ImageChange): string {
   return change.containerList === "initContainers" ? "init container" : "container";
@@ -48,13 +28,21 @@ export function firedMessage(change: ImageChange): string {
 }
 
 /** The Normal Event for a trigger that fired. */
-export function firedEvent(change: ImageChange): EventSpec {
-  return { type: "Normal", reason: FIRED_REASON, message: truncateMessage(firedMessage(change)) };
+export function firedEvent(change: ImageChange): TriggerEvent {
+  return {
+    type: "Normal",
+    reason: FIRED_REASON,
+    message: truncateUtf8(firedMessage(change), MAX_EVENT_NOTE_BYTES),
+  };
 }
 
 /** The Warning Event for a problem; the problem's reason is the Event reason. */
-export function problemEvent(problem: Problem): EventSpec {
-  return { type: "Warning", reason: problem.reason, message: truncateMessage(problem.message) };
+export function problemEvent(problem: Problem): TriggerEvent {
+  return {
+    type: "Warning",
+    reason: problem.reason,
+    message: truncateUtf8(problem.message, MAX_EVENT_NOTE_BYTES),
+  };
 }
 
 /**

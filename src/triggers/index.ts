@@ -5,24 +5,20 @@
 // The imperative shell: the controller and the I/O it needs.
 export {
   createTriggerController,
-  IMAGESTREAM_RESOURCE,
   TRIGGER_CONTROLLER_NAME,
   type TriggerControllerOptions,
 } from "./controller.ts";
 export {
-  type EventSpec,
-  type EventType,
   FIRED_REASON,
   firedEvent,
   firedMessage,
-  MAX_EVENT_MESSAGE_BYTES,
   notAuthorizedProblem,
   type ProblemReport,
   problemEvent,
   problemFingerprint,
   problemSetFingerprint,
   problemsToReport,
-  truncateMessage,
+  type TriggerEvent,
 } from "./events.ts";
 export {
   canonicalFieldPath,
@@ -43,6 +39,7 @@ export {
   WORKLOAD_KINDS,
   type WorkloadKind,
   type WorkloadKindInfo,
+  workloadKindByAlias,
   workloadKindInfo,
 } from "./kinds.ts";
 export {
@@ -83,16 +80,17 @@ export {
 export {
   type WorkloadClient,
   type WorkloadResource,
-  workloadClientFromKubeConfig,
+  workloadClient,
 } from "./workload-client.ts";
 export {
   isControlledByOwner,
-  parseWorkloadQueueKey,
   ReportedProblems,
   TRIGGER_INDEX,
+  type WorkloadKey,
   type WorkloadMetadata,
   wantsReconcile,
   workloadChanged,
+  workloadEventMatters,
   workloadIndexKeys,
-  workloadQueueKey,
+  workloadKey,
 } from "./workload-watch.ts";

@@ -1,7 +1,7 @@
 // Index keys linking ImageStream tags to the workloads that trigger on them, and the tag
 // lookups the planner needs, all computed from cached objects.
 
-import type { ImageStream } from "../api/types.ts";
+import type { ImageStream } from "../api/index.ts";
 import { resolveTagPullSpec } from "../imports/index.ts";
 import type { WorkloadKind } from "./kinds.ts";
 import { parseWorkloadTriggers } from "./parse.ts";

@@ -5,6 +5,7 @@
 // a JSON type error or duplicate fieldPath, and aborts the whole update on a bad fieldPath or
 // missing container; one typo should not silently freeze every other container's rollouts.
 
+import { isRecord } from "../api/index.ts";
 import { canonicalFieldPath, describeJsonType, parseFieldPath } from "./fieldpath.ts";
 import type { WorkloadKind } from "./kinds.ts";
 import {
@@ -37,10 +38,6 @@ export function isValidTagName(name: string): boolean {
 
 export function isValidNamespace(name: string): boolean {
   return name.length <= 63 && NAMESPACE_NAME.test(name);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Splits and validates `stream:tag`; returns an error message or the parts. */

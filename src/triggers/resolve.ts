@@ -1,5 +1,6 @@
 // Finding the container a trigger's fieldPath selects inside a workload object.
 
+import { isRecord } from "../api/index.ts";
 import type { ContainerList, FieldPathTarget, WorkloadObject } from "./types.ts";
 
 export interface ResolvedContainer {
@@ -13,10 +14,6 @@ export interface ResolvedContainer {
 }
 
 export type ResolveResult = { ok: true; container: ResolvedContainer } | { ok: false; message: string };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** RFC 6901 escaping of one reference token. */
 export function escapeJsonPointerToken(token: string): string {

@@ -1,16 +1,10 @@
 // Live reads and JSON Patch writes of workload objects. The controller keeps no cache of full
 // workloads (memory would grow with every pod spec in the cluster); it reads an object only
-// when its metadata carries the trigger annotation.
+// when its metadata carries the trigger annotation. Every kind goes through the generic object
+// API, addressed by its row of the kinds table.
 
-import {
-  AppsV1Api,
-  BatchV1Api,
-  CoreV1Api,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from "@kubernetes/client-node";
-import type { WorkloadKind } from "./kinds.ts";
+import type { ObjectApi } from "../runtime/index.ts";
+import { type WorkloadKind, workloadKindInfo } from "./kinds.ts";
 import type { JsonPatchOperation, WorkloadObject } from "./types.ts";
 
 /** A full workload as read from the API server. */
@@ -33,52 +27,11 @@ export interface WorkloadClient {
   ): Promise<WorkloadResource>;
 }
 
-/** A WorkloadClient through client-node's typed APIs, writing as `fieldManager`. */
-export function workloadClientFromKubeConfig(kc: KubeConfig, fieldManager: string): WorkloadClient {
-  const apps = kc.makeApiClient(AppsV1Api);
-  const batch = kc.makeApiClient(BatchV1Api);
-  const core = kc.makeApiClient(CoreV1Api);
-  // client-node picks the patch content type itself unless told; say it explicitly.
-  const jsonPatch = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
-
+/** A WorkloadClient over the object API (which names the field manager). */
+export function workloadClient(objects: ObjectApi): WorkloadClient {
   return {
-    get(kind, namespace, name): Promise<WorkloadResource> {
-      const ref = { namespace, name };
-      switch (kind) {
-        case "Deployment":
-          return apps.readNamespacedDeployment(ref);
-        case "StatefulSet":
-          return apps.readNamespacedStatefulSet(ref);
-        case "DaemonSet":
-          return apps.readNamespacedDaemonSet(ref);
-        case "ReplicaSet":
-          return apps.readNamespacedReplicaSet(ref);
-        case "CronJob":
-          return batch.readNamespacedCronJob(ref);
-        case "Job":
-          return batch.readNamespacedJob(ref);
-        case "Pod":
-          return core.readNamespacedPod(ref);
-      }
-    },
-    patch(kind, namespace, name, operations): Promise<WorkloadResource> {
-      const request = { namespace, name, body: operations, fieldManager };
-      switch (kind) {
-        case "Deployment":
-          return apps.patchNamespacedDeployment(request, jsonPatch);
-        case "StatefulSet":
-          return apps.patchNamespacedStatefulSet(request, jsonPatch);
-        case "DaemonSet":
-          return apps.patchNamespacedDaemonSet(request, jsonPatch);
-        case "ReplicaSet":
-          return apps.patchNamespacedReplicaSet(request, jsonPatch);
-        case "CronJob":
-          return batch.patchNamespacedCronJob(request, jsonPatch);
-        case "Job":
-          return batch.patchNamespacedJob(request, jsonPatch);
-        case "Pod":
-          return core.patchNamespacedPod(request, jsonPatch);
-      }
-    },
+    get: (kind, namespace, name) => objects.get(workloadKindInfo(kind), { namespace, name }),
+    patch: (kind, namespace, name, operations) =>
+      objects.jsonPatch(workloadKindInfo(kind), { namespace, name }, operations),
   };
 }

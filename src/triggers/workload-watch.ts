@@ -1,9 +1,11 @@
 // Pure glue between the metadata-only workload informers and the trigger work queue: queue
 // keys, which watch events matter, the trigger index, and the problems already reported.
 
+import { controllerRefOf, type KindKey } from "../api/index.ts";
+import { annotationChanged, anyOf, generationChanged, type Predicate } from "../runtime/index.ts";
 import { problemsToReport } from "./events.ts";
 import { triggerKeys } from "./keys.ts";
-import { isWorkloadKind, type WorkloadKind } from "./kinds.ts";
+import type { WorkloadKind } from "./kinds.ts";
 import { type Problem, TRIGGER_ANNOTATION } from "./types.ts";
 
 /** What a metadata-only (PartialObjectMetadata) watch delivers for a workload. */
@@ -24,20 +26,17 @@ export interface WorkloadMetadata {
 /** Name of the informer index from "<namespace>/<stream>:<tag>" to the workloads following it. */
 export const TRIGGER_INDEX = "image.openshift.io/triggers";
 
-/**
- * "<namespace>/<Kind>/<name>": the runtime splits keys at the first "/", so its logs still
- * carry the namespace, and the name reads as kubectl's "<kind>/<name>".
- */
-export function workloadQueueKey(kind: WorkloadKind, namespace: string, name: string): string {
-  return `${namespace}/${kind}/${name}`;
+/** The trigger controller's work item: one workload of one kind. */
+export interface WorkloadKey extends KindKey {
+  readonly kind: WorkloadKind;
+  readonly namespace: string;
 }
 
-export function parseWorkloadQueueKey(
-  key: string,
-): { kind: WorkloadKind; namespace: string; name: string } | undefined {
-  const [namespace, kind, name, ...rest] = key.split("/");
-  if (rest.length > 0 || !namespace || !name || !isWorkloadKind(kind)) return undefined;
-  return { kind, namespace, name };
+/** The key of a cached workload of `kind`; undefined for objects without namespace or name. */
+export function workloadKey(kind: WorkloadKind, workload: WorkloadMetadata): WorkloadKey | undefined {
+  const namespace = workload.metadata?.namespace;
+  const name = workload.metadata?.name;
+  return namespace && name ? { kind, namespace, name } : undefined;
 }
 
 export function annotationOf(workload: WorkloadMetadata): string | undefined {
@@ -51,7 +50,7 @@ export function annotationOf(workload: WorkloadMetadata): string | undefined {
  * of old revisions behind the Deployment's back. The owner's own trigger rolls it out.
  */
 export function isControlledByOwner(workload: WorkloadMetadata): boolean {
-  return (workload.metadata?.ownerReferences ?? []).some((owner) => owner.controller === true);
+  return controllerRefOf(workload) !== undefined;
 }
 
 /** Whether an added workload needs a reconcile: it carries triggers and nobody else manages it. */
@@ -66,13 +65,24 @@ export function wantsReconcile(workload: WorkloadMetadata): boolean {
  */
 export function workloadChanged(oldObj: WorkloadMetadata, newObj: WorkloadMetadata): boolean {
   if (!wantsReconcile(newObj) && !wantsReconcile(oldObj)) return false;
-  if (annotationOf(oldObj) !== annotationOf(newObj)) return true;
-  if (isControlledByOwner(oldObj) !== isControlledByOwner(newObj)) return true;
-  const oldGeneration = oldObj.metadata?.generation;
-  const newGeneration = newObj.metadata?.generation;
-  if (oldGeneration !== undefined || newGeneration !== undefined) return oldGeneration !== newGeneration;
-  return oldObj.metadata?.resourceVersion !== newObj.metadata?.resourceVersion;
+  return triggerInputsChanged({ type: "updated", old: oldObj, object: newObj });
 }
+
+const controllingOwnerChanged: Predicate<WorkloadMetadata> = (event) =>
+  event.type !== "updated" || isControlledByOwner(event.old) !== isControlledByOwner(event.object);
+
+const triggerInputsChanged = anyOf<WorkloadMetadata>(
+  annotationChanged(TRIGGER_ANNOTATION),
+  controllingOwnerChanged,
+  generationChanged,
+);
+
+/**
+ * The workload watch: a new workload with triggers, an update that matters (workloadChanged),
+ * and the delete of one that had triggers (its reported problems are forgotten).
+ */
+export const workloadEventMatters: Predicate<WorkloadMetadata> = (event) =>
+  event.type === "updated" ? workloadChanged(event.old, event.object) : wantsReconcile(event.object);
 
 /** Index values of a workload: the tags its active triggers follow; none for managed objects. */
 export function workloadIndexKeys(workload: WorkloadMetadata, kind: WorkloadKind): string[] {
@@ -81,20 +91,22 @@ export function workloadIndexKeys(workload: WorkloadMetadata, kind: WorkloadKind
 }
 
 /**
- * The problems reported per workload (by UID), so a resync reports only new problems. A
- * problem that went away is forgotten, so its return is reported again.
+ * The problems reported per workload, so a resync reports only new problems. A problem that
+ * went away is forgotten, so its return is reported again; so are those of a workload deleted
+ * and created again under the same name (another `uid`).
  */
 export class ReportedProblems {
-  readonly #byWorkload = new Map<string, ReadonlySet<string>>();
+  readonly #byWorkload = new Map<string, { uid: string | undefined; fingerprints: ReadonlySet<string> }>();
 
   /** Returns the problems to report now, and remembers the current set. */
-  update(workloadId: string, problems: readonly Problem[]): Problem[] {
+  update(workloadId: string, problems: readonly Problem[], uid?: string): Problem[] {
+    const remembered = this.#byWorkload.get(workloadId);
     const { toReport, fingerprints } = problemsToReport(
       problems,
-      this.#byWorkload.get(workloadId) ?? new Set(),
+      remembered !== undefined && remembered.uid === uid ? remembered.fingerprints : new Set(),
     );
     if (fingerprints.length === 0) this.#byWorkload.delete(workloadId);
-    else this.#byWorkload.set(workloadId, new Set(fingerprints));
+    else this.#byWorkload.set(workloadId, { uid, fingerprints: new Set(fingerprints) });
     return toReport;
   }
 

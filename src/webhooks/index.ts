@@ -3,6 +3,7 @@
 // (an HTTP status with a reason for metrics and a message for the debug log line).
 
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { isRecord } from "../api/index.ts";
 
 export interface Rejection {
   ok: false;
@@ -72,9 +73,7 @@ export function headerValue(
 
 /** Narrowing helpers for payload fields. */
 export function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
+  return isRecord(value) ? value : undefined;
 }
 
 export function asString(value: unknown): string | undefined {

@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import { AppsV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImageStream } from "../../src/api/types.ts";
-import type { Operator } from "../../src/operator/run.ts";
+import type { Operator } from "../../src/operator/index.ts";
 import { TRIGGER_ANNOTATION } from "../../src/triggers/index.ts";
 import {
   createNamespace,

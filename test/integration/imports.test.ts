@@ -2,7 +2,7 @@
 import { CoreV1Api, EventsV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImageStream } from "../../src/api/types.ts";
-import type { Operator } from "../../src/operator/run.ts";
+import type { Operator } from "../../src/operator/index.ts";
 import type { RequestEvent } from "../../src/registry/index.ts";
 import {
   createNamespace,

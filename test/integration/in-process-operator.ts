@@ -2,7 +2,7 @@
 // control plane: settings from command-line style flags, caches synced before controllers start.
 import { parseConfig } from "../../src/config/index.ts";
 import { createLogger } from "../../src/log/logger.ts";
-import { buildOperator, type Operator, type OperatorDeps } from "../../src/operator/run.ts";
+import { buildOperator, type Operator, type OperatorDeps } from "../../src/operator/index.ts";
 import type { ControlPlane } from "../harness/index.ts";
 
 export async function startInProcessOperator(
@@ -17,7 +17,7 @@ export async function startInProcessOperator(
     log: createLogger({ level: "warn" }),
     ...deps,
   });
-  if (!(await operator.startCaches())) throw new Error("the operator's caches did not sync");
+  if (!(await operator.start())) throw new Error("the operator's caches did not sync");
   operator.startControllers();
   return operator;
 }

@@ -66,16 +66,16 @@ describe("informer against kube-apiserver", () => {
     await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: "d", labels } } });
     await eventually(async () => (seen.length >= 6 ? true : undefined), "the watch events");
     expect(seen.slice(3)).toEqual(["update a", "delete b", "add d"]);
-    expect(informer.get(`${namespace}/a`)).toMatchObject({ data: { v: "2" } });
+    expect(informer.get({ namespace, name: "a" })).toMatchObject({ data: { v: "2" } });
     // Caches never hold managedFields: no controller reads them and they grow with the spec.
-    expect(informer.get(`${namespace}/a`)?.metadata).not.toHaveProperty("managedFields");
+    expect(informer.get({ namespace, name: "a" })?.metadata).not.toHaveProperty("managedFields");
   });
 
   it("lists and watches PartialObjectMetadata only, when asked", async () => {
     const informer = configMapInformer(true);
     informer.start();
     expect(await informer.waitForSync()).toBe(true);
-    const cached = informer.get(`${namespace}/a`) as { kind?: string; data?: unknown } | undefined;
+    const cached = informer.get({ namespace, name: "a" }) as { kind?: string; data?: unknown } | undefined;
     expect(cached?.kind).toBe("PartialObjectMetadata");
     expect(cached?.data).toBeUndefined();
     await core.createNamespacedConfigMap({
@@ -83,7 +83,7 @@ describe("informer against kube-apiserver", () => {
       body: { metadata: { name: "e", labels }, data: { big: "x".repeat(1000) } },
     });
     const added = await eventually(
-      async () => informer.get(`${namespace}/e`) as { kind?: string; data?: unknown } | undefined,
+      async () => informer.get({ namespace, name: "e" }) as { kind?: string; data?: unknown } | undefined,
       "the metadata-only watch event",
     );
     expect(added.kind).toBe("PartialObjectMetadata");

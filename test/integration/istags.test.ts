@@ -5,7 +5,7 @@ import { CustomObjectsApi, EventsV1Api, PatchStrategy, setHeaderOptions } from "
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImageStream, ImageStreamTag, NamedTagEventList, TagReference } from "../../src/api/index.ts";
 import { ISTAG_FINALIZER } from "../../src/istags/index.ts";
-import type { Operator } from "../../src/operator/run.ts";
+import type { Operator } from "../../src/operator/index.ts";
 import {
   createNamespace,
   eventually,
@@ -117,8 +117,10 @@ describe("ImageStreamTag controller", () => {
     );
     const v1 = await eventually(async () => {
       const istag = await getIstag("app.v1");
-      return istag.image?.dockerImageLayers?.length && istag.status?.observedGeneration ? istag : undefined;
-    }, "app.v1 with image details");
+      // The details are written (a new generation) before the status that records it.
+      const caughtUp = istag.status?.observedGeneration === istag.metadata.generation;
+      return istag.image?.dockerImageLayers?.length && caughtUp ? istag : undefined;
+    }, "app.v1 with image details and its status");
     expect(v1.metadata.ownerReferences).toEqual([
       {
         apiVersion: `${group}/${version}`,

@@ -20,12 +20,18 @@ import { createLogger } from "../../src/log/logger.ts";
 import { createMetrics } from "../../src/metrics/index.ts";
 import {
   type ControllerHandle,
-  createOperatorContext,
+  createControllerContext,
+  EventRecorder,
+  eventSinkFromClient,
   FIELD_MANAGER,
   SharedInformers,
-} from "../../src/operator/index.ts";
-import { EventRecorder, eventSinkFromClient } from "../../src/runtime/index.ts";
-import { createTriggerController, TRIGGER_ANNOTATION, type WorkloadKind } from "../../src/triggers/index.ts";
+} from "../../src/runtime/index.ts";
+import {
+  createTriggerController,
+  TRIGGER_ANNOTATION,
+  type WorkloadKind,
+  workloadKindInfo,
+} from "../../src/triggers/index.ts";
 import { createNamespace, eventually, useSharedControlPlane } from "../harness/index.ts";
 
 type Json = Record<string, unknown>;
@@ -48,7 +54,7 @@ async function startTriggerController(kc: KubeConfig, namespaces: string[]): Pro
     reportingController: REPORTING_CONTROLLER,
     reportingInstance: "trigger-test",
   });
-  const ctx = createOperatorContext({
+  const ctx = createControllerContext({
     kc,
     log,
     config,
@@ -74,15 +80,7 @@ function digestRef(label: string): string {
   return `registry.test:5000/team/app@sha256:${createHash("sha256").update(label).digest("hex")}`;
 }
 
-const API_VERSIONS: Record<WorkloadKind, string> = {
-  Deployment: "apps/v1",
-  StatefulSet: "apps/v1",
-  DaemonSet: "apps/v1",
-  ReplicaSet: "apps/v1",
-  CronJob: "batch/v1",
-  Job: "batch/v1",
-  Pod: "v1",
-};
+const apiVersionOf = (kind: WorkloadKind): string => workloadKindInfo(kind).apiVersion;
 
 interface Container {
   name: string;
@@ -106,7 +104,8 @@ function workloadManifest(
   const labels = { app: name };
   const template = { metadata: { labels }, spec: podSpec };
   const jobPodSpec = { ...podSpec, restartPolicy: "Never" };
-  const specs: Record<WorkloadKind, Json> = {
+  // The kinds these tests create; a kind without an entry here has no fixture yet.
+  const specs: Partial<Record<WorkloadKind, Json>> = {
     Deployment: { selector: { matchLabels: labels }, template },
     StatefulSet: { selector: { matchLabels: labels }, serviceName: name, template },
     DaemonSet: { selector: { matchLabels: labels }, template },
@@ -119,21 +118,18 @@ function workloadManifest(
     Job: { suspend: true, template: { metadata: { labels }, spec: jobPodSpec } },
     Pod: podSpec,
   };
+  const spec = specs[kind];
+  if (spec === undefined) throw new Error(`no test manifest for a ${kind} yet`);
   return {
-    apiVersion: API_VERSIONS[kind],
+    apiVersion: apiVersionOf(kind),
     kind,
     metadata: { name, namespace, annotations: { [TRIGGER_ANNOTATION]: triggerAnnotation(triggers) } },
-    spec: specs[kind],
+    spec,
   };
 }
 
 function podSpecOf(kind: WorkloadKind, obj: Json): Json {
-  const path =
-    kind === "Pod"
-      ? ["spec"]
-      : kind === "CronJob"
-        ? ["spec", "jobTemplate", "spec", "template", "spec"]
-        : ["spec", "template", "spec"];
+  const path = workloadKindInfo(kind).podSpecPath;
   let value: unknown = obj;
   for (const key of path) value = (value as Json | undefined)?.[key];
   return (value ?? {}) as Json;
@@ -187,7 +183,7 @@ describe("trigger controller", () => {
 
   async function read(kind: WorkloadKind, name: string, namespace = ns): Promise<Json> {
     return (await objects.read({
-      apiVersion: API_VERSIONS[kind],
+      apiVersion: apiVersionOf(kind),
       kind,
       metadata: { name, namespace },
     })) as unknown as Json;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import {
-  backoffDelay,
   IMPORT_REQUESTED_ANNOTATION,
   IMPORT_REQUESTED_HANDLED_ANNOTATION,
   isImportable,
@@ -10,6 +9,7 @@ import {
   planImports,
   REPOSITORY_CHECK_ANNOTATION,
   recordImportAttempts,
+  retryDelay,
   specTagGeneration,
   stableHash,
 } from "../../../src/imports/index.ts";
@@ -153,7 +153,7 @@ describe("planImports: failures and backoff", () => {
 
   it("grows the delay exponentially up to the maximum", () => {
     const cfg = { backoffBaseMs: 10_000, backoffMaxMs: 60_000 };
-    expect([0, 1, 2, 3, 4, 50].map((n) => backoffDelay(n, cfg))).toEqual([
+    expect([0, 1, 2, 3, 4, 50].map((n) => retryDelay(n, cfg))).toEqual([
       10_000, 10_000, 20_000, 40_000, 60_000, 60_000,
     ]);
   });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { ImageStream, ImageStreamTag, TagEvent, TagReference } from "../../../src/api/index.ts";
+import {
+  type ImageStream,
+  type ImageStreamTag,
+  sameJson,
+  type TagEvent,
+  type TagReference,
+} from "../../../src/api/index.ts";
 import {
   buildImage,
   desiredIstagStatus,
@@ -9,7 +15,6 @@ import {
   nextSpecTags,
   planWrites,
   reusableImage,
-  sameJson,
   statusWithoutTags,
   streamNameOf,
   withImageDetails,

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { ImageStream } from "../../../src/api/index.ts";
 import { insecureFor, registryImageDetails } from "../../../src/istags/index.ts";
-import type { SharedInformer } from "../../../src/operator/index.ts";
 import {
   createRegistryClient,
   type HttpRequest,
   type InspectOptions,
   type RegistryClient,
 } from "../../../src/registry/index.ts";
+import type { SharedInformer } from "../../../src/runtime/index.ts";
 import { pullSecret } from "../registry/fixtures.ts";
 
 const DIGEST = `sha256:${"c".repeat(64)}`;

@@ -1,12 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   Controller,
-  isTerminal,
+  keyString,
+  type ObjectKey,
   type ReconcileContext,
   type ReconcileResult,
-  splitKey,
-  TerminalError,
-  terminal,
 } from "../../../src/runtime/index.ts";
 import { captureLogger, deferred, flush, silentLogger } from "./helpers.ts";
 
@@ -17,6 +15,12 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** The typed key of `namespace/name` or `name`. */
+function key(text: string): ObjectKey {
+  const slash = text.indexOf("/");
+  return slash < 0 ? { name: text } : { namespace: text.slice(0, slash), name: text.slice(slash + 1) };
+}
+
 function recordingController(
   behaviour: (key: string, ctx: ReconcileContext, run: number) => Promise<ReconcileResult>,
   logger = silentLogger(),
@@ -26,9 +30,9 @@ function recordingController(
     name: "test",
     logger,
     backoff: { baseMs: 100, maxMs: 1000 },
-    reconcile: async (key, ctx) => {
-      runs.push({ key, at: Date.now(), retries: ctx.retries });
-      return behaviour(key, ctx, runs.length);
+    reconcile: async (objectKey, ctx) => {
+      runs.push({ key: keyString(objectKey), at: Date.now(), retries: controller.queue.retries(objectKey) });
+      return behaviour(keyString(objectKey), ctx, runs.length);
     },
   });
   return { controller, runs };
@@ -37,7 +41,7 @@ function recordingController(
 describe("Controller", () => {
   it("waits for start() before reconciling keys enqueued early", async () => {
     const { controller, runs } = recordingController(async () => {});
-    controller.enqueue("ns/a");
+    controller.enqueue(key("ns/a"));
     await flush();
     expect(runs).toHaveLength(0);
     controller.start();
@@ -51,7 +55,7 @@ describe("Controller", () => {
       run < 3 ? { requeueAfter: 500 } : undefined,
     );
     controller.start();
-    controller.enqueue("ns/a");
+    controller.enqueue(key("ns/a"));
     await vi.advanceTimersByTimeAsync(5000);
     expect(runs.map((r) => r.at - t0)).toEqual([0, 500, 1000]);
   });
@@ -64,25 +68,11 @@ describe("Controller", () => {
       if (run === 5) throw new Error("again");
     });
     controller.start();
-    controller.enqueue("ns/a");
+    controller.enqueue(key("ns/a"));
     await vi.advanceTimersByTimeAsync(10_000);
     // 0, +100, +200, +400 (success, requeue 1 ms), then the next failure starts at the base again.
     expect(runs.map((r) => r.at - t0)).toEqual([0, 100, 300, 700, 701, 801]);
     expect(runs.map((r) => r.retries)).toEqual([0, 1, 2, 3, 0, 1]);
-  });
-
-  it("does not retry a terminal error until the key is enqueued again", async () => {
-    const { controller, runs } = recordingController(async () => {
-      throw terminal(new Error("invalid trigger annotation"), "InvalidAnnotation");
-    });
-    controller.start();
-    controller.enqueue("ns/a");
-    await vi.advanceTimersByTimeAsync(60_000);
-    expect(runs).toHaveLength(1);
-    // The object changed: its informer handler enqueues the key again.
-    controller.enqueue("ns/a");
-    await flush();
-    expect(runs).toHaveLength(2);
   });
 
   it("logs every line with controller, key, namespace and name", async () => {
@@ -90,17 +80,15 @@ describe("Controller", () => {
     const { controller } = recordingController(async (_key, ctx, run) => {
       ctx.log.info("working");
       if (run === 1) throw new Error("transient");
-      if (run === 2) throw new TerminalError("bad spec");
     }, logger);
     controller.start();
-    controller.enqueue("team/web");
-    controller.enqueue("cluster-thing");
+    controller.enqueue(key("team/web"));
+    controller.enqueue(key("cluster-thing"));
     await vi.advanceTimersByTimeAsync(1000);
     const objectLines = lines().filter((line) => line.key !== undefined);
     expect(objectLines.length).toBeGreaterThanOrEqual(6);
     const msgs = objectLines.map((line) => line.msg);
     expect(msgs).toContain("reconcile failed; retrying with backoff");
-    expect(msgs).toContain("reconcile failed permanently; waiting for the object to change");
     for (const line of objectLines) {
       expect(line.controller).toBe("test");
       if (line.key === "team/web") expect(line).toMatchObject({ namespace: "team", name: "web" });
@@ -114,13 +102,13 @@ describe("Controller", () => {
       if (key === "ns/slow") await gate.promise;
     });
     controller.start();
-    controller.enqueue("ns/slow");
+    controller.enqueue(key("ns/slow"));
     await flush();
     let stopped: boolean | undefined;
     void controller.stop().then((result) => {
       stopped = result;
     });
-    controller.enqueue("ns/new");
+    controller.enqueue(key("ns/new"));
     await vi.advanceTimersByTimeAsync(1000);
     expect(stopped).toBeUndefined();
     gate.resolve();
@@ -141,7 +129,7 @@ describe("Controller", () => {
       },
     });
     controller.start();
-    controller.enqueue("ns/stuck");
+    controller.enqueue(key("ns/stuck"));
     await flush();
     const stopped = controller.stop();
     await vi.advanceTimersByTimeAsync(2000);
@@ -150,20 +138,9 @@ describe("Controller", () => {
   });
 });
 
-describe("keys and terminal errors", () => {
-  it("splits namespaced and cluster-scoped keys", () => {
-    expect(splitKey("ns/name")).toEqual({ namespace: "ns", name: "name" });
-    expect(splitKey("name")).toEqual({ namespace: undefined, name: "name" });
-  });
-
-  it("terminal() keeps the cause and reason and is idempotent", () => {
-    const cause = new Error("bad");
-    const err = terminal(cause, "Invalid");
-    expect(isTerminal(err)).toBe(true);
-    expect(err.cause).toBe(cause);
-    expect(err.reason).toBe("Invalid");
-    expect(err.message).toBe("bad");
-    expect(terminal(err)).toBe(err);
-    expect(isTerminal(new Error("x"))).toBe(false);
+describe("keys", () => {
+  it("writes namespaced and cluster-scoped keys as client-go does", () => {
+    expect(keyString({ namespace: "ns", name: "name" })).toBe("ns/name");
+    expect(keyString({ namespace: undefined, name: "name" })).toBe("name");
   });
 });

@@ -111,7 +111,7 @@ describe("Informer", () => {
     await flush();
     expect(informer.hasSynced()).toBe(true);
     expect(events).toEqual(["add a@5", "add b@6"]);
-    expect(informer.get("ns/a")?.metadata.resourceVersion).toBe("5");
+    expect(informer.get({ namespace: "ns", name: "a" })?.metadata.resourceVersion).toBe("5");
     expect(informer.list().map((o) => o.metadata.name)).toEqual(["a", "b"]);
     expect(source.watches).toHaveLength(1);
     expect(source.current.resourceVersion).toBe("10");
@@ -130,8 +130,8 @@ describe("Informer", () => {
     source.current.emit("DELETED", obj("ns", "never-seen", "14"));
     source.current.emit("BOOKMARK", { metadata: { name: "", resourceVersion: "20" } });
     expect(events).toEqual(["add a@5", "add b@11", "update a@5->12", "delete b"]);
-    expect(informer.get("ns/b")).toBeUndefined();
-    expect(informer.get("ns/a")?.metadata.resourceVersion).toBe("12");
+    expect(informer.get({ namespace: "ns", name: "b" })).toBeUndefined();
+    expect(informer.get({ namespace: "ns", name: "a" })?.metadata.resourceVersion).toBe("12");
     expect(informer.resourceVersion).toBe("20");
     // A watch the server ends normally is resumed at once from the newest resourceVersion.
     source.current.done();
@@ -242,11 +242,13 @@ describe("Informer", () => {
     const source = new FakeSource();
     const { logger, lines } = captureLogger();
     informer = new Informer<Obj>({ source, logger, random: () => 0 });
-    informer.onAdd(() => {
-      throw new Error("handler bug");
+    informer.addHandlers({
+      onAdd: () => {
+        throw new Error("handler bug");
+      },
     });
     const seen: string[] = [];
-    informer.onAdd((o) => seen.push(o.metadata.name));
+    informer.addHandlers({ onAdd: (o) => seen.push(o.metadata.name) });
     informer.start();
     await flush();
     source.current.emit("ADDED", obj("ns", "a", "2"));
@@ -305,7 +307,7 @@ describe("Informer", () => {
     source.current.emit("ADDED", obj("ns", "bad", "2", ["t"]));
     source.current.emit("ADDED", obj("ns", "good", "3", ["t"]));
     expect(informer.byIndex("tag", "t").map((o) => o.metadata.name)).toEqual(["good"]);
-    expect(informer.get("ns/bad")).toBeDefined();
+    expect(informer.get({ namespace: "ns", name: "bad" })).toBeDefined();
   });
 
   it("stop() aborts the watch, ends the loop and answers waitForSync with false when never synced", async () => {

@@ -1,10 +1,10 @@
 // The client-node adapter against a tiny HTTP server on 127.0.0.1 that speaks the list and
 // watch wire format: checks the requests it sends and how it reports what comes back.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { httpStatusOf, listWatchFromClient, type WatchEventType } from "../../../src/runtime/index.ts";
+import { closeServer, listenLoopback } from "./helpers.ts";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
 
@@ -18,21 +18,11 @@ async function serve(handler: Handler): Promise<KubeConfig> {
     requests.push({ url, headers: req.headers });
     handler(req, res, url);
   });
-  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: "c", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: "u", token: "test-token" }],
-    contexts: [{ name: "ctx", cluster: "c", user: "u" }],
-    currentContext: "ctx",
-  });
-  return kc;
+  return listenLoopback(server);
 }
 
 afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await closeServer(server);
   server = undefined;
 });
 

@@ -1,15 +1,16 @@
 import { describe, expect, it } from "vitest";
+import { keyFields, keyString } from "../../../src/runtime/index.ts";
 import {
   isControlledByOwner,
   type Problem,
-  parseWorkloadQueueKey,
   ReportedProblems,
   TRIGGER_ANNOTATION,
   type WorkloadMetadata,
   wantsReconcile,
   workloadChanged,
+  workloadEventMatters,
   workloadIndexKeys,
-  workloadQueueKey,
+  workloadKey,
 } from "../../../src/triggers/index.ts";
 
 const TRIGGER = JSON.stringify([
@@ -46,18 +47,22 @@ const plain = meta({ annotations: { other: "x" } });
 const controlled = meta({ ownerReferences: [{ controller: true, kind: "Deployment", name: "web" }] });
 
 describe("queue keys", () => {
-  it("round-trips kind, namespace and name", () => {
-    const key = workloadQueueKey("StatefulSet", "team", "db");
-    expect(key).toBe("team/StatefulSet/db");
-    expect(parseWorkloadQueueKey(key)).toEqual({ kind: "StatefulSet", namespace: "team", name: "db" });
+  it("carry kind, namespace and name as fields, and one canonical string for the queue", () => {
+    const key = workloadKey("StatefulSet", meta({ name: "db" }));
+    expect(key).toEqual({ kind: "StatefulSet", namespace: "team", name: "db" });
+    expect(key && keyString(key)).toBe("StatefulSet:team/db");
+    expect(key && keyFields(key)).toEqual({
+      key: "StatefulSet:team/db",
+      kind: "StatefulSet",
+      namespace: "team",
+      name: "db",
+    });
   });
 
-  it.each(["team/db", "team/Secret/db", "/Deployment/db", "team/Deployment/", "a/Deployment/b/c", ""])(
-    "rejects %j",
-    (key) => {
-      expect(parseWorkloadQueueKey(key)).toBeUndefined();
-    },
-  );
+  it("are not made for objects without a namespace or name", () => {
+    expect(workloadKey("Deployment", { metadata: { name: "web" } })).toBeUndefined();
+    expect(workloadKey("Deployment", { metadata: { namespace: "team" } })).toBeUndefined();
+  });
 });
 
 describe("which workloads the controller acts on", () => {
@@ -109,6 +114,22 @@ describe("workloadChanged", () => {
   });
 });
 
+describe("workloadEventMatters", () => {
+  it("takes new triggered workloads, updates that matter and deletes of triggered ones", () => {
+    expect(workloadEventMatters({ type: "added", object: meta() })).toBe(true);
+    expect(workloadEventMatters({ type: "added", object: plain })).toBe(false);
+    expect(workloadEventMatters({ type: "added", object: controlled })).toBe(false);
+    expect(workloadEventMatters({ type: "updated", old: meta(), object: meta({ generation: 2 }) })).toBe(
+      true,
+    );
+    expect(
+      workloadEventMatters({ type: "updated", old: meta(), object: meta({ resourceVersion: "11" }) }),
+    ).toBe(false);
+    expect(workloadEventMatters({ type: "deleted", object: meta() })).toBe(true);
+    expect(workloadEventMatters({ type: "deleted", object: plain })).toBe(false);
+  });
+});
+
 describe("workloadIndexKeys", () => {
   it("indexes the tags of active triggers, with the default namespace filled in", () => {
     expect(workloadIndexKeys(meta(), "Deployment")).toEqual(["shared/tools:v1", "team/app:latest"]);
@@ -137,6 +158,13 @@ describe("ReportedProblems", () => {
     // Fixed, then back: reported again.
     expect(reported.update("uid-1", [])).toEqual([]);
     expect(reported.update("uid-1", [a])).toEqual([a]);
+  });
+
+  it("reports again for a workload created anew under the same name", () => {
+    const reported = new ReportedProblems();
+    expect(reported.update("Deployment:team/web", [a], "uid-1")).toEqual([a]);
+    expect(reported.update("Deployment:team/web", [a], "uid-1")).toEqual([]);
+    expect(reported.update("Deployment:team/web", [a], "uid-2")).toEqual([a]);
   });
 
   it("forgets workloads without problems or deleted ones", () => {

@@ -11,19 +11,20 @@ import { createLogger } from "../../../src/log/logger.ts";
 import { createMetrics } from "../../../src/metrics/index.ts";
 import {
   type ControllerHandle,
-  createOperatorContext,
-  type SharedInformers,
-} from "../../../src/operator/index.ts";
-import {
+  createControllerContext,
   EventRecorder,
   type EventSink,
   type IndexFunc,
+  type InformerFactory,
   type InformerHandlers,
+  keyString,
+  type ObjectKey,
 } from "../../../src/runtime/index.ts";
 import {
   createTriggerController,
   type JsonPatchOperation,
   TRIGGER_ANNOTATION,
+  WORKLOAD_KINDS,
   type WorkloadClient,
   type WorkloadKind,
   type WorkloadResource,
@@ -39,8 +40,8 @@ class FakeInformer<T extends Meta> {
   readonly #indexes = new Map<string, IndexFunc<T>>();
   readonly #handlers: InformerHandlers<T>[] = [];
 
-  get(key: string): T | undefined {
-    return this.store.get(key);
+  get(key: ObjectKey): T | undefined {
+    return this.store.get(keyString(key));
   }
   list(): T[] {
     return [...this.store.values()];
@@ -72,15 +73,10 @@ class FakeInformer<T extends Meta> {
   }
 }
 
-const PLURAL_KINDS: Record<string, WorkloadKind> = {
-  deployments: "Deployment",
-  statefulsets: "StatefulSet",
-  daemonsets: "DaemonSet",
-  replicasets: "ReplicaSet",
-  cronjobs: "CronJob",
-  jobs: "Job",
-  pods: "Pod",
-};
+/** Every kind of the kinds table, by plural. */
+const PLURAL_KINDS: Record<string, WorkloadKind> = Object.fromEntries(
+  WORKLOAD_KINDS.map((info) => [info.plural, info.kind]),
+);
 
 type Workload = WorkloadResource & {
   metadata: {
@@ -154,11 +150,11 @@ function setup(options: { accessReview?: AccessReview; beforePatch?: (workload: 
   };
   const log = createLogger({ level: "silent" });
   const metrics = createMetrics({ defaultMetrics: false });
-  const ctx = createOperatorContext({
+  const ctx = createControllerContext({
     kc: new KubeConfig(),
     log,
     config: { ...parseConfig([], {}), triggerWorkers: 1 },
-    informers: fakeInformers as unknown as SharedInformers,
+    informers: fakeInformers as unknown as InformerFactory,
     events: new EventRecorder({ sink, logger: log, reportingController: "test", reportingInstance: "test" }),
     metrics,
   });
@@ -170,7 +166,7 @@ function setup(options: { accessReview?: AccessReview; beforePatch?: (workload: 
   handle.start();
   const setTag = (namespace: string, stream: string, tag: string, reference: string): void => {
     const key = `${namespace}/${stream}`;
-    const old = informer("imagestreams").get(key) as ImageStream | undefined;
+    const old = informer("imagestreams").store.get(key) as ImageStream | undefined;
     const tags = (old?.status?.tags ?? []).filter((t) => t.tag !== tag);
     tags.push({ tag, items: [{ created: "", dockerImageReference: reference, image: "", generation: 1 }] });
     informer("imagestreams").put({ metadata: { name: stream, namespace }, status: { tags } } as ImageStream);

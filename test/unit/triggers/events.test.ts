@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { MAX_EVENT_NOTE_BYTES, truncateUtf8 } from "../../../src/runtime/index.ts";
 import {
   FIRED_REASON,
   firedEvent,
   type ImageChange,
-  MAX_EVENT_MESSAGE_BYTES,
   notAuthorizedProblem,
   type Problem,
   parseWorkloadTriggers,
@@ -12,7 +12,6 @@ import {
   problemFingerprint,
   problemSetFingerprint,
   problemsToReport,
-  truncateMessage,
 } from "../../../src/triggers/index.ts";
 import { lookup, workload } from "./fixtures.ts";
 
@@ -78,19 +77,19 @@ describe("problemEvent", () => {
   it("keeps messages within the Event size limit", () => {
     const long: Problem = { reason: "InvalidTriggerAnnotation", message: "é".repeat(2000) };
     const message = problemEvent(long).message;
-    expect(new TextEncoder().encode(message).length).toBeLessThanOrEqual(MAX_EVENT_MESSAGE_BYTES);
+    expect(new TextEncoder().encode(message).length).toBeLessThanOrEqual(MAX_EVENT_NOTE_BYTES);
     expect(message.endsWith("…")).toBe(true);
     expect(message.startsWith("éé")).toBe(true);
   });
 });
 
-describe("truncateMessage", () => {
+describe("truncateUtf8", () => {
   it("leaves short messages alone and cuts long ones on a character boundary", () => {
-    expect(truncateMessage("short", 10)).toBe("short");
-    expect(truncateMessage("exactly10!", 10)).toBe("exactly10!");
-    expect(truncateMessage("0123456789abc", 10)).toBe("0123456…");
+    expect(truncateUtf8("short", 10)).toBe("short");
+    expect(truncateUtf8("exactly10!", 10)).toBe("exactly10!");
+    expect(truncateUtf8("0123456789abc", 10)).toBe("0123456…");
     // "€" is 3 bytes: 2 of them fit in 10 - 3 (ellipsis) = 7 bytes, not 3.
-    expect(truncateMessage("€€€€€", 10)).toBe("€€…");
+    expect(truncateUtf8("€€€€€", 10)).toBe("€€…");
   });
 });
 

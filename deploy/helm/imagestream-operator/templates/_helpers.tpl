@@ -112,16 +112,8 @@ owner-reference permissions (OwnerReferencesPermissionEnforcement) authorize as 
   verbs: ["list", "watch"]
 {{- end }}
 {{- if $trigger }}
-{{- /* Metadata informers (list/watch), a fresh read (get) and a guarded JSON patch of one image field. */}}
-- apiGroups: ["apps"]
-  resources: ["deployments", "statefulsets", "daemonsets", "replicasets"]
-  verbs: ["get", "list", "watch", "patch"]
-- apiGroups: ["batch"]
-  resources: ["cronjobs", "jobs"]
-  verbs: ["get", "list", "watch", "patch"]
-- apiGroups: [""]
-  resources: ["pods"]
-  verbs: ["get", "list", "watch", "patch"]
+{{- /* The workload kinds of src/triggers/kinds.ts (templates/_trigger-rules.tpl is generated from it). */}}
+{{ include "imagestream-operator.triggerRules" . }}
 {{- end }}
 {{- if or $c $registry }}
 {{- /* src/runtime/events.ts: events.k8s.io/v1 Events; repeats update the series by patch. */}}

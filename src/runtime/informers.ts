@@ -2,23 +2,13 @@
 // controllers read it. With a namespace list, one informer per namespace stands behind
 // a single view, so controllers never care which mode the operator runs in.
 import type { KubeConfig } from "@kubernetes/client-node";
-import type { Logger } from "../log/logger.ts";
-import {
-  type IndexFunc,
-  Informer,
-  type InformerHandlers,
-  type KubeObjectLike,
-  listWatchFromClient,
-} from "../runtime/index.ts";
+import type { ResourceType } from "../api/index.ts";
+import type { Logger } from "../log/index.ts";
+import { type IndexFunc, Informer, type InformerHandlers } from "./informer.ts";
+import type { KubeObjectLike, ObjectKey } from "./keys.ts";
+import { listWatchFromClient } from "./kube-source.ts";
 
-export interface ResourceType {
-  /** "" for the core group. */
-  group: string;
-  version: string;
-  plural: string;
-}
-
-export interface InformerOptions {
+export interface SharedInformerOptions {
   /** Watch PartialObjectMetadata only: for wide watches where most objects are irrelevant. */
   metadataOnly?: boolean;
   fieldSelector?: string;
@@ -27,7 +17,8 @@ export interface InformerOptions {
 
 /** The read side of an informer, whichever namespaces stand behind it. */
 export interface SharedInformer<T extends KubeObjectLike> {
-  get(key: string): T | undefined;
+  get(key: ObjectKey): T | undefined;
+  /** Every cached object, or those of one namespace. */
   list(namespace?: string): T[];
   byIndex(name: string, value: string): T[];
   addIndex(name: string, fn: IndexFunc<T>): void;
@@ -35,9 +26,16 @@ export interface SharedInformer<T extends KubeObjectLike> {
   hasSynced(): boolean;
 }
 
+/** The API path of a resource's collection, in one namespace or across all of them. */
 export function collectionPath(type: ResourceType, namespace?: string): string {
   const base = type.group === "" ? `/api/${type.version}` : `/apis/${type.group}/${type.version}`;
   return namespace ? `${base}/namespaces/${namespace}/${type.plural}` : `${base}/${type.plural}`;
+}
+
+/** Where controllers get their informers: one per resource type (and options), shared by all. */
+export interface InformerFactory {
+  /** The informer of a resource type, created on first use; call before the caches start. */
+  for<T extends KubeObjectLike>(type: ResourceType, options?: SharedInformerOptions): SharedInformer<T>;
 }
 
 class MultiNamespaceInformer<T extends KubeObjectLike> implements SharedInformer<T> {
@@ -51,11 +49,9 @@ class MultiNamespaceInformer<T extends KubeObjectLike> implements SharedInformer
     return [...this.#byNamespace.values()];
   }
 
-  get(key: string): T | undefined {
-    const slash = key.indexOf("/");
-    const namespace = slash < 0 ? "" : key.slice(0, slash);
+  get(key: ObjectKey): T | undefined {
     const single = this.#byNamespace.get("");
-    return (single ?? this.#byNamespace.get(namespace))?.get(key);
+    return (single ?? this.#byNamespace.get(key.namespace ?? ""))?.get(key);
   }
 
   list(namespace?: string): T[] {
@@ -83,7 +79,7 @@ class MultiNamespaceInformer<T extends KubeObjectLike> implements SharedInformer
   }
 }
 
-export class SharedInformers {
+export class SharedInformers implements InformerFactory {
   readonly #kc: KubeConfig;
   readonly #log: Logger;
   readonly #namespaces: string[];
@@ -98,7 +94,7 @@ export class SharedInformers {
   }
 
   /** The informer of a resource type, created on first use; call before start(). */
-  for<T extends KubeObjectLike>(type: ResourceType, options: InformerOptions = {}): SharedInformer<T> {
+  for<T extends KubeObjectLike>(type: ResourceType, options: SharedInformerOptions = {}): SharedInformer<T> {
     const id = `${type.group}/${type.version}/${type.plural}?${options.metadataOnly ? "meta" : "full"}&${options.fieldSelector ?? ""}&${options.labelSelector ?? ""}`;
     let shared = this.#informers.get(id);
     if (!shared) {

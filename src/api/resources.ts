@@ -1,0 +1,34 @@
+// The API resources of this project, declared once: informers, the object API and RBAC
+// generation all name a resource this way.
+import { API_GROUP, API_VERSION_NAME } from "./schema.ts";
+
+/** A Kubernetes resource as the API server's paths name it. */
+export interface ResourceType {
+  /** "" for the core group. */
+  readonly group: string;
+  readonly version: string;
+  readonly plural: string;
+  /** The kind of its objects, e.g. "ImageStream" (Events and error messages use it). */
+  readonly kind?: string;
+  /** False for cluster-scoped resources (default true). */
+  readonly namespaced?: boolean;
+}
+
+/** `group/version`, or `version` for the core group (an object's apiVersion). */
+export function apiVersionOf(type: Pick<ResourceType, "group" | "version">): string {
+  return type.group === "" ? type.version : `${type.group}/${type.version}`;
+}
+
+export const IMAGESTREAMS: ResourceType = Object.freeze({
+  group: API_GROUP,
+  version: API_VERSION_NAME,
+  plural: "imagestreams",
+  kind: "ImageStream",
+});
+
+export const IMAGESTREAMTAGS: ResourceType = Object.freeze({
+  group: API_GROUP,
+  version: API_VERSION_NAME,
+  plural: "imagestreamtags",
+  kind: "ImageStreamTag",
+});

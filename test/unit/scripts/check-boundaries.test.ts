@@ -1,0 +1,68 @@
+// The import-boundary check of npm test (scripts/check-boundaries.ts) on made-up sources.
+import { describe, expect, it } from "vitest";
+import { checkFile, importsOf } from "../../../scripts/check-boundaries.ts";
+
+describe("importsOf", () => {
+  it("finds imports, type imports, re-exports, multi-line lists and dynamic imports", () => {
+    const source = [
+      'import { a } from "./a.ts";',
+      "import type {",
+      "  B,",
+      '} from "../b/index.ts";',
+      'export { c } from "./c.ts";',
+      'const d = await import("../d/index.ts");',
+      'import "./side-effect.ts";',
+      '// a comment on how to import x from "../nowhere/index.ts"',
+    ].join("\n");
+    expect(importsOf(source)).toEqual([
+      { specifier: "./a.ts", line: 1 },
+      { specifier: "../b/index.ts", line: 2 },
+      { specifier: "./c.ts", line: 5 },
+      { specifier: "../d/index.ts", line: 6 },
+      { specifier: "./side-effect.ts", line: 7 },
+    ]);
+  });
+});
+
+describe("checkFile", () => {
+  it("accepts imports of lower layers through their index.ts, and anything inside the folder", () => {
+    const source =
+      'import { x } from "../runtime/index.ts";\nimport { y } from "./plan.ts";\nimport "node:fs";';
+    expect(checkFile("imports/controller.ts", source)).toEqual([]);
+    expect(checkFile("main.ts", 'import { buildOperator } from "./operator/index.ts";')).toEqual([]);
+  });
+
+  it("names the file, line and import that reaches past a folder's index.ts", () => {
+    expect(
+      checkFile("triggers/controller.ts", '\nimport { Informer } from "../runtime/informer.ts";'),
+    ).toEqual([
+      {
+        file: "triggers/controller.ts",
+        line: 2,
+        specifier: "../runtime/informer.ts",
+        problem: "imports another folder past its public surface; use ../runtime/index.ts",
+      },
+    ]);
+  });
+
+  it("refuses imports of the same or a higher layer", () => {
+    const problems = (file: string, specifier: string) =>
+      checkFile(file, `import { x } from "${specifier}";`).map((v) => v.problem);
+    expect(problems("istags/controller.ts", "../operator/index.ts")).toEqual([
+      "src/istags may not import src/operator: it is in a higher layer",
+    ]);
+    expect(problems("cli/run.ts", "../operator/index.ts")).toEqual([
+      "src/cli may not import src/operator: it is in a higher layer",
+    ]);
+    expect(problems("istags/controller.ts", "../triggers/index.ts")).toEqual([
+      "src/istags may not import src/triggers: it is in the same layer (folders of one layer stay independent)",
+    ]);
+    expect(problems("metrics/metrics.ts", "../runtime/index.ts")).toEqual([
+      "src/metrics may not import src/runtime: it is in a higher layer",
+    ]);
+  });
+
+  it("asks for a layer for a folder nobody placed yet", () => {
+    expect(checkFile("gateway/server.ts", "")[0]?.problem).toMatch(/src\/gateway is in no layer/);
+  });
+});
