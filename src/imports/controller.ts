@@ -28,7 +28,6 @@ import {
   resourceVersionChanged,
   updateStatusWithRetry,
 } from "../runtime/index.ts";
-import { admitScheduledImports, ScheduledImportBudget } from "./budget.ts";
 import { retryFailedTagsOnNewSecrets, secretVersions } from "./credential-changes.ts";
 import { failureOf } from "./failures.ts";
 import { imageManifests, toImage } from "./image.ts";
@@ -44,6 +43,7 @@ import {
 import { pendingImportRequest, planImports, recordImportAttempts } from "./plan.ts";
 import { selectFromManifestList } from "./platform.ts";
 import { withHandledRequest } from "./requests.ts";
+import { admitScheduledImports, scheduledImportBudget } from "./schedule.ts";
 import { pullSecretInformers } from "./secret-informers.ts";
 import { crossNamespaceSource, sourceStreamKeys } from "./sources.ts";
 import { computeStatus } from "./status.ts";
@@ -87,7 +87,7 @@ export function createImportController(
   const secretInformers = pullSecretInformers(ctx.informers);
   const api = options.api ?? ctx.objects;
   const access = new AuthorizationCache(options.accessReview ?? subjectAccessReviewFromClient(ctx.kc));
-  const budget = new ScheduledImportBudget(ctx.config.scheduledImportsPerMinute);
+  let budget = scheduledImportBudget(ctx.config.scheduledImportsPerMinute);
   /** Per stream (by key string): what the core remembers about its imports. */
   const memory = new Map<string, StreamImportState>();
   /** Per stream: the pull secret versions its last round saw (new ones retry failed tags at once). */
@@ -157,20 +157,22 @@ export function createImportController(
     const namespace = stream.metadata.namespace ?? "";
     const secrets = namespaceSecrets(namespace);
     const seenSecrets = secretVersions(secrets);
-    const state = retryFailedTagsOnNewSecrets(memory.get(key), secretsSeen.get(key), seenSecrets);
+    const remembered = retryFailedTagsOnNewSecrets(memory.get(key), secretsSeen.get(key), seenSecrets);
     const plan = planImports(
       withHandledRequest(stream, honouredRequests.get(key)),
       startedAt,
-      state,
+      remembered,
       settings,
     );
 
-    // Scheduled-only imports share the cluster-wide budget; other causes are user intent.
-    const { tags, deferredUntil } = admitScheduledImports(plan.tags, budget, startedAt);
+    // Scheduled-only imports share the cluster-wide budget: a slot now, or one reserved for later.
+    const admitted = admitScheduledImports(plan.tags, remembered, budget, startedAt);
+    budget = admitted.budget;
+    const state = admitted.state;
 
     const keychain = pullSecretKeychain(namespace, secrets);
     const outcomes: ImportOutcome[] = [];
-    for (const tag of tags) outcomes.push(await importTag(stream, tag, keychain, log, rctx.signal));
+    for (const tag of admitted.tags) outcomes.push(await importTag(stream, tag, keychain, log, rctx.signal));
     let repositoryImported = false;
     if (plan.repository) {
       outcomes.push(...(await importRepository(stream, plan.repository, keychain, log, rctx.signal)));
@@ -235,11 +237,9 @@ export function createImportController(
       memory.get(key),
       settings,
     );
-    const next = Math.min(
-      nextPlan.nextCheckAt ?? Number.POSITIVE_INFINITY,
-      deferredUntil ?? Number.POSITIVE_INFINITY,
-    );
-    return Number.isFinite(next) ? { requeueAfter: Math.max(1000, next - now()) } : undefined;
+    // Due tags count too (deferred, or due since the round started): the stream comes back for them.
+    const next = nextPlan.nextCheckAt;
+    return next === undefined ? undefined : { requeueAfter: Math.max(1000, next - now()) };
   }
 
   async function importTag(

@@ -1,7 +1,6 @@
 // Public surface of the import core: pure decisions about what to import and how a stream's
 // status changes. No I/O; time is always a parameter.
 
-export { type AdmittedImports, admitScheduledImports, ScheduledImportBudget } from "./budget.ts";
 export { createImportController, type ImportControllerOptions } from "./controller.ts";
 export { retryFailedTagsOnNewSecrets, secretVersions, type VersionedSecret } from "./credential-changes.ts";
 export { failureOf } from "./failures.ts";
@@ -38,6 +37,12 @@ export {
   splitPullSpec,
 } from "./references.ts";
 export { withHandledRequest } from "./requests.ts";
+export {
+  type Admission,
+  admitScheduledImports,
+  type ScheduledImportBudget,
+  scheduledImportBudget,
+} from "./schedule.ts";
 export { pullSecretInformers } from "./secret-informers.ts";
 export { crossNamespaceSource, sourceStreamKeys } from "./sources.ts";
 export type { ComputeStatusInput, RecordOutcomesInput, StatusUpdate } from "./status.ts";

@@ -92,6 +92,11 @@ export interface StreamImportState {
   tags: Record<string, TagImportState>;
   /** `metadata.generation` at the last `spec.dockerImageRepository` import. */
   repositoryGeneration?: number;
+  /**
+   * Scheduled tags that were due while the cluster-wide budget was taken: the budget slot each
+   * holds (epoch ms). The tag is due again at that slot, and its import then takes no other slot.
+   */
+  reservedSlots?: Record<string, number>;
 }
 
 export type ImportCause = "Initial" | "SpecChanged" | "Requested" | "Scheduled" | "Retry";
@@ -121,7 +126,11 @@ export interface ImportPlan {
   repository?: PlannedRepositoryImport;
   /** The re-import request honoured by this round; pass it to `computeStatus`. */
   importRequest?: string;
-  /** Earliest future epoch ms at which something becomes due (requeue hint); undefined if nothing is pending. */
+  /**
+   * When the stream must be looked at again (epoch ms): the earliest time a tag is due, due tags
+   * included, so a time at or before `now` means work is pending now. Undefined only when no tag
+   * will ever be due without a change to the stream (nothing scheduled, failing or planned).
+   */
   nextCheckAt?: number;
 }
 

@@ -130,27 +130,33 @@ export function planImports(
     else if (specTagGeneration(stream, tagRef) > observedGeneration(entry)) causes.push("SpecChanged");
     if (request) causes.push("Requested");
 
+    // Due times are reported whether or not they passed: a tag due now that this round does not
+    // import (the budget deferred it, or it became due while the round ran) must bring the
+    // controller back, or it drops out of the schedule.
     if (entry && hasImportFailure(entry)) {
       const failures = Math.max(tagState?.consecutiveFailures ?? 1, 1);
       const lastAttempt = tagState?.lastAttempt ?? state?.since;
       const retryAt = lastAttempt === undefined ? now : lastAttempt + retryDelay(failures, settings);
       if (retryAt <= now) causes.push("Retry");
-      else nextCheckAt = Math.min(nextCheckAt, retryAt);
+      nextCheckAt = Math.min(nextCheckAt, retryAt);
     }
 
     if (tagRef.importPolicy?.scheduled) {
-      const lastImport = tagState?.lastAttempt ?? lastCheck ?? parseTime(entry?.items?.[0]?.created);
-      const due = nextScheduledImport(
-        `${key}/${tagRef.name}`,
-        lastImport,
-        tagState ? undefined : state?.since,
-        settings.scheduleIntervalMs,
-      );
+      // A tag holding a budget slot was already found due: it is due again at that slot.
+      const due =
+        state?.reservedSlots?.[tagRef.name] ??
+        nextScheduledImport(
+          `${key}/${tagRef.name}`,
+          tagState?.lastAttempt ?? lastCheck ?? parseTime(entry?.items?.[0]?.created),
+          tagState ? undefined : state?.since,
+          settings.scheduleIntervalMs,
+        );
       if (due <= now) causes.push("Scheduled");
-      else nextCheckAt = Math.min(nextCheckAt, due);
+      nextCheckAt = Math.min(nextCheckAt, due);
     }
 
     if (causes.length === 0) continue;
+    nextCheckAt = Math.min(nextCheckAt, now);
     tags.push({
       tag: tagRef.name,
       from: tagRef.from!.name,
@@ -179,7 +185,6 @@ export function planImports(
     }
   }
   if (request) plan.importRequest = request;
-  // Work planned now is requeued by the controller anyway; the hint is for future work.
   if (Number.isFinite(nextCheckAt)) plan.nextCheckAt = nextCheckAt;
   return plan;
 }
@@ -204,7 +209,8 @@ export function newImportState(now: number): StreamImportState {
 
 /**
  * The controller memory after an import round: attempt times, consecutive failures, and the
- * generation of a repository import. Tags no longer in the stream's spec are forgotten.
+ * generation of a repository import. Tags no longer in the stream's spec are forgotten; a budget
+ * slot is released once its tag was attempted or is no longer scheduled.
  */
 export function recordImportAttempts(
   state: StreamImportState | undefined,
@@ -226,5 +232,13 @@ export function recordImportAttempts(
   const next: StreamImportState = { since: state?.since ?? now, tags };
   const repositoryGeneration = repositoryImported ? specTagGeneration(stream) : state?.repositoryGeneration;
   if (repositoryGeneration !== undefined) next.repositoryGeneration = repositoryGeneration;
+  const attempted = new Set(outcomes.map((o) => o.tag));
+  const scheduled = new Set(
+    (stream.spec?.tags ?? []).filter((t) => t.importPolicy?.scheduled).map((t) => t.name),
+  );
+  const reservedSlots = Object.entries(state?.reservedSlots ?? {}).filter(
+    ([tag]) => scheduled.has(tag) && !attempted.has(tag),
+  );
+  if (reservedSlots.length > 0) next.reservedSlots = Object.fromEntries(reservedSlots);
   return next;
 }

@@ -235,6 +235,62 @@ describe("scheduled imports", () => {
   });
 });
 
+describe("planImports: a stream always says when to look at it again", () => {
+  const interval = 15 * MIN;
+  const scheduled = () =>
+    stream(
+      [dockerTag("a", "redis:2", { importPolicy: { scheduled: true } })],
+      [{ tag: "a", items: [event(`redis@${D1}`, D1, 1)] }],
+    );
+
+  it("reports a scheduled tag that became due while a round ran", () => {
+    // A requeue timer can fire up to 1 ms before its time as Date.now() reads it (timers run on
+    // the monotonic loop clock): the round starts just before the tag's slot and plans again
+    // after it. The second plan must still name a time, or the controller never requeues the
+    // stream and the tag drops out of the schedule.
+    const s = scheduled();
+    const state = { since: 0, tags: { a: { lastAttempt: NOW, consecutiveFailures: 0 } } };
+    const due = nextScheduledImport("ns/app/a", NOW, undefined, interval);
+    const atStart = planImports(s, due - 5, state, settings());
+    expect(atStart.tags).toEqual([]);
+    expect(atStart.nextCheckAt).toBe(due);
+    const atEnd = planImports(s, due + 20, state, settings());
+    expect(atEnd.tags.map((t) => t.causes)).toEqual([["Scheduled"]]);
+    expect(atEnd.nextCheckAt).toBe(due);
+  });
+
+  it("reports a failed tag whose retry came while a round ran", () => {
+    const s = stream(
+      [dockerTag("a", "redis:2")],
+      [{ tag: "a", items: [event(`redis@${D1}`, D1, 1)], conditions: [failedCondition(1)] }],
+    );
+    const state = { since: 0, tags: { a: { lastAttempt: NOW, consecutiveFailures: 1 } } };
+    const plan = planImports(s, NOW + 10_050, state, settings());
+    expect(plan.tags.map((t) => t.causes)).toEqual([["Retry"]]);
+    expect(plan.nextCheckAt).toBe(NOW + 10_000);
+  });
+
+  it("names a time at or before now whenever it plans work, and a time whenever a tag is scheduled", () => {
+    // Any moment, any memory (none, fresh, attempted long ago or just now): never "nothing pending".
+    const s = scheduled();
+    const memories = [
+      undefined,
+      newImportState(NOW - 3 * interval),
+      { since: 0, tags: { a: { lastAttempt: NOW - 5 * interval, consecutiveFailures: 0 } } },
+      { since: 0, tags: { a: { lastAttempt: NOW, consecutiveFailures: 0 } } },
+    ];
+    for (const state of memories) {
+      for (let offset = -interval; offset <= 3 * interval; offset += 7_919) {
+        const now = NOW + offset;
+        const plan = planImports(s, now, state, settings());
+        expect(plan.nextCheckAt).toBeDefined();
+        if (plan.tags.length > 0) expect(plan.nextCheckAt).toBeLessThanOrEqual(now);
+        else expect(plan.nextCheckAt).toBeGreaterThan(now);
+      }
+    }
+  });
+});
+
 describe("planImports: spec.dockerImageRepository", () => {
   it("imports the repository when never checked, on request, or after a spec change", () => {
     const s = stream([], null, {}, { dockerImageRepository: "localhost:5000/lib/app" });

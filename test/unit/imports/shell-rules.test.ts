@@ -1,14 +1,11 @@
-// The import rules that used to live in the controller: the scheduled-import budget, the retry
-// of failed tags when pull secrets change, failure reasons, honoured requests and sources.
+// The import rules that used to live in the controller (the scheduled-import budget is in
+// schedule.test.ts): the retry of failed tags when pull secrets change, failure reasons, honoured requests and sources.
 import { describe, expect, it } from "vitest";
 import {
-  admitScheduledImports,
   crossNamespaceSource,
   failureOf,
   IMPORT_REQUESTED_HANDLED_ANNOTATION,
-  type PlannedTagImport,
   retryFailedTagsOnNewSecrets,
-  ScheduledImportBudget,
   type StreamImportState,
   secretVersions,
   sourceStreamKeys,
@@ -16,62 +13,6 @@ import {
 } from "../../../src/imports/index.ts";
 import { RegistryError } from "../../../src/registry/index.ts";
 import { D1, dockerTag, stream } from "./fixtures.ts";
-
-const planned = (tag: string, ...causes: PlannedTagImport["causes"]): PlannedTagImport => ({
-  tag,
-  from: `redis:${tag}`,
-  insecure: false,
-  importMode: "Legacy",
-  causes,
-});
-
-describe("ScheduledImportBudget", () => {
-  it("hands out one slot every 60/N seconds and says how long to wait for the next", () => {
-    const budget = new ScheduledImportBudget(60);
-    expect(budget.take(0)).toBe(0);
-    expect(budget.take(0)).toBe(1000);
-    expect(budget.take(400)).toBe(600);
-    expect(budget.take(1000)).toBe(0);
-    expect(budget.take(1000)).toBe(1000);
-  });
-
-  it("banks at most one slot while idle, so a quiet minute never becomes a burst", () => {
-    const budget = new ScheduledImportBudget(60);
-    expect(budget.take(0)).toBe(0);
-    expect(budget.take(10_000)).toBe(0);
-    expect(budget.take(10_000)).toBe(0);
-    expect(budget.take(10_000)).toBe(1000);
-  });
-
-  it("refuses a budget that is not positive", () => {
-    expect(() => new ScheduledImportBudget(0)).toThrow(RangeError);
-  });
-});
-
-describe("admitScheduledImports", () => {
-  it("lets user intent through and spends the budget only on tags due by schedule alone", () => {
-    const budget = new ScheduledImportBudget(60);
-    const result = admitScheduledImports(
-      [
-        planned("a", "Scheduled"),
-        planned("b", "Scheduled"),
-        planned("c", "Initial"),
-        planned("d", "Scheduled", "Requested"),
-        planned("e", "Scheduled"),
-      ],
-      budget,
-      5_000,
-    );
-    // A fresh budget at 5 s has one slot now and one banked; "e" waits for the next.
-    expect(result.tags.map((t) => t.tag)).toEqual(["a", "b", "c", "d"]);
-    expect(result.deferredUntil).toBe(6_000);
-  });
-
-  it("defers nothing when everything fits", () => {
-    const result = admitScheduledImports([planned("a", "Retry")], new ScheduledImportBudget(1), 0);
-    expect(result).toEqual({ tags: [planned("a", "Retry")], deferredUntil: undefined });
-  });
-});
 
 describe("retryFailedTagsOnNewSecrets", () => {
   const state: StreamImportState = {
