@@ -1,10 +1,16 @@
 // Entry point: `node src/main.ts` in development, `node dist/main.js` in the container image.
 import { readFileSync } from "node:fs";
 import { CoordinationV1Api } from "@kubernetes/client-node";
-import { ConfigError, helpText, parseConfig } from "./config/index.ts";
+import { ConfigError, helpText, parseConfig, SETTINGS } from "./config/index.ts";
 import { LeaderElector, leaseStoreFromClient } from "./leader/index.ts";
 import { createLogger } from "./log/index.ts";
-import { createMetrics, HealthChecks, startHealthServer, startMetricsServer } from "./metrics/index.ts";
+import {
+  createMetrics,
+  HealthChecks,
+  ListenError,
+  startHealthServer,
+  startMetricsServer,
+} from "./metrics/index.ts";
 import { buildOperator } from "./operator/index.ts";
 import { loadKubeConfig } from "./runtime/index.ts";
 
@@ -59,10 +65,16 @@ async function main(): Promise<number> {
     if (!worst || worst.stalledMs < INFORMER_STALL_LIMIT_MS) return true;
     return `informer ${worst.name} made no progress for ${Math.round(worst.stalledMs / 1000)}s`;
   });
-  const servers = await Promise.all([
-    startMetricsServer(config.metricsAddress, metrics),
-    startHealthServer(config.healthAddress, health),
-  ]);
+  let servers: Awaited<ReturnType<typeof startMetricsServer>>[];
+  try {
+    servers = await Promise.all([
+      listening("metrics-address", startMetricsServer(config.metricsAddress, metrics)),
+      listening("health-address", startHealthServer(config.healthAddress, health)),
+    ]);
+  } catch (err) {
+    console.error(err instanceof ConfigError ? err.message : String(err));
+    return 2;
+  }
 
   const stopped = terminationSignal(log);
   const synced = await Promise.race([operator.start(), stopped.then(() => false)]);
@@ -132,6 +144,17 @@ function terminationSignal(log: ReturnType<typeof createLogger>): Promise<void> 
     process.once("SIGTERM", onSignal);
     process.once("SIGINT", onSignal);
   });
+}
+
+/** A port that cannot be bound is a setting to change: the error names it. */
+async function listening<T>(flag: string, server: Promise<T>): Promise<T> {
+  try {
+    return await server;
+  } catch (err) {
+    if (!(err instanceof ListenError)) throw err;
+    const env = SETTINGS.find((s) => s.flag === flag)?.env;
+    throw new ConfigError(`--${flag}${env ? ` (${env})` : ""}`, err.message);
+  }
 }
 
 function configFilePath(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {

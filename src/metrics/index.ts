@@ -21,6 +21,7 @@ export {
 } from "./metrics.ts";
 export {
   type ListenAddress,
+  ListenError,
   parseListenAddress,
   type RunningServer,
   startHealthServer,

@@ -37,6 +37,25 @@ export interface RunningServer {
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
 
+/** A listener could not bind its address; `code` is the system error code (EADDRINUSE, ...). */
+export class ListenError extends Error {
+  readonly code: string | undefined;
+  readonly address: string;
+  constructor(address: string, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+    super(`cannot listen on ${address}: ${LISTEN_FAILURES[code ?? ""] ?? String(cause)}`, { cause });
+    this.name = "ListenError";
+    this.code = code;
+    this.address = address;
+  }
+}
+
+const LISTEN_FAILURES: Record<string, string> = {
+  EADDRINUSE: "the port is already in use by another process",
+  EACCES: "permission denied (ports below 1024 need privileges)",
+  EADDRNOTAVAIL: "the host is not an address of this machine",
+};
+
 function send(
   res: ServerResponse,
   status: number,
@@ -51,7 +70,11 @@ function send(
   res.end(res.req.method === "HEAD" ? undefined : body);
 }
 
-async function listen(address: ListenAddress, routes: Record<string, Handler>): Promise<RunningServer> {
+async function listen(
+  text: string,
+  address: ListenAddress,
+  routes: Record<string, Handler>,
+): Promise<RunningServer> {
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const route = routes[url.pathname];
@@ -66,9 +89,10 @@ async function listen(address: ListenAddress, routes: Record<string, Handler>): 
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    const fail = (err: unknown) => reject(new ListenError(text, err));
+    server.once("error", fail);
     server.listen(address.port, address.host, () => {
-      server.off("error", reject);
+      server.off("error", fail);
       resolve();
     });
   });
@@ -87,14 +111,14 @@ async function listen(address: ListenAddress, routes: Record<string, Handler>): 
   };
 }
 
-/** Serves /metrics; resolves undefined when the address is "0" (disabled). */
+/** Serves /metrics; resolves undefined when the address is "0" (disabled); rejects with a ListenError. */
 export async function startMetricsServer(
   address: string,
   metrics: OperatorMetrics,
 ): Promise<RunningServer | undefined> {
   const listenAddress = parseListenAddress(address);
   if (!listenAddress) return undefined;
-  return listen(listenAddress, {
+  return listen(address, listenAddress, {
     "/metrics": async (_req, res) => {
       const { contentType, body } = await metrics.exposition();
       send(res, 200, body, contentType);
@@ -102,7 +126,7 @@ export async function startMetricsServer(
   });
 }
 
-/** Serves /healthz and /readyz (add ?verbose for every check); undefined when the address is "0". */
+/** Serves /healthz and /readyz (add ?verbose for every check); undefined when the address is "0"; rejects with a ListenError. */
 export async function startHealthServer(
   address: string,
   checks: HealthChecks,
@@ -115,5 +139,5 @@ export async function startHealthServer(
       const report = await checks.run(kind);
       send(res, report.ok ? 200 : 500, renderReport(kind, report, url.searchParams.has("verbose")));
     };
-  return listen(listenAddress, { "/healthz": probe("liveness"), "/readyz": probe("readiness") });
+  return listen(address, listenAddress, { "/healthz": probe("liveness"), "/readyz": probe("readiness") });
 }

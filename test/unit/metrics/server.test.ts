@@ -4,6 +4,7 @@ import {
   checkWhen,
   createMetrics,
   HealthChecks,
+  ListenError,
   parseListenAddress,
   type RunningServer,
   renderReport,
@@ -74,8 +75,14 @@ describe("metrics server", () => {
     const address = blocker.address();
     if (typeof address !== "object" || !address) throw new Error("no address");
     await expect(startHealthServer(`127.0.0.1:${address.port}`, new HealthChecks())).rejects.toMatchObject({
+      name: "ListenError",
       code: "EADDRINUSE",
+      address: `127.0.0.1:${address.port}`,
+      message: `cannot listen on 127.0.0.1:${address.port}: the port is already in use by another process`,
     });
+    await expect(
+      startMetricsServer(`127.0.0.1:${address.port}`, createMetrics({ defaultMetrics: false })),
+    ).rejects.toBeInstanceOf(ListenError);
     await new Promise((resolve) => blocker.close(resolve));
   });
 });
