@@ -217,7 +217,8 @@ export class Informer<T extends KubeObjectLike> {
           break;
         case "silent": {
           const delay = this.#backoff.when(RESTART_KEY);
-          this.#log.warn(
+          // Expected on an idle cluster: a resource with no objects gets no bookmarks either.
+          this.#log.debug(
             { silenceTimeoutMs: this.#silenceTimeoutMs, delayMs: Math.round(delay) },
             "watch silent too long; restarting",
           );
