@@ -57,7 +57,7 @@ export {
 export {
   type ContainerListName,
   containerListsFor,
-  POD_TEMPLATE_KINDS,
-  type PodTemplateKind,
-  podTemplateKindOf,
+  LOOKUP_KINDS,
+  lookupKindByAlias,
+  lookupKindOf,
 } from "./workloads.ts";

@@ -17,3 +17,12 @@ export {
   TAG_NAME_PATTERN,
 } from "./schema.ts";
 export * from "./types.ts";
+export {
+  POD_TEMPLATE_KINDS,
+  type PodTemplateKind,
+  type PodTemplateKindName,
+  podTemplateKind,
+  podTemplateKindByAlias,
+  podTemplateKindOfGvk,
+  type TriggerKindName,
+} from "./workloads.ts";
