@@ -3,6 +3,20 @@
 // ImageStreamImport). The webhook server and its registration are shells around these.
 
 export {
+  applyCertificateStep,
+  bundleContains,
+  type CertificateMaterial,
+  type CertificatePolicy,
+  type CertificateSecret,
+  type CertificateStep,
+  expectedBundle,
+  materialFromSecret,
+  NEXT_CA_SINCE_ANNOTATION,
+  nextCertificateStep,
+  secretWithMaterial,
+  settleTime,
+} from "./certificates.ts";
+export {
   checkImageStreamImport,
   type ImportRequestCheck,
   type ImportRequestPlan,
@@ -31,6 +45,24 @@ export {
   resolveImageLookups,
   resolveLookupName,
 } from "./lookup.ts";
+export {
+  ADMISSION_PATH_PREFIX,
+  caBundleApplyConfiguration,
+  IMPORT_WEBHOOK_TIMEOUT_SECONDS,
+  type LabelSelector,
+  type MatchCondition,
+  mutatingWebhookConfiguration,
+  publishedCaBundles,
+  type RuleWithOperations,
+  WEBHOOKS,
+  type WebhookClientConfig,
+  type WebhookConfigurationOptions,
+  type WebhookDefinition,
+  type WebhookId,
+  webhookById,
+  webhookNamespaceSelector,
+  webhookSpec,
+} from "./registration.ts";
 export {
   ADMISSION_API_VERSION,
   type AdmissionDecision,

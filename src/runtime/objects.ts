@@ -42,12 +42,19 @@ export interface ObjectApi {
     key: ObjectKey,
     operations: readonly JsonPatchOperation[],
   ): Promise<T>;
+  /**
+   * Server-side apply of `object` (the fields it names become the field manager's; `force` takes
+   * them over from other managers). Creates the object when it does not exist.
+   */
+  apply<T extends KubeObject>(type: ResourceType, object: T, options?: { force?: boolean }): Promise<T>;
   /** Deletes the object, if it still matches `preconditions`. */
   delete(type: ResourceType, key: ObjectKey, preconditions?: DeletePreconditions): Promise<void>;
 }
 
 const MERGE_PATCH = "application/merge-patch+json";
 const JSON_PATCH = "application/json-patch+json";
+/** JSON is YAML: the apply body is sent as JSON under the apply content type. */
+const APPLY_PATCH = "application/apply-patch+yaml";
 
 function objectPath(type: ResourceType, key: ObjectKey, subresource?: string): string {
   const namespace = type.namespaced === false ? undefined : key.namespace || undefined;
@@ -86,6 +93,14 @@ export function objectApi(kc: KubeConfig, options: { fieldManager: string }): Ob
         query,
         body: operations,
         contentType: JSON_PATCH,
+      }),
+    apply: (type, object, options) =>
+      send({
+        method: "PATCH",
+        path: objectPath(type, keyOfObject(object)),
+        query: { ...query, ...(options?.force ? { force: "true" } : {}) },
+        body: object,
+        contentType: APPLY_PATCH,
       }),
     delete: async (type, key, preconditions) => {
       await kubeRequest(kc, {
