@@ -1,7 +1,9 @@
 // Public surface of the admission domain: pure cores of the operator's admission webhooks
 // (AdmissionReview I/O, image lookup, oc tag's ImageStreamTag answer, oc import-image's
-// ImageStreamImport). The webhook server and its registration are shells around these.
+// ImageStreamImport, the webhooks' registration and certificates) and the shells around them:
+// the webhook server every replica runs, the certificate keeper, the cleanup of stored answers.
 
+export { ANSWER_RETENTION_MS, answerRemovalDelay, createAnswerCleanupController } from "./answers.ts";
 export {
   applyCertificateStep,
   bundleContains,
@@ -31,6 +33,13 @@ export {
   validateImageStreamImport,
 } from "./imagestreamimport.ts";
 export { imageStreamTagCreateDecision, imageStreamTagDecision } from "./imagestreamtags.ts";
+export { answerImageStreamImport, answerName, type ImportWebhookDeps } from "./import-webhook.ts";
+export {
+  type BundlePublisher,
+  type CertificateSource,
+  directoryCertificates,
+  secretCertificates,
+} from "./keeper.ts";
 export {
   formatLookupName,
   type ImageLookupInput,
@@ -45,6 +54,7 @@ export {
   resolveImageLookups,
   resolveLookupName,
 } from "./lookup.ts";
+export { caBundleOnly, configurationByUrl } from "./publishers.ts";
 export {
   ADMISSION_PATH_PREFIX,
   caBundleApplyConfiguration,
@@ -86,6 +96,7 @@ export {
   type ReviewProblem,
   reviewResponse,
 } from "./review.ts";
+export { type AdmissionService, type AdmissionServiceOptions, createAdmissionService } from "./service.ts";
 export {
   type ContainerListName,
   containerListsFor,
