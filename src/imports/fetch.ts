@@ -31,6 +31,29 @@ export interface TagFetchResult {
 
 const LINUX_AMD64: Platform = { os: "linux", architecture: "amd64" };
 
+/**
+ * `work`, or its signal's abort reason as soon as the signal aborts: undici does not interrupt a
+ * connection attempt (a registry that accepts but never completes TLS holds a request for its
+ * connect timeout), and a deadline must hold all the same. The work itself ends on its own timeout.
+ */
+function beforeAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
 /** Resolves `planned.from` and returns the image to record for `planned.tag`. */
 export async function fetchTagImage(
   registry: RegistryClient,
@@ -40,11 +63,14 @@ export async function fetchTagImage(
   // The registry client refuses hosts of the operator's host policy (Forbidden).
   const ref = parseReference(planned.from);
   const call = { keychain: options.keychain, insecure: planned.insecure, signal: options.signal };
-  const result = await registry.inspect(ref, {
-    ...call,
-    ...(options.knownDigest !== undefined ? { knownDigest: options.knownDigest } : {}),
-    ...(options.freshAfter !== undefined ? { freshAfter: options.freshAfter } : {}),
-  });
+  const result = await beforeAbort(
+    registry.inspect(ref, {
+      ...call,
+      ...(options.knownDigest !== undefined ? { knownDigest: options.knownDigest } : {}),
+      ...(options.freshAfter !== undefined ? { freshAfter: options.freshAfter } : {}),
+    }),
+    options.signal,
+  );
   const { tag, from } = planned;
   if (result.kind === "unchanged") {
     return { outcome: { tag, ok: true, digest: options.recordedDigest ?? result.digest, pullSpec: from } };
@@ -66,7 +92,7 @@ export async function fetchTagImage(
   if (!selection.ok)
     return { outcome: { tag, ok: false, reason: selection.reason, message: selection.message } };
   if (planned.importMode === "PreserveOriginal") return asResolved;
-  const child = await registry.fetchPlatformImage(ref, selection.digest, call);
+  const child = await beforeAbort(registry.fetchPlatformImage(ref, selection.digest, call), options.signal);
   return {
     outcome: { tag, ok: true, digest: child.digest, pullSpec: from, image: toImage(child, from) },
     listDigest: result.digest,
@@ -88,7 +114,10 @@ export async function repositoryTags(
   options: { keychain: Keychain; signal: AbortSignal },
 ): Promise<RepositoryTags> {
   const ref = parseReference(planned.from);
-  const all = await registry.listTags(ref, { ...options, insecure: planned.insecure });
+  const all = await beforeAbort(
+    registry.listTags(ref, { ...options, insecure: planned.insecure }),
+    options.signal,
+  );
   const chosen = selectRepositoryTags(all, planned.limit, exclude);
   const unlimited = selectRepositoryTags(all, -1, exclude);
   const picked = new Set(chosen);
