@@ -130,12 +130,21 @@ export function nextCertificateStep(
   return { step: "none", nextCheckAt };
 }
 
+/**
+ * Backdating covers an API server whose clock is a little behind; it is part of the validity the
+ * renewal fraction applies to, so it stays small next to short lifetimes (5 minutes at most).
+ */
+function backdate(lifetimeMs: number): number {
+  return Math.min(5 * 60_000, Math.floor(lifetimeMs / 10));
+}
+
 function newCa(now: Date, policy: CertificatePolicy): Promise<CertificateWithKey> {
   return createCertificateAuthority({
     commonName: `imagestream-operator-webhook-ca@${Math.floor(now.getTime() / 1000)}`,
     organization: "imagestream-operator",
     now,
     lifetimeMs: policy.caLifetimeMs,
+    backdateMs: backdate(policy.caLifetimeMs),
   });
 }
 
@@ -146,13 +155,15 @@ function newServing(
 ): Promise<CertificateWithKey> {
   // Never valid past its CA: clients would reject it from then on.
   const caLeft = certificateInfo(ca.certificatePem).notAfter.getTime() - now.getTime();
+  const lifetimeMs = Math.max(1000, Math.min(policy.servingLifetimeMs, caLeft));
   return issueCertificate(ca, {
     commonName: policy.dnsNames[0] ?? policy.ipAddresses[0] ?? "imagestream-operator-webhook",
     dnsNames: [...policy.dnsNames],
     ipAddresses: [...policy.ipAddresses],
     usage: "server",
     now,
-    lifetimeMs: Math.max(1000, Math.min(policy.servingLifetimeMs, caLeft)),
+    lifetimeMs,
+    backdateMs: backdate(lifetimeMs),
   });
 }
 

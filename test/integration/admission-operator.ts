@@ -35,11 +35,12 @@ export async function startAdmissionOperator(
     flags?: string[];
     deps?: Partial<Omit<OperatorDeps, "kc" | "config">>;
     operatorNamespace?: string;
+    configurationName?: string;
   } = {},
 ): Promise<AdmissionOperator> {
   const operatorNamespace = options.operatorNamespace ?? (await createNamespace(cp, "admission-op"));
   const port = await freePort();
-  const configurationName = `imagestream-test-${randomBytes(4).toString("hex")}`;
+  const configurationName = options.configurationName ?? `imagestream-test-${randomBytes(4).toString("hex")}`;
   const secretName = "imagestream-admission";
   const flags = [
     `--namespaces=${namespaces.join(",")}`,
