@@ -248,16 +248,23 @@ async function writeStream(
     return { ok: true, stream: status ? { ...stored, status } : stored };
   }
   try {
+    // A merge patch guarded by the stream's resourceVersion (spec.tags is replaced whole).
     stored =
       write.write === "create"
         ? await deps.objects.create(IMAGESTREAMS, write.stream)
-        : await deps.objects.replace(IMAGESTREAMS, {
-            ...write.stream,
-            metadata: { ...write.stream.metadata, resourceVersion: current?.metadata.resourceVersion },
-          });
+        : await deps.objects.mergePatch<ImageStream>(
+            IMAGESTREAMS,
+            { namespace, name },
+            {
+              metadata: {
+                resourceVersion: current?.metadata.resourceVersion,
+                annotations: write.stream.metadata.annotations ?? {},
+              },
+              spec: write.stream.spec ?? {},
+            },
+          );
   } catch (err) {
-    if (isConflict(err))
-      return conflict(name, "the image stream was changed while the image was imported; try again");
+    if (isConflict(err)) return conflict(name, "the image stream was changed while the image was imported; try again");
     throw err;
   }
   const updated = await updateStatusWithRetry<ImageStream>({
