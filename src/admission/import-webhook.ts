@@ -264,7 +264,8 @@ async function writeStream(
             },
           );
   } catch (err) {
-    if (isConflict(err)) return conflict(name, "the image stream was changed while the image was imported; try again");
+    if (isConflict(err))
+      return conflict(name, "the image stream was changed while the image was imported; try again");
     throw err;
   }
   const updated = await updateStatusWithRetry<ImageStream>({

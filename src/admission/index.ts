@@ -49,7 +49,6 @@ export {
   type LookupSettings,
   lookupDecision,
   parseLookupName,
-  RESOLVE_NAMES_ANNOTATION,
   type ResolvedImage,
   resolveImageLookups,
   resolveLookupName,

@@ -3,7 +3,7 @@
 // change. The webhook's rules (chart and operator) and the plugin's image-lookup aliases come
 // from this view.
 import {
-  POD_TEMPLATE_KINDS,
+  IMAGE_LOOKUP_KINDS,
   type PodTemplateKind,
   podTemplateKindByAlias,
   podTemplateKindOfGvk,
@@ -11,9 +11,7 @@ import {
 
 export type ContainerListName = "containers" | "initContainers" | "ephemeralContainers";
 
-export const LOOKUP_KINDS: readonly PodTemplateKind[] = Object.freeze(
-  POD_TEMPLATE_KINDS.filter((k) => k.imageLookup),
-);
+export const LOOKUP_KINDS: readonly PodTemplateKind[] = IMAGE_LOOKUP_KINDS;
 
 /** The kind of an admission request's object (`request.kind`), if image lookup covers it. */
 export function lookupKindOf(gvk: {

@@ -26,11 +26,13 @@ export {
 } from "./schema.ts";
 export * from "./types.ts";
 export {
+  IMAGE_LOOKUP_KINDS,
   POD_TEMPLATE_KINDS,
   type PodTemplateKind,
   type PodTemplateKindName,
   podTemplateKind,
   podTemplateKindByAlias,
   podTemplateKindOfGvk,
+  RESOLVE_NAMES_ANNOTATION,
   type TriggerKindName,
 } from "./workloads.ts";

@@ -155,6 +155,17 @@ function kindOf(row: Row): PodTemplateKind {
 /** Every pod-template kind, in the table's order. */
 export const POD_TEMPLATE_KINDS: readonly PodTemplateKind[] = Object.freeze(ROWS.map(kindOf));
 
+/** The kinds image lookup resolves (the webhook's rules, the plugin's `set image-lookup KIND/NAME`). */
+export const IMAGE_LOOKUP_KINDS: readonly PodTemplateKind[] = Object.freeze(
+  POD_TEMPLATE_KINDS.filter((k) => k.imageLookup),
+);
+
+/**
+ * OpenShift's annotation on a pod template's metadata (or a Pod's own): `"*"` lets the object
+ * name every image stream of its namespace as an image, whatever the stream's lookupPolicy.
+ */
+export const RESOLVE_NAMES_ANNOTATION = "alpha.image.policy.openshift.io/resolve-names";
+
 const BY_KIND = new Map<string, PodTemplateKind>(POD_TEMPLATE_KINDS.map((k) => [k.kind, k]));
 
 export function podTemplateKind(kind: PodTemplateKindName): PodTemplateKind;

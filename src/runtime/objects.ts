@@ -28,6 +28,8 @@ export interface DeletePreconditions {
 
 export interface ObjectApi {
   get<T extends KubeObject>(type: ResourceType, key: ObjectKey): Promise<T>;
+  /** The objects of a namespace (undefined: of every namespace, or of a cluster-scoped resource). */
+  list<T extends KubeObject>(type: ResourceType, namespace?: string): Promise<T[]>;
   /** POST to the collection of the object's namespace. */
   create<T extends KubeObject>(type: ResourceType, object: T): Promise<T>;
   /** PUT of the whole object; rejected with 409 unless its resourceVersion is current. */
@@ -73,6 +75,13 @@ export function objectApi(kc: KubeConfig, options: { fieldManager: string }): Ob
     (await kubeRequest(kc, request)) as T;
   return {
     get: (type, key) => send({ method: "GET", path: objectPath(type, key) }),
+    list: async <T extends KubeObject>(type: ResourceType, namespace?: string) =>
+      (
+        await send<{ items?: T[] }>({
+          method: "GET",
+          path: collectionPath(type, type.namespaced === false ? undefined : namespace),
+        })
+      ).items ?? [],
     create: (type, object) =>
       send({
         method: "POST",

@@ -6,10 +6,9 @@ import {
   lookupKindByAlias,
   lookupKindOf,
   parseLookupName,
-  RESOLVE_NAMES_ANNOTATION,
   resolveImageLookups,
 } from "../../../src/admission/index.ts";
-import type { ImageStream, PodTemplateKind } from "../../../src/api/index.ts";
+import { type ImageStream, type PodTemplateKind, RESOLVE_NAMES_ANNOTATION } from "../../../src/api/index.ts";
 import { applyPatch, D1, D2, D3, dockerTag, imageStream, imported, NS, workload } from "./fixtures.ts";
 
 const RUBY_25 = `registry.example.com/ruby@${D1}`;
