@@ -382,16 +382,30 @@ describe("Helm chart", () => {
   });
 
   it("grants only what the enabled controllers need", async () => {
-    const triggerOnly = await template(["controllers={trigger}"]);
+    const only = (controllers: string) =>
+      template([`controllers={${controllers}}`, "admission.enabled=false"]);
+    const triggerOnly = await only("trigger");
     expect(grantedResources(triggerOnly, "t-imagestream-operator")).not.toContain("secrets");
     expect(grantedResources(triggerOnly, "t-imagestream-operator")).not.toContain("imagestreamtags");
-    const importOnly = await template(["controllers={import}"]);
+    const importOnly = await only("import");
     expect(grantedResources(importOnly, "t-imagestream-operator")).not.toContain("deployments");
     expect(grantedResources(importOnly, "t-imagestream-operator")).toContain("secrets");
-    const tagsOnly = await template(["controllers={imagestreamtag}"]);
+    const tagsOnly = await only("imagestreamtag");
     expect(tagsOnly.some((d) => (d.metadata as Json).name === "t-imagestream-operator-access-review")).toBe(
       false,
     );
+    expect(tagsOnly.some((d) => (d.metadata as Json).name === "t-imagestream-operator-admission")).toBe(
+      false,
+    );
+    // The webhooks alone: streams, pull secrets, stored answers, access reviews; no workloads.
+    const admissionOnly = await template(["controllers=null"]);
+    expect(grantedResources(admissionOnly, "t-imagestream-operator")).toEqual(
+      expect.arrayContaining(["imagestreams", "imagestreams/status", "imagestreamimports", "secrets"]),
+    );
+    expect(grantedResources(admissionOnly, "t-imagestream-operator")).not.toContain("deployments");
+    expect(
+      admissionOnly.some((d) => (d.metadata as Json).name === "t-imagestream-operator-access-review"),
+    ).toBe(true);
     const noLeader = await template(["leaderElection.enabled=false"]);
     expect(noLeader.some((d) => d.kind === "Role")).toBe(false);
   });
