@@ -141,7 +141,9 @@ function main(argv: string[]): number {
     return 1;
   }
   if (check)
-    console.log("crds/, src/api/types.generated.ts, the chart's trigger RBAC and its webhooks are up to date");
+    console.log(
+      "crds/, src/api/types.generated.ts, the chart's trigger RBAC and its webhooks are up to date",
+    );
   return 0;
 }
 
