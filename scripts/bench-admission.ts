@@ -12,7 +12,9 @@
 //   - no lookup:       registered, `image: nginx:1.27` (a short name without a stream: the webhook
 //                      is called and changes nothing);
 //   - not called:      registered, `image: registry.example.com/team/app:1` (the webhook's match
-//                      conditions keep kube-apiserver from calling it).
+//                      conditions keep kube-apiserver from calling it);
+//   - not selected:    registered, `image: ruby:2.5` in a namespace the webhooks do not select
+//                      (interleaved with the three above: a baseline measured at the same time).
 // The operator runs as a child process (`node src/main.ts`, webhooks only), as in a Pod; its own
 // handling time comes from its imagestream_admission_request_duration_seconds histogram.
 import { type ChildProcess, spawn } from "node:child_process";
@@ -32,6 +34,7 @@ const RESOLVED = `registry.bench:5000/bench/ruby@${DIGEST}`;
 
 interface Phase {
   name: string;
+  namespace: string;
   image: string;
   webhook: boolean;
   /** What the stored Deployment's image must be (checked on the first create). */
@@ -86,6 +89,7 @@ async function main(): Promise<void> {
   const cp = await startControlPlane({ installCrds: true });
   onCleanup(() => cp.stop());
   const ns = await createNamespace(cp, "bench");
+  const unselected = await createNamespace(cp, "bench-unselected");
   const operatorNs = await createNamespace(cp, "bench-operator");
   const objects = objectApi(cp.kubeConfig, { fieldManager: "bench-admission" });
   const created = await objects.create<ImageStream>(IMAGESTREAMS, {
@@ -119,19 +123,34 @@ async function main(): Promise<void> {
   console.log(`control plane and stream ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   const phases: Phase[] = [
-    { name: "no webhook (baseline)", image: "ruby:2.5", webhook: false, stored: "ruby:2.5" },
-    { name: "webhook, lookup (ruby:2.5 resolved)", image: "ruby:2.5", webhook: true, stored: RESOLVED },
+    { name: "no webhook (baseline)", namespace: ns, image: "ruby:2.5", webhook: false, stored: "ruby:2.5" },
+    {
+      name: "webhook, lookup (ruby:2.5 resolved)",
+      namespace: ns,
+      image: "ruby:2.5",
+      webhook: true,
+      stored: RESOLVED,
+    },
     {
       name: "webhook, no lookup (nginx:1.27, called)",
+      namespace: ns,
       image: "nginx:1.27",
       webhook: true,
       stored: "nginx:1.27",
     },
     {
       name: "webhook, not called (registry host)",
+      namespace: ns,
       image: "registry.example.com/team/app:1",
       webhook: true,
       stored: "registry.example.com/team/app:1",
+    },
+    {
+      name: "webhook, namespace not selected",
+      namespace: unselected,
+      image: "ruby:2.5",
+      webhook: true,
+      stored: "ruby:2.5",
     },
   ].map((p) => ({ ...p, samples: [], served: { seconds: 0, calls: 0 } }));
 
@@ -141,7 +160,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const stored = (await objects.create(
       podTemplateKind("Deployment"),
-      deployment(ns, name, phase.image),
+      deployment(phase.namespace, name, phase.image),
     )) as {
       spec: { template: { spec: { containers: { image: string }[] } } };
     };
