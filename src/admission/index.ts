@@ -95,7 +95,13 @@ export {
   type ReviewProblem,
   reviewResponse,
 } from "./review.ts";
-export { type AdmissionService, type AdmissionServiceOptions, createAdmissionService } from "./service.ts";
+export {
+  type AdmissionService,
+  type AdmissionServiceOptions,
+  createAdmissionService,
+  type Decide,
+  reviewRoute,
+} from "./service.ts";
 export {
   type ContainerListName,
   containerListsFor,

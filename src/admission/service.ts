@@ -50,7 +50,11 @@ export interface AdmissionService extends ReplicaService {
   url(): string | undefined;
 }
 
-type Decide = (request: AdmissionRequest, signal: AbortSignal, log: Logger) => Promise<AdmissionDecision>;
+export type Decide = (
+  request: AdmissionRequest,
+  signal: AbortSignal,
+  log: Logger,
+) => Promise<AdmissionDecision>;
 
 function resultOf(decision: AdmissionDecision): AdmissionResultLabel {
   if (decision.allowed) return decision.patch.length > 0 ? "patched" : "allowed";
@@ -58,7 +62,11 @@ function resultOf(decision: AdmissionDecision): AdmissionResultLabel {
 }
 
 /** An AdmissionReview route: body checks (415, 400), the decision, the review response, one log line and metrics. */
-function reviewRoute(id: WebhookId, ctx: ControllerContext, decide: Decide): Route {
+export function reviewRoute(
+  id: WebhookId,
+  ctx: Pick<ControllerContext, "log" | "metrics">,
+  decide: Decide,
+): Route {
   const log = ctx.log.child({ webhook: id });
   const observe = (operation: string, result: AdmissionResultLabel, started: number) =>
     ctx.metrics.admissionRequest(id, operation, result, (performance.now() - started) / 1000);
