@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { type NamespacedKey, SECRETS } from "../api/index.ts";
 import type { TlsCertificate } from "../http/index.ts";
 import type { Logger } from "../log/index.ts";
+import { mergeCaBundle } from "../pki/index.ts";
 import { isConflict, isNotFound, type ObjectApi } from "../runtime/index.ts";
 import {
   applyCertificateStep,
@@ -121,6 +122,10 @@ export function secretCertificates(options: SecretCertificatesOptions): Certific
       const stored = await read();
       let material = materialFromSecret(stored);
       const published = await publisher.published();
+      // A Secret deleted by hand: the CAs kube-apiserver trusts now stay trusted (replicas may
+      // still serve certificates they signed) until they expire.
+      if (!stored && published.size > 0)
+        material.bundle = mergeCaBundle([...published.values()], new Date(now()));
       const trusted = (pem: string) =>
         published.size > 0 && [...published.values()].every((bundle) => bundleContains(bundle, pem));
       const at = new Date(now());
