@@ -202,36 +202,39 @@ function nonEmpty(raw: string, setting: string): string {
   return raw.trim();
 }
 
+/** An optional URL of one of `schemes`, without the trailing slash; undefined when empty. */
+function urlOf(schemes: readonly string[], example: string) {
+  return (raw: string, setting: string): { value: string; url: URL } | undefined => {
+    const value = optional(raw);
+    if (value === undefined) return undefined;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new ConfigError(setting, `"${raw}" is not a URL (e.g. ${example})`);
+    }
+    if (!schemes.includes(url.protocol.slice(0, -1))) {
+      throw new ConfigError(setting, `"${raw}" must be an ${schemes.map((s) => `${s}://`).join(" or ")} URL`);
+    }
+    return { value: value.replace(/\/+$/, ""), url };
+  };
+}
+
+const anyHttpUrl = urlOf(["http", "https"], "http://registry.ns.svc:5000");
+const httpsUrl = urlOf(["https"], "https://127.0.0.1:9443");
+
 function httpUrl(raw: string, setting: string): string | undefined {
-  const value = optional(raw);
-  if (value === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(setting, `"${raw}" is not a URL (e.g. http://registry.ns.svc:5000)`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ConfigError(setting, `"${raw}" must be an http:// or https:// URL`);
-  }
-  return value.replace(/\/+$/, "");
+  return anyHttpUrl(raw, setting)?.value;
 }
 
 /** The URL kube-apiserver calls the webhooks at: https, no query or fragment (its url clientConfig rules). */
 function webhookUrl(raw: string, setting: string): string | undefined {
-  const value = optional(raw);
-  if (value === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(setting, `"${raw}" is not a URL (e.g. https://127.0.0.1:9443)`);
-  }
-  if (url.protocol !== "https:") throw new ConfigError(setting, `"${raw}" must be an https:// URL`);
-  if (url.search || url.hash || url.username || url.password) {
+  const parsed = httpsUrl(raw, setting);
+  const url = parsed?.url;
+  if (url && (url.search || url.hash || url.username || url.password)) {
     throw new ConfigError(setting, `"${raw}" may not carry a query, a fragment or credentials`);
   }
-  return value.replace(/\/+$/, "");
+  return parsed?.value;
 }
 
 function objectKey(raw: string, setting: string): NamespacedKey | undefined {
