@@ -216,6 +216,8 @@ export function createAdmissionService(
   let listenFailure: string | undefined;
   let starting: Promise<void> | undefined;
   let stopped = false;
+  /** The first certificate is served by start() itself, so that a listen error reaches main (exit 2). */
+  let afterStart = false;
 
   const listen = async (tls: TlsCertificate): Promise<void> => {
     server = await startHttpServer({
@@ -241,7 +243,7 @@ export function createAdmissionService(
           } catch (err) {
             log.error({ err }, "the new webhook serving certificate cannot be served; keeping the old one");
           }
-        } else if (!starting && !stopped) {
+        } else if (afterStart && !starting && !stopped) {
           // The first certificate arrived after start(): listen now.
           starting = listen(tls).catch((err: unknown) => {
             listenFailure = err instanceof Error ? err.message : String(err);
@@ -250,6 +252,7 @@ export function createAdmissionService(
         }
       });
       await source.start();
+      afterStart = true;
       const tls = source.current();
       if (tls && !server && !starting) {
         starting = listen(tls);
