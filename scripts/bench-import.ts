@@ -44,6 +44,7 @@ import {
   startControlPlane,
   startRegistry,
 } from "../test/harness/index.ts";
+import { cleanUp, mib, onCleanup, percentile } from "./bench-lib.ts";
 
 const GROUP = "image.openshift.io";
 const VERSION = "v1";
@@ -54,15 +55,6 @@ const RESULT_CACHE_MS = 5_000;
 const QUIET_MS = 2_000;
 
 // ---------------------------------------------------------------- small helpers
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
 
 function ratio(count: number, per: number): string {
   return per === 0 ? "n/a" : (count / per).toFixed(2);
@@ -154,34 +146,6 @@ class RssSampler {
 }
 
 // ---------------------------------------------------------------- cleanup and time limit
-
-const cleanups: (() => Promise<void>)[] = [];
-let cleaningUp: Promise<void> | undefined;
-
-function onCleanup(fn: () => Promise<void>): void {
-  cleanups.push(fn);
-}
-
-function cleanUp(): Promise<void> {
-  cleaningUp ??= (async () => {
-    while (cleanups.length > 0) {
-      const fn = cleanups.pop();
-      try {
-        await fn?.();
-      } catch (err) {
-        console.error(`cleanup: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
-  })();
-  return cleaningUp;
-}
-
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    console.error(`\n${signal}: stopping everything this benchmark started...`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
 
 let deadline = Number.POSITIVE_INFINITY;
 

@@ -39,6 +39,7 @@ import {
   workloadClient,
 } from "../src/triggers/index.ts";
 import { createNamespace, startControlPlane } from "../test/harness/index.ts";
+import { mib, percentile } from "./bench-lib.ts";
 
 /** Messages from the controller process to the driver. */
 type ChildMessage =
@@ -59,15 +60,6 @@ const TAG = "latest";
 
 function digestRef(label: string): string {
   return `registry.bench:5000/bench/app@sha256:${createHash("sha256").update(label).digest("hex")}`;
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
 // ---------------------------------------------------------------- controller process

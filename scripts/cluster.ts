@@ -9,7 +9,8 @@ import { existsSync } from "node:fs";
 import { copyFile, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { launchControlPlane, REPO_ROOT } from "../test/harness/control-plane.ts";
-import { type ProcessInfo, pidRuns, stopPid } from "../test/harness/process.ts";
+import { kubectl } from "../test/harness/kubectl.ts";
+import { freePort, type ProcessInfo, pidRuns, stopPid } from "../test/harness/process.ts";
 import { launchRegistry } from "../test/harness/registry.ts";
 
 const DEV_DIR = join(REPO_ROOT, ".dev");
@@ -18,6 +19,8 @@ const KUBECONFIG_FILE = join(DEV_DIR, "kubeconfig");
 const ENV_FILE = join(DEV_DIR, "env");
 /** Settings for `npm start` against this cluster (the --config format: YAML keyed by flag name). */
 const OPERATOR_CONFIG_FILE = join(DEV_DIR, "operator.yaml");
+/** Where `npm start` keeps what a Pod of the chart keeps in its release namespace. */
+const OPERATOR_NAMESPACE = "imagestream-operator";
 const CLUSTER_DIR = join(DEV_DIR, "cluster");
 const REGISTRY_DIR = join(DEV_DIR, "registry");
 
@@ -107,7 +110,25 @@ async function up(): Promise<void> {
   }
   await copyFile(controlPlane.kubeconfigPath, KUBECONFIG_FILE);
   await writeFile(ENV_FILE, `REGISTRY=${registry.host}\nKUBECONFIG=${KUBECONFIG_FILE}\n`);
-  await writeFile(OPERATOR_CONFIG_FILE, operatorSettings({ kubeconfig: KUBECONFIG_FILE }));
+  // The operator runs outside the cluster: kube-apiserver calls its webhooks on loopback through
+  // the url of the configuration the operator writes; its certificates live in a Secret of its
+  // own namespace, which (like kube-system) never calls the webhooks.
+  const admissionPort = await freePort();
+  try {
+    await mustSucceed(kubectl(controlPlane, ["create", "namespace", OPERATOR_NAMESPACE]), "create namespace");
+  } catch (error) {
+    await Promise.all([controlPlane.stop(), registry.stop()]);
+    throw error;
+  }
+  await writeFile(
+    OPERATOR_CONFIG_FILE,
+    operatorSettings({
+      kubeconfig: KUBECONFIG_FILE,
+      "admission-address": `127.0.0.1:${admissionPort}`,
+      "admission-url": `https://127.0.0.1:${admissionPort}`,
+      "admission-certificate-secret": `${OPERATOR_NAMESPACE}/imagestream-operator-webhook-certs`,
+    }),
+  );
   const state: ClusterState = {
     startedAt: new Date().toISOString(),
     server: controlPlane.server,
@@ -128,6 +149,11 @@ async function up(): Promise<void> {
  * `.dev/operator.yaml`: what `npm start` needs to run against this cluster with no extra step
  * (scripts/start.sh passes it as --config when present; flags and environment variables win).
  */
+async function mustSucceed(result: Promise<{ code: number; stderr: string }>, what: string): Promise<void> {
+  const done = await result;
+  if (done.code !== 0) throw new Error(`${what} failed: ${done.stderr.trim()}`);
+}
+
 function operatorSettings(settings: Record<string, string>): string {
   const lines = Object.entries(settings).map(([flag, value]) => `${flag}: ${JSON.stringify(value)}`);
   return `# Written by npm run cluster:up for npm start; removed by npm run cluster:down.\n${lines.join("\n")}\n`;

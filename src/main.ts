@@ -55,6 +55,14 @@ async function main(): Promise<number> {
   const operator = buildOperator({ kc, config, log, metrics, ...(caBundle ? { caBundle } : {}) });
   const health = new HealthChecks();
   health.addReadiness("informers-synced", () => operator.informers.hasSynced() || "caches not synced yet");
+  // A replica receives webhook traffic only once it serves (the Service routes to ready pods).
+  for (const service of operator.services) {
+    const ready = service.ready?.bind(service);
+    if (ready)
+      health.addReadiness(service.name, () =>
+        operator.informers.hasSynced() ? ready() : "caches not synced yet",
+      );
+  }
   health.addLiveness("informers-progressing", () => {
     const worst = operator.informers.mostStalled();
     if (!worst || worst.stalledMs < INFORMER_STALL_LIMIT_MS) return true;
@@ -72,7 +80,18 @@ async function main(): Promise<number> {
   }
 
   const stopped = terminationSignal(log);
-  const synced = await Promise.race([operator.start(), stopped.then(() => false)]);
+  let synced: boolean;
+  try {
+    synced = await Promise.race([
+      listening("admission-address", operator.start()),
+      stopped.then(() => false),
+    ]);
+  } catch (err) {
+    console.error(err instanceof ConfigError ? err.message : String(err));
+    await operator.stop();
+    await Promise.all(servers.map((s) => s?.close()));
+    return err instanceof ConfigError ? 2 : 1;
+  }
   let elector: LeaderElector | undefined;
   const lost = Promise.withResolvers<void>();
   if (synced && config.leaderElect) {

@@ -6,5 +6,7 @@ export {
   type ResourceAccess,
   serviceAccountsAccessReview,
   subjectAccessReviewFromClient,
+  type UserAccessReview,
   userAccessReview,
+  userAccessReviewFromClient,
 } from "./reviews.ts";

@@ -91,6 +91,18 @@ export function subjectAccessReviewFromClient(kc: KubeConfig): AccessReview {
   };
 }
 
+/** Resolves true when `user` may do `access` (what the operator does on their behalf). */
+export type UserAccessReview = (user: RequestingUser, access: ResourceAccess) => Promise<boolean>;
+
+/** A UserAccessReview that asks the API server (needs `create` on subjectaccessreviews). */
+export function userAccessReviewFromClient(kc: KubeConfig): UserAccessReview {
+  const api = kc.makeApiClient(AuthorizationV1Api);
+  return async (user, access) => {
+    const review = await api.createSubjectAccessReview({ body: userAccessReview(user, access) });
+    return review.status?.allowed === true;
+  };
+}
+
 interface Decision {
   allowed: boolean;
   expiresAt: number;

@@ -437,6 +437,7 @@ const REASON_CODES: Record<string, number> = {
   TooManyRequests: 429,
   InternalError: 500,
   ServiceUnavailable: 503,
+  Timeout: 504,
 };
 
 function resultStatus(

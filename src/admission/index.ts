@@ -1,7 +1,23 @@
 // Public surface of the admission domain: pure cores of the operator's admission webhooks
 // (AdmissionReview I/O, image lookup, oc tag's ImageStreamTag answer, oc import-image's
-// ImageStreamImport). The webhook server and its registration are shells around these.
+// ImageStreamImport, the webhooks' registration and certificates) and the shells around them:
+// the webhook server every replica runs, the certificate keeper, the cleanup of stored answers.
 
+export { ANSWER_RETENTION_MS, answerRemovalDelay, createAnswerCleanupController } from "./answers.ts";
+export {
+  applyCertificateStep,
+  bundleContains,
+  type CertificateMaterial,
+  type CertificatePolicy,
+  type CertificateSecret,
+  type CertificateStep,
+  expectedBundle,
+  materialFromSecret,
+  NEXT_CA_SINCE_ANNOTATION,
+  nextCertificateStep,
+  secretWithMaterial,
+  settleTime,
+} from "./certificates.ts";
 export {
   checkImageStreamImport,
   type ImportRequestCheck,
@@ -17,6 +33,13 @@ export {
   validateImageStreamImport,
 } from "./imagestreamimport.ts";
 export { imageStreamTagCreateDecision, imageStreamTagDecision } from "./imagestreamtags.ts";
+export { answerImageStreamImport, answerName, type ImportWebhookDeps } from "./import-webhook.ts";
+export {
+  type BundlePublisher,
+  type CertificateSource,
+  directoryCertificates,
+  secretCertificates,
+} from "./keeper.ts";
 export {
   formatLookupName,
   type ImageLookupInput,
@@ -26,11 +49,29 @@ export {
   type LookupSettings,
   lookupDecision,
   parseLookupName,
-  RESOLVE_NAMES_ANNOTATION,
   type ResolvedImage,
   resolveImageLookups,
   resolveLookupName,
 } from "./lookup.ts";
+export { caBundleOnly, configurationByUrl } from "./publishers.ts";
+export {
+  ADMISSION_PATH_PREFIX,
+  caBundleApplyConfiguration,
+  IMPORT_WEBHOOK_TIMEOUT_SECONDS,
+  type LabelSelector,
+  type MatchCondition,
+  mutatingWebhookConfiguration,
+  publishedCaBundles,
+  type RuleWithOperations,
+  WEBHOOKS,
+  type WebhookClientConfig,
+  type WebhookConfigurationOptions,
+  type WebhookDefinition,
+  type WebhookId,
+  webhookById,
+  webhookNamespaceSelector,
+  webhookSpec,
+} from "./registration.ts";
 export {
   ADMISSION_API_VERSION,
   type AdmissionDecision,
@@ -55,9 +96,16 @@ export {
   reviewResponse,
 } from "./review.ts";
 export {
+  type AdmissionService,
+  type AdmissionServiceOptions,
+  createAdmissionService,
+  type Decide,
+  reviewRoute,
+} from "./service.ts";
+export {
   type ContainerListName,
   containerListsFor,
-  POD_TEMPLATE_KINDS,
-  type PodTemplateKind,
-  podTemplateKindOf,
+  LOOKUP_KINDS,
+  lookupKindByAlias,
+  lookupKindOf,
 } from "./workloads.ts";

@@ -3,7 +3,13 @@
 // name an ImageStream tag or image of the namespace, what they resolve to, the JSON Patch that
 // writes it, and the warnings kubectl prints for names that cannot be resolved yet. Pure.
 
-import { type ImageStream, isRecord, validateStreamName } from "../api/index.ts";
+import {
+  type ImageStream,
+  isRecord,
+  type PodTemplateKind,
+  RESOLVE_NAMES_ANNOTATION,
+  validateStreamName,
+} from "../api/index.ts";
 import { resolveImageId, resolveTagPullSpec } from "../imports/index.ts";
 import { parseReference } from "../registry/index.ts";
 import {
@@ -15,15 +21,7 @@ import {
   type WorkloadObject,
 } from "../triggers/index.ts";
 import { type AdmissionDecision, type AdmissionRequest, allow, type JsonPatchOp } from "./review.ts";
-import {
-  type ContainerListName,
-  containerListsFor,
-  type PodTemplateKind,
-  podTemplateKindOf,
-} from "./workloads.ts";
-
-/** On a pod template's metadata (or the object's own): `"*"` resolves every stream of the namespace. */
-export const RESOLVE_NAMES_ANNOTATION = "alpha.image.policy.openshift.io/resolve-names";
+import { type ContainerListName, containerListsFor, lookupKindOf } from "./workloads.ts";
 
 /** A container image that may name a stream of the namespace: `stream`, `stream:tag` or `stream@digest`. */
 export type LookupName =
@@ -251,7 +249,7 @@ export function lookupDecision(
   stream: (name: string) => ImageStream | undefined,
   settings: LookupSettings,
 ): AdmissionDecision {
-  const kind = podTemplateKindOf(request.kind);
+  const kind = lookupKindOf(request.kind);
   if (!kind || (request.operation !== "CREATE" && request.operation !== "UPDATE")) return allow();
   const { patch, warnings } = resolveImageLookups({
     kind,

@@ -4,7 +4,15 @@ export * from "./defaults.ts";
 export { canonicalJson, isRecord, sameJson } from "./json.ts";
 export { controllerRefOf, type KindKey, type NamespacedKey, type ObjectKey } from "./meta.ts";
 export * from "./names.ts";
-export { apiVersionOf, IMAGESTREAMS, IMAGESTREAMTAGS, type ResourceType } from "./resources.ts";
+export {
+  apiVersionOf,
+  IMAGESTREAMIMPORTS,
+  IMAGESTREAMS,
+  IMAGESTREAMTAGS,
+  MUTATING_WEBHOOK_CONFIGURATIONS,
+  type ResourceType,
+  SECRETS,
+} from "./resources.ts";
 export type { CrdModel, PrinterColumn, SchemaNode } from "./schema.ts";
 export {
   API_GROUP,
@@ -17,3 +25,14 @@ export {
   TAG_NAME_PATTERN,
 } from "./schema.ts";
 export * from "./types.ts";
+export {
+  IMAGE_LOOKUP_KINDS,
+  POD_TEMPLATE_KINDS,
+  type PodTemplateKind,
+  type PodTemplateKindName,
+  podTemplateKind,
+  podTemplateKindByAlias,
+  podTemplateKindOfGvk,
+  RESOLVE_NAMES_ANNOTATION,
+  type TriggerKindName,
+} from "./workloads.ts";

@@ -32,3 +32,27 @@ export const IMAGESTREAMTAGS: ResourceType = Object.freeze({
   plural: "imagestreamtags",
   kind: "ImageStreamTag",
 });
+
+export const IMAGESTREAMIMPORTS: ResourceType = Object.freeze({
+  group: API_GROUP,
+  version: API_VERSION_NAME,
+  plural: "imagestreamimports",
+  kind: "ImageStreamImport",
+});
+
+// Kubernetes resources the operator reads or writes besides workloads (src/api/workloads.ts).
+
+export const SECRETS: ResourceType = Object.freeze({
+  group: "",
+  version: "v1",
+  plural: "secrets",
+  kind: "Secret",
+});
+
+export const MUTATING_WEBHOOK_CONFIGURATIONS: ResourceType = Object.freeze({
+  group: "admissionregistration.k8s.io",
+  version: "v1",
+  plural: "mutatingwebhookconfigurations",
+  kind: "MutatingWebhookConfiguration",
+  namespaced: false,
+});

@@ -16,6 +16,16 @@ export {
 } from "./convert.ts";
 export { apiErrorMessage, CommandError, describeFailure, UsageError } from "./errors.ts";
 export {
+  IMAGE_LOOKUP_HELP,
+  type ImageLookupOptions,
+  type LookupTarget,
+  lookupRows,
+  parseImageLookupArgs,
+  resolvesNames,
+  streamLookupPatch,
+  workloadLookupPatch,
+} from "./image-lookup.ts";
+export {
   freshRequestValue,
   IMPORT_IMAGE_HELP,
   IMPORT_REQUESTED,

@@ -9,6 +9,14 @@ import type { WorkloadObject } from "../triggers/index.ts";
 import { CONVERT_HELP, convertManifests, parseConvertArgs } from "./convert.ts";
 import { CommandError, describeFailure, UsageError } from "./errors.ts";
 import {
+  IMAGE_LOOKUP_HELP,
+  lookupRows,
+  parseImageLookupArgs,
+  resolvesNames,
+  streamLookupPatch,
+  workloadLookupPatch,
+} from "./image-lookup.ts";
+import {
   freshRequestValue,
   IMPORT_IMAGE_HELP,
   type ImportImageOptions,
@@ -46,6 +54,7 @@ Commands:
   import-image   import an image into a tag and wait for the result   (oc import-image)
   tag            tag an image or another tag into stream tags         (oc tag)
   set-triggers   show or edit a workload's image triggers             (oc set triggers)
+  set image-lookup  let workloads name streams as images (list, set)   (oc set image-lookup)
   convert        convert legacy apiVersion v1 manifests               (no oc equivalent)
 
 Run "kubectl imagestream COMMAND --help" for a command's flags.
@@ -76,11 +85,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await tag(rest, io);
       case "set-triggers":
         return await setTriggers(rest, io);
+      case "set":
+        return await set(rest, io);
       case "convert":
         return await convert(rest, io);
       default:
         throw new UsageError(
-          `unknown command "${command}"; commands: import-image, tag, set-triggers, convert`,
+          `unknown command "${command}"; commands: import-image, tag, set-triggers, set image-lookup, convert`,
         );
     }
   } catch (error) {
@@ -257,6 +268,52 @@ function printTriggers(workload: WorkloadObject, opts: SetTriggersOptions, io: C
     io.stdout(`${formatTable(["CONTAINER", "FROM", "AUTO"], cells)}\n`);
   }
   for (const problem of problems) io.stderr(`warning: ${problem}\n`);
+}
+
+/** `set image-lookup ...` and `set triggers ...` (the same as set-triggers), as oc spells them. */
+async function set(argv: readonly string[], io: CliIo): Promise<number> {
+  const [what, ...rest] = argv;
+  if (what === "image-lookup") return imageLookup(rest, io);
+  if (what === "triggers") return setTriggers(rest, io);
+  if (what === "-h" || what === "--help")
+    return help(
+      io,
+      `Usage:\n  kubectl imagestream set image-lookup ...\n  kubectl imagestream set triggers ...\n`,
+    );
+  throw new UsageError(`set: unknown "${what ?? ""}"; set image-lookup or set triggers`);
+}
+
+async function imageLookup(argv: readonly string[], io: CliIo): Promise<number> {
+  const opts = parseImageLookupArgs(argv);
+  if (opts === "help") return help(io, IMAGE_LOOKUP_HELP);
+  const s = session(opts);
+  if (opts.action === "list") {
+    const rows = lookupRows(await s.objects.list<ImageStream>(IMAGESTREAMS, s.namespace));
+    if (rows.length === 0) io.stdout(`no image streams in namespace ${s.namespace}\n`);
+    else io.stdout(`${formatTable(["NAME", "LOCAL"], rows)}\n`);
+    return 0;
+  }
+  const state = opts.enabled ? "enabled" : "disabled";
+  const targets = opts.all
+    ? (await s.objects.list<ImageStream>(IMAGESTREAMS, s.namespace)).map((st) => ({
+        type: "stream" as const,
+        name: st.metadata.name ?? "",
+      }))
+    : opts.targets;
+  for (const target of targets) {
+    const key = { namespace: s.namespace, name: target.name };
+    if (target.type === "stream") {
+      await s.objects.mergePatch(IMAGESTREAMS, key, streamLookupPatch(opts.enabled));
+      io.stdout(`imagestream.image.openshift.io/${target.name} image lookup ${state}\n`);
+    } else {
+      const current = await s.objects.get(target.kind, key);
+      if (resolvesNames(target.kind, current) !== opts.enabled) {
+        await s.objects.mergePatch(target.kind, key, workloadLookupPatch(target.kind, opts.enabled));
+      }
+      io.stdout(`${target.kind.kind.toLowerCase()}/${target.name} image lookup ${state}\n`);
+    }
+  }
+  return 0;
 }
 
 async function convert(argv: readonly string[], io: CliIo): Promise<number> {

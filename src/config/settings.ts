@@ -45,6 +45,15 @@ export interface Config {
   registryTokenCaConfigMap: NamespacedKey | undefined;
   registryNotificationsTokenFile: string | undefined;
   hooksAddress: string;
+  admissionAddress: string;
+  admissionUrl: string | undefined;
+  admissionService: NamespacedKey | undefined;
+  admissionWebhookConfiguration: string;
+  admissionCertificateSecret: NamespacedKey | undefined;
+  admissionCertificateDir: string | undefined;
+  admissionCaLifetimeMs: number;
+  admissionCertificateLifetimeMs: number;
+  admissionImportTimeoutMs: number;
   logLevel: string;
   logFormat: LogFormat;
   metricsAddress: string;
@@ -193,19 +202,39 @@ function nonEmpty(raw: string, setting: string): string {
   return raw.trim();
 }
 
+/** An optional URL of one of `schemes`, without the trailing slash; undefined when empty. */
+function urlOf(schemes: readonly string[], example: string) {
+  return (raw: string, setting: string): { value: string; url: URL } | undefined => {
+    const value = optional(raw);
+    if (value === undefined) return undefined;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new ConfigError(setting, `"${raw}" is not a URL (e.g. ${example})`);
+    }
+    if (!schemes.includes(url.protocol.slice(0, -1))) {
+      throw new ConfigError(setting, `"${raw}" must be an ${schemes.map((s) => `${s}://`).join(" or ")} URL`);
+    }
+    return { value: value.replace(/\/+$/, ""), url };
+  };
+}
+
+const anyHttpUrl = urlOf(["http", "https"], "http://registry.ns.svc:5000");
+const httpsUrl = urlOf(["https"], "https://127.0.0.1:9443");
+
 function httpUrl(raw: string, setting: string): string | undefined {
-  const value = optional(raw);
-  if (value === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(setting, `"${raw}" is not a URL (e.g. http://registry.ns.svc:5000)`);
+  return anyHttpUrl(raw, setting)?.value;
+}
+
+/** The URL kube-apiserver calls the webhooks at: https, no query or fragment (its url clientConfig rules). */
+function webhookUrl(raw: string, setting: string): string | undefined {
+  const parsed = httpsUrl(raw, setting);
+  const url = parsed?.url;
+  if (url && (url.search || url.hash || url.username || url.password)) {
+    throw new ConfigError(setting, `"${raw}" may not carry a query, a fragment or credentials`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ConfigError(setting, `"${raw}" must be an http:// or https:// URL`);
-  }
-  return value.replace(/\/+$/, "");
+  return parsed?.value;
 }
 
 function objectKey(raw: string, setting: string): NamespacedKey | undefined {
@@ -438,6 +467,78 @@ export const SETTINGS: SettingTable = [
     help: "Listen address (plain HTTP) of the integrated registry's token and notification endpoints and of the receivers (docs/push.md); 0 disables it.",
   },
   {
+    key: "admissionAddress",
+    flag: "admission-address",
+    env: "IMAGESTREAM_ADMISSION_ADDRESS",
+    default: "0",
+    parse: address,
+    help: "Listen address (HTTPS) of the admission webhooks: image lookup, oc tag, oc import-image (docs/admission.md); 0 disables them.",
+  },
+  {
+    key: "admissionUrl",
+    flag: "admission-url",
+    env: "IMAGESTREAM_ADMISSION_URL",
+    default: "",
+    parse: webhookUrl,
+    help: "URL at which kube-apiserver reaches the webhooks when it cannot use a Service (an operator outside the cluster, e.g. https://127.0.0.1:9443): the operator then writes its whole MutatingWebhookConfiguration with this url. Empty: the configuration is the chart's and the operator writes only its caBundle.",
+  },
+  {
+    key: "admissionService",
+    flag: "admission-service",
+    env: "IMAGESTREAM_ADMISSION_SERVICE",
+    default: "",
+    parse: objectKey,
+    help: "Service (namespace/name) in front of the webhooks; the serving certificate names <name>.<namespace>.svc.",
+  },
+  {
+    key: "admissionWebhookConfiguration",
+    flag: "admission-webhook-configuration",
+    env: "IMAGESTREAM_ADMISSION_WEBHOOK_CONFIGURATION",
+    default: "imagestream-operator",
+    parse: name,
+    help: "Name of the operator's MutatingWebhookConfiguration (its caBundle is written by the operator unless certificates come from --admission-certificate-dir).",
+  },
+  {
+    key: "admissionCertificateSecret",
+    flag: "admission-certificate-secret",
+    env: "IMAGESTREAM_ADMISSION_CERTIFICATE_SECRET",
+    default: "",
+    parse: objectKey,
+    help: "Secret (namespace/name, in the operator's namespace) where the operator keeps the webhooks' CA and serving certificate, created when missing and rotated before expiry; the namespace is excluded from the webhooks.",
+  },
+  {
+    key: "admissionCertificateDir",
+    flag: "admission-certificate-dir",
+    env: "IMAGESTREAM_ADMISSION_CERTIFICATE_DIR",
+    default: "",
+    parse: optional,
+    help: "Directory with tls.crt and tls.key (e.g. a cert-manager Secret mounted): served instead of the operator's own certificates and reloaded when they change; the caBundle is then someone else's (cert-manager's CA injector).",
+  },
+  {
+    key: "admissionCaLifetimeMs",
+    flag: "admission-ca-lifetime",
+    env: "IMAGESTREAM_ADMISSION_CA_LIFETIME",
+    default: "43800h",
+    parse: durationAtLeast(60_000),
+    help: "Lifetime of the webhooks' CA (default 5 years); a new CA is published beside the old one when a third of it is left.",
+  },
+  {
+    key: "admissionCertificateLifetimeMs",
+    flag: "admission-certificate-lifetime",
+    env: "IMAGESTREAM_ADMISSION_CERTIFICATE_LIFETIME",
+    default: "2160h",
+    parse: durationAtLeast(30_000),
+    help: "Lifetime of the webhooks' serving certificate (default 90 days); renewed when a third of it is left.",
+  },
+  {
+    key: "admissionImportTimeoutMs",
+    flag: "admission-import-timeout",
+    env: "IMAGESTREAM_ADMISSION_IMPORT_TIMEOUT",
+    default: "25s",
+    parse: durationBetween(1000, 28_000),
+    help: "How long oc import-image's webhook spends on registries; what is not imported by then is a failure in the answer. Below the webhook's timeoutSeconds (30).",
+  },
+  {
     key: "logLevel",
     flag: "log-level",
     env: "IMAGESTREAM_LOG_LEVEL",
@@ -557,7 +658,40 @@ export function parseConfig(
   }
   const config = out as Config;
   validateLeaderTiming(config);
+  validateAdmission(config);
   return config;
+}
+
+function validateAdmission(c: Config): void {
+  if (c.admissionCertificateLifetimeMs >= c.admissionCaLifetimeMs) {
+    throw new ConfigError("--admission-certificate-lifetime", "must be shorter than --admission-ca-lifetime");
+  }
+  if (c.admissionAddress === "0") return;
+  if (c.admissionCertificateSecret === undefined && c.admissionCertificateDir === undefined) {
+    throw new ConfigError(
+      "--admission-certificate-secret",
+      "the webhooks need a certificate: name the Secret the operator keeps it in, or --admission-certificate-dir",
+    );
+  }
+  if (c.admissionCertificateSecret !== undefined && c.admissionCertificateDir !== undefined) {
+    throw new ConfigError("--admission-certificate-dir", "excludes --admission-certificate-secret");
+  }
+  if (c.admissionUrl !== undefined && c.admissionCertificateSecret === undefined) {
+    throw new ConfigError(
+      "--admission-url",
+      "needs --admission-certificate-secret: the operator writes the caBundle of the configuration it creates",
+    );
+  }
+  if (
+    c.admissionCertificateSecret !== undefined &&
+    c.admissionUrl === undefined &&
+    c.admissionService === undefined
+  ) {
+    throw new ConfigError(
+      "--admission-service",
+      "the serving certificate needs the names kube-apiserver calls: the Service (namespace/name) or --admission-url",
+    );
+  }
 }
 
 function validateLeaderTiming(c: Config): void {

@@ -7,7 +7,6 @@ import { API_VERSION, IMAGESTREAMS, type ImageStream } from "../api/index.ts";
 import type { Logger } from "../log/index.ts";
 import {
   type Keychain,
-  parseReference,
   pullSecretKeychain,
   type RegistryClient,
   type SecretLike,
@@ -30,7 +29,7 @@ import {
 } from "../runtime/index.ts";
 import { retryFailedTagsOnNewSecrets, secretVersions } from "./credential-changes.ts";
 import { failureOf } from "./failures.ts";
-import { imageManifests, toImage } from "./image.ts";
+import { fetchTagImage, repositoryTags } from "./fetch.ts";
 import {
   type ImportOutcome,
   ImportReason,
@@ -41,13 +40,11 @@ import {
   type TagChange,
 } from "./model.ts";
 import { pendingImportRequest, planImports, recordImportAttempts } from "./plan.ts";
-import { selectFromManifestList } from "./platform.ts";
 import { withHandledRequest } from "./requests.ts";
 import { admitScheduledImports, scheduledImportBudget } from "./schedule.ts";
 import { pullSecretInformers } from "./secret-informers.ts";
 import { crossNamespaceSource, sourceStreamKeys } from "./sources.ts";
 import { computeStatus } from "./status.ts";
-import { selectRepositoryTags } from "./tag-order.ts";
 
 const SOURCE_INDEX = "source-stream";
 
@@ -254,49 +251,22 @@ export function createImportController(
     const remembered = sourceDigests.get(tagKey);
     const knownDigest = remembered && remembered.recorded === recorded ? remembered.source : recorded;
     try {
-      // The registry client refuses hosts of the operator's host policy (Forbidden).
-      const ref = parseReference(planned.from);
-      const call = { keychain, insecure: planned.insecure, signal };
       // A user's request must see a push made a moment ago: only lookups that started after
       // the controller saw the request answer it (docs/imports.md, "Re-import on demand").
       const freshAfter = planned.causes.includes("Requested") ? requestSeenAt(stream) : undefined;
-      const result = await options.registry.inspect(ref, { ...call, knownDigest, freshAfter });
-      if (result.kind === "unchanged") {
-        return { tag: planned.tag, ok: true, digest: recorded ?? result.digest, pullSpec: planned.from };
-      }
-      // The digest recorded is the one resolved: a single image, or a list kept whole.
-      const recordAsIs = (): ImportOutcome => {
-        sourceDigests.delete(tagKey);
-        return {
-          tag: planned.tag,
-          ok: true,
-          digest: result.digest,
-          pullSpec: planned.from,
-          image: toImage(result, planned.from),
-        };
-      };
-      if (result.kind === "image") return recordAsIs();
-      const selection = selectFromManifestList(
-        { digest: result.digest, entries: imageManifests(result.manifests) },
-        planned.importMode,
-        {
-          ...(planned.preferArch ? { preferArch: planned.preferArch } : {}),
-          ...(planned.preferOs ? { preferOs: planned.preferOs } : {}),
-          platform: settings.platform ?? { os: "linux", architecture: "amd64" },
-        },
-      );
-      if (!selection.ok)
-        return { tag: planned.tag, ok: false, reason: selection.reason, message: selection.message };
-      if (planned.importMode === "PreserveOriginal") return recordAsIs();
-      const child = await options.registry.fetchPlatformImage(ref, selection.digest, call);
-      sourceDigests.set(tagKey, { source: result.digest, recorded: child.digest });
-      return {
-        tag: planned.tag,
-        ok: true,
-        digest: child.digest,
-        pullSpec: planned.from,
-        image: toImage(child, planned.from),
-      };
+      const fetched = await fetchTagImage(options.registry, planned, {
+        keychain,
+        signal,
+        platform: settings.platform,
+        ...(recorded !== undefined ? { recordedDigest: recorded } : {}),
+        ...(knownDigest !== undefined ? { knownDigest } : {}),
+        ...(freshAfter !== undefined ? { freshAfter } : {}),
+      });
+      // A list imported as one of its platforms: its digest confirms the next import with one HEAD.
+      if (fetched.listDigest !== undefined && fetched.outcome.ok)
+        sourceDigests.set(tagKey, { source: fetched.listDigest, recorded: fetched.outcome.digest });
+      else if (fetched.outcome.ok && fetched.outcome.image) sourceDigests.delete(tagKey);
+      return fetched.outcome;
     } catch (err) {
       if (signal.aborted) throw err;
       const failure = failureOf(err);
@@ -316,10 +286,8 @@ export function createImportController(
     signal: AbortSignal,
   ): Promise<ImportOutcome[]> {
     try {
-      const ref = parseReference(planned.from);
       const specTags = new Set((stream.spec?.tags ?? []).map((t) => t.name));
-      const all = await options.registry.listTags(ref, { keychain, insecure: planned.insecure, signal });
-      const chosen = selectRepositoryTags(all, planned.limit, specTags);
+      const { chosen } = await repositoryTags(options.registry, planned, specTags, { keychain, signal });
       const outcomes: ImportOutcome[] = [];
       for (const tag of chosen) {
         const from = `${planned.from}:${tag}`;

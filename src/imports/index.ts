@@ -1,9 +1,16 @@
 // Public surface of the import core: pure decisions about what to import and how a stream's
 // status changes. No I/O; time is always a parameter.
 
-export { createImportController, type ImportControllerOptions } from "./controller.ts";
+export { createImportController, type ImportControllerOptions, importSettingsFrom } from "./controller.ts";
 export { retryFailedTagsOnNewSecrets, secretVersions, type VersionedSecret } from "./credential-changes.ts";
 export { failureOf } from "./failures.ts";
+export {
+  fetchTagImage,
+  type RepositoryTags,
+  repositoryTags,
+  type TagFetchOptions,
+  type TagFetchResult,
+} from "./fetch.ts";
 export type { TagEventChange } from "./history.ts";
 export {
   addTagEvent,

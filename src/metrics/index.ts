@@ -10,6 +10,7 @@ export {
   renderReport,
 } from "./health.ts";
 export {
+  type AdmissionResultLabel,
   createMetrics,
   type ImportResultLabel,
   METRIC_PREFIX,

@@ -27,6 +27,12 @@ export interface QueueObserver {
 type Reconcile<K, C> = (key: K, ctx: C) => Promise<{ requeueAfter?: number } | void>;
 export type ImportResultLabel = "success" | "failure" | "unchanged";
 export type TriggerWriteResultLabel = "success" | "conflict" | "failure";
+/**
+ * What an admission webhook answered: allowed unchanged, allowed with a patch, denied (a
+ * decision such as oc tag's 403), rejected (a body that is not an AdmissionReview: 4xx), or
+ * error (the handler failed: a 500 answer, or a denial with an InternalError).
+ */
+export type AdmissionResultLabel = "allowed" | "patched" | "denied" | "rejected" | "error";
 /** Content the registry client keeps by digest: manifests (with their facts) and image configs. */
 export type RegistryCacheLabel = "manifest" | "config";
 
@@ -57,6 +63,8 @@ export class OperatorMetrics {
   readonly #triggerWrites: Counter<"result">;
   readonly #httpRequests: Counter<"server" | "route" | "code">;
   readonly #httpRequestDuration: Histogram<"server" | "route">;
+  readonly #admissionRequests: Counter<"webhook" | "operation" | "result">;
+  readonly #admissionDuration: Histogram<"webhook" | "operation">;
   readonly #leader: Gauge;
 
   constructor(options: MetricsOptions = {}) {
@@ -182,6 +190,19 @@ export class OperatorMetrics {
       buckets: DURATION_BUCKETS,
       registers,
     });
+    this.#admissionRequests = new Counter({
+      name: `${METRIC_PREFIX}admission_requests_total`,
+      help: "AdmissionReviews answered by the operator's webhooks, by webhook, operation and result (allowed, patched, denied, rejected, error).",
+      labelNames: ["webhook", "operation", "result"],
+      registers,
+    });
+    this.#admissionDuration = new Histogram({
+      name: `${METRIC_PREFIX}admission_request_duration_seconds`,
+      help: "Time a webhook took to answer an AdmissionReview (the latency it adds to the API request), by webhook and operation.",
+      labelNames: ["webhook", "operation"],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
     this.#leader = new Gauge({
       name: `${METRIC_PREFIX}leader`,
       help: "1 while this replica holds the leader lease (or runs without leader election), else 0.",
@@ -274,6 +295,12 @@ export class OperatorMetrics {
   httpRequest(server: string, route: string, status: number, seconds: number): void {
     this.#httpRequests.inc({ server, route, code: String(status) });
     this.#httpRequestDuration.observe({ server, route }, seconds);
+  }
+
+  /** One AdmissionReview answered; `operation` is CREATE, UPDATE, ... or "" for a body that was not one. */
+  admissionRequest(webhook: string, operation: string, result: AdmissionResultLabel, seconds: number): void {
+    this.#admissionRequests.inc({ webhook, operation, result });
+    this.#admissionDuration.observe({ webhook, operation }, seconds);
   }
 
   setLeader(leading: boolean): void {

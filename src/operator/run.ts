@@ -3,6 +3,7 @@
 // from them) and the controllers, which only the leader runs.
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { createAdmissionService, createAnswerCleanupController } from "../admission/index.ts";
 import type { Config } from "../config/index.ts";
 import { createImportController } from "../imports/index.ts";
 import { createImageStreamTagController } from "../istags/index.ts";
@@ -68,8 +69,10 @@ export function buildOperator(deps: OperatorDeps): Operator {
   const controllers: ControllerHandle[] = [];
   /** What every replica serves from its caches: admission webhooks, registry endpoints, receivers. */
   const services: ReplicaService[] = [];
-  // One registry client for both: ImageStreamTags read image details by digest, which an import just cached.
-  if (config.controllers.includes("import") || config.controllers.includes("imagestreamtag")) {
+  const admission = config.admissionAddress !== "0";
+  // One registry client for all: ImageStreamTags read image details by digest, which an import
+  // just cached; oc import-image's webhook imports with the same budget and host policy.
+  if (admission || config.controllers.includes("import") || config.controllers.includes("imagestreamtag")) {
     const observe = deps.onRegistryRequest;
     registry = createRegistryClient({
       ...(deps.caBundle ? { caBundle: deps.caBundle } : {}),
@@ -97,6 +100,10 @@ export function buildOperator(deps: OperatorDeps): Operator {
     controllers.push(createImageStreamTagController(ctx, registry ? { registry } : {}));
   }
   if (config.controllers.includes("trigger")) controllers.push(createTriggerController(ctx));
+  if (admission && registry) {
+    services.push(createAdmissionService(ctx, { registry }));
+    controllers.push(createAnswerCleanupController(ctx));
+  }
 
   let running = false;
   let servicesStarted = false;

@@ -93,4 +93,6 @@ export interface ReplicaService {
   readonly name: string;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** A readiness check (/readyz): true when serving, else why not. */
+  ready?(): true | string;
 }

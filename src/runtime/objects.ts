@@ -28,6 +28,8 @@ export interface DeletePreconditions {
 
 export interface ObjectApi {
   get<T extends KubeObject>(type: ResourceType, key: ObjectKey): Promise<T>;
+  /** The objects of a namespace (undefined: of every namespace, or of a cluster-scoped resource). */
+  list<T extends KubeObject>(type: ResourceType, namespace?: string): Promise<T[]>;
   /** POST to the collection of the object's namespace. */
   create<T extends KubeObject>(type: ResourceType, object: T): Promise<T>;
   /** PUT of the whole object; rejected with 409 unless its resourceVersion is current. */
@@ -42,12 +44,19 @@ export interface ObjectApi {
     key: ObjectKey,
     operations: readonly JsonPatchOperation[],
   ): Promise<T>;
+  /**
+   * Server-side apply of `object` (the fields it names become the field manager's; `force` takes
+   * them over from other managers). Creates the object when it does not exist.
+   */
+  apply<T extends KubeObject>(type: ResourceType, object: T, options?: { force?: boolean }): Promise<T>;
   /** Deletes the object, if it still matches `preconditions`. */
   delete(type: ResourceType, key: ObjectKey, preconditions?: DeletePreconditions): Promise<void>;
 }
 
 const MERGE_PATCH = "application/merge-patch+json";
 const JSON_PATCH = "application/json-patch+json";
+/** JSON is YAML: the apply body is sent as JSON under the apply content type. */
+const APPLY_PATCH = "application/apply-patch+yaml";
 
 function objectPath(type: ResourceType, key: ObjectKey, subresource?: string): string {
   const namespace = type.namespaced === false ? undefined : key.namespace || undefined;
@@ -66,6 +75,13 @@ export function objectApi(kc: KubeConfig, options: { fieldManager: string }): Ob
     (await kubeRequest(kc, request)) as T;
   return {
     get: (type, key) => send({ method: "GET", path: objectPath(type, key) }),
+    list: async <T extends KubeObject>(type: ResourceType, namespace?: string) =>
+      (
+        await send<{ items?: T[] }>({
+          method: "GET",
+          path: collectionPath(type, type.namespaced === false ? undefined : namespace),
+        })
+      ).items ?? [],
     create: (type, object) =>
       send({
         method: "POST",
@@ -86,6 +102,14 @@ export function objectApi(kc: KubeConfig, options: { fieldManager: string }): Ob
         query,
         body: operations,
         contentType: JSON_PATCH,
+      }),
+    apply: (type, object, options) =>
+      send({
+        method: "PATCH",
+        path: objectPath(type, keyOfObject(object)),
+        query: { ...query, ...(options?.force ? { force: "true" } : {}) },
+        body: object,
+        contentType: APPLY_PATCH,
       }),
     delete: async (type, key, preconditions) => {
       await kubeRequest(kc, {

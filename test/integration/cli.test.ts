@@ -217,3 +217,45 @@ describe("import-image", () => {
     expect(failed.stderr).toMatch(/import of imported:v2 failed: \w+/);
   });
 });
+
+describe("set image-lookup", () => {
+  it("turns a stream's lookup policy on and off, and lists it", async () => {
+    await streams.create(namespace, "lookup", { tags: [] });
+    const on = await cli(["set", "image-lookup", "lookup"]);
+    expect(on.stderr).toBe("");
+    expect(on.stdout).toBe("imagestream.image.openshift.io/lookup image lookup enabled\n");
+    expect((await getStream("lookup")).spec?.lookupPolicy?.local).toBe(true);
+    const listed = await cli(["set", "image-lookup"]);
+    expect(listed.stdout).toMatch(/^NAME\s+LOCAL\n/);
+    expect(listed.stdout).toMatch(/^lookup\s+true$/m);
+    expect((await cli(["set", "image-lookup", "lookup", "--enabled=false"])).code).toBe(0);
+    expect((await getStream("lookup")).spec?.lookupPolicy?.local).toBe(false);
+  });
+
+  it("puts the resolve-names annotation on a workload's pod template, and takes it away", async () => {
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: {
+        metadata: { name: "lookup-web" },
+        spec: {
+          selector: { matchLabels: { app: "lookup-web" } },
+          template: {
+            metadata: { labels: { app: "lookup-web" } },
+            spec: { containers: [{ name: "web", image: "nginx:1.27" }] },
+          },
+        },
+      },
+    });
+    const on = await cli(["set", "image-lookup", "deploy/lookup-web"]);
+    expect(on.stdout).toBe("deployment/lookup-web image lookup enabled\n");
+    const annotated = await apps.readNamespacedDeployment({ namespace, name: "lookup-web" });
+    expect(annotated.spec?.template.metadata?.annotations).toEqual({
+      "alpha.image.policy.openshift.io/resolve-names": "*",
+    });
+    expect((await cli(["set", "image-lookup", "deployment/lookup-web", "--enabled=false"])).code).toBe(0);
+    const cleared = await apps.readNamespacedDeployment({ namespace, name: "lookup-web" });
+    expect(cleared.spec?.template.metadata?.annotations ?? {}).toEqual({});
+    const wrong = await cli(["set", "image-lookup", "service/lookup-web"]);
+    expect(wrong.code).toBe(2);
+  });
+});

@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { AuthorizationV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from "@kubernetes/client-node";
 import { dump, load, loadAll } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mutatingWebhookConfiguration, webhookNamespaceSelector } from "../../src/admission/index.ts";
 import type { ImageStream } from "../../src/api/types.ts";
 import { SETTINGS } from "../../src/config/index.ts";
 import {
@@ -173,6 +174,22 @@ function controllerAccess(namespace: string): Access[] {
     ...each("", "pods", ["get", "list", "watch", "patch"], ns),
     // src/runtime/events.ts: events.k8s.io/v1 Events, series updates by patch.
     ...each("events.k8s.io", "events", ["create", "patch"], ns),
+    // src/admission: stored ImageStreamImports (answers) seen by an informer and deleted.
+    ...each("image.openshift.io", "imagestreamimports", ["list", "watch", "delete"], ns),
+  ];
+}
+
+/** The webhooks' certificate Secret in the release namespace, and the caBundle of the chart's configuration. */
+function admissionAccess(releaseNamespace: string, fullname: string): Access[] {
+  return [
+    { verb: "create", group: "", resource: "secrets", namespace: releaseNamespace },
+    ...each("", "secrets", ["get", "update"], {
+      namespace: releaseNamespace,
+      name: `${fullname}-webhook-certs`,
+    }),
+    ...each("admissionregistration.k8s.io", "mutatingwebhookconfigurations", ["get", "patch"], {
+      name: fullname,
+    }),
   ];
 }
 
@@ -207,6 +224,16 @@ function forbiddenAccess(namespace: string, releaseNamespace: string, lease: str
     { verb: "*", group: "*", resource: "*", ...ns },
     { verb: "*", group: "*", resource: "*" },
     ...each("", "secrets", ["get", "create", "update", "patch", "delete"], ns),
+    // Only its own Secret in the release namespace, and only its own webhook configuration.
+    ...each("", "secrets", ["get", "update", "delete"], {
+      namespace: releaseNamespace,
+      name: "other",
+    }),
+    ...each("admissionregistration.k8s.io", "mutatingwebhookconfigurations", ["create", "list", "delete"]),
+    ...each("admissionregistration.k8s.io", "mutatingwebhookconfigurations", ["patch", "update"], {
+      name: "other",
+    }),
+    ...each("admissionregistration.k8s.io", "validatingwebhookconfigurations", ["patch"]),
     ...each("", "configmaps", ["get", "list"], ns),
     ...each("", "events", ["create"], ns),
     ...each("apps", "deployments", ["create", "update", "delete"], ns),
@@ -314,6 +341,8 @@ describe("Helm chart", () => {
       [["defaultPlatform=amd64"], /defaultPlatform/],
       [["replicas=2", "leaderElection.enabled=false"], /leaderElection\.enabled/],
       [["caBundle.configMap.name=a", "caBundle.secret.name=b"], /caBundle/],
+      [["admission.certificates.source=self"], /source/],
+      [["admission.importTimeout=soon"], /importTimeout/],
     ];
     for (const [sets, message] of cases) {
       const r = await helm(["template", "t", CHART, ...sets.flatMap((s) => ["--set", s])]);
@@ -353,18 +382,66 @@ describe("Helm chart", () => {
   });
 
   it("grants only what the enabled controllers need", async () => {
-    const triggerOnly = await template(["controllers={trigger}"]);
+    const only = (controllers: string) =>
+      template([`controllers={${controllers}}`, "admission.enabled=false"]);
+    const triggerOnly = await only("trigger");
     expect(grantedResources(triggerOnly, "t-imagestream-operator")).not.toContain("secrets");
     expect(grantedResources(triggerOnly, "t-imagestream-operator")).not.toContain("imagestreamtags");
-    const importOnly = await template(["controllers={import}"]);
+    const importOnly = await only("import");
     expect(grantedResources(importOnly, "t-imagestream-operator")).not.toContain("deployments");
     expect(grantedResources(importOnly, "t-imagestream-operator")).toContain("secrets");
-    const tagsOnly = await template(["controllers={imagestreamtag}"]);
+    const tagsOnly = await only("imagestreamtag");
     expect(tagsOnly.some((d) => (d.metadata as Json).name === "t-imagestream-operator-access-review")).toBe(
       false,
     );
+    expect(tagsOnly.some((d) => (d.metadata as Json).name === "t-imagestream-operator-admission")).toBe(
+      false,
+    );
+    // The webhooks alone: streams, pull secrets, stored answers, access reviews; no workloads.
+    const admissionOnly = await template(["controllers=null"]);
+    expect(grantedResources(admissionOnly, "t-imagestream-operator")).toEqual(
+      expect.arrayContaining(["imagestreams", "imagestreams/status", "imagestreamimports", "secrets"]),
+    );
+    expect(grantedResources(admissionOnly, "t-imagestream-operator")).not.toContain("deployments");
+    expect(
+      admissionOnly.some((d) => (d.metadata as Json).name === "t-imagestream-operator-access-review"),
+    ).toBe(true);
     const noLeader = await template(["leaderElection.enabled=false"]);
-    expect(noLeader.some((d) => d.kind === "Role")).toBe(false);
+    expect(noLeader.some((d) => (d.metadata as Json).name === "t-imagestream-operator-leader-election")).toBe(
+      false,
+    );
+  });
+
+  it("ships the webhooks the operator itself would register, behind its Service, never for its own namespace", async () => {
+    const docs = await template(["namespaces={team,dev}"]);
+    const configuration = find(docs, "MutatingWebhookConfiguration", "t-imagestream-operator");
+    const expected = mutatingWebhookConfiguration({
+      name: "t-imagestream-operator",
+      endpoint: { service: { namespace: "t", name: "t-imagestream-operator-webhook", port: 443 } },
+      namespaceSelector: webhookNamespaceSelector(["t", "kube-system"], ["team", "dev"]),
+    });
+    expect(configuration.webhooks).toEqual(expected.webhooks);
+    expect(find(docs, "Service", "t-imagestream-operator-webhook").spec).toMatchObject({
+      ports: [{ name: "admission", port: 443, targetPort: "admission" }],
+    });
+    const withCertManager = await template(["admission.certificates.source=certManager"]);
+    const injected = find(withCertManager, "MutatingWebhookConfiguration").metadata as Json;
+    expect(injected.annotations).toEqual({
+      "cert-manager.io/inject-ca-from": "t/t-imagestream-operator-webhook",
+    });
+    expect(find(withCertManager, "Certificate", "t-imagestream-operator-webhook").spec).toMatchObject({
+      secretName: "t-imagestream-operator-webhook-certs",
+      dnsNames: [
+        "t-imagestream-operator-webhook.t.svc",
+        "t-imagestream-operator-webhook.t.svc.cluster.local",
+      ],
+    });
+    // cert-manager's: the operator neither keeps a Secret nor writes the caBundle.
+    expect(
+      withCertManager.some((d) => (d.metadata as Json).name === "t-imagestream-operator-admission"),
+    ).toBe(false);
+    const off = await template(["admission.enabled=false"]);
+    expect(off.some((d) => d.kind === "MutatingWebhookConfiguration")).toBe(false);
   });
 
   it("mounts a CA bundle read-only and points the operator at it", async () => {
@@ -415,7 +492,7 @@ describe("plain manifests, applied cluster-wide", () => {
     await kubectl(cp, ["delete", "namespace", releaseNs, appNs, "--wait=false"]);
     await kubectl(cp, [
       "delete",
-      "clusterrole,clusterrolebinding",
+      "clusterrole,clusterrolebinding,mutatingwebhookconfiguration",
       "-l",
       `app.kubernetes.io/instance=${release}`,
     ]);
@@ -438,6 +515,7 @@ describe("plain manifests, applied cluster-wide", () => {
       ...CLUSTER_WIDE_WATCHES,
       ACCESS_REVIEW,
       ...leaderAccess(releaseNs, fullname),
+      ...admissionAccess(releaseNs, fullname),
     ];
     expect(await mismatches(serviceAccount, needed, true)).toEqual([]);
   });
@@ -504,6 +582,11 @@ describe("plain manifests, applied cluster-wide", () => {
         "--metrics-address=0",
         "--health-address=0",
         "--log-level=debug",
+        // The chart's admission settings: its Secret and the caBundle of its configuration.
+        `--admission-address=127.0.0.1:${await freePort()}`,
+        `--admission-service=${releaseNs}/${fullname}-webhook`,
+        `--admission-certificate-secret=${releaseNs}/${fullname}-webhook-certs`,
+        `--admission-webhook-configuration=${fullname}`,
       ],
       {
         cwd: root,
@@ -543,6 +626,14 @@ describe("plain manifests, applied cluster-wide", () => {
       const lease = await kubectl(cp, ["get", "lease", fullname, "-n", releaseNs, "-o", "json"]);
       expect(lease.code, lease.stderr).toBe(0);
       expect(JSON.parse(lease.stdout).spec.holderIdentity).toBeTruthy();
+      // The operator kept its webhook certificates and published their CA in the chart's webhooks.
+      await eventually(async () => {
+        const hooks = await kubectl(cp, ["get", "mutatingwebhookconfiguration", fullname, "-o", "json"]);
+        const webhooks = (
+          JSON.parse(hooks.stdout || "{}") as { webhooks?: { clientConfig: { caBundle?: string } }[] }
+        ).webhooks;
+        return webhooks?.length === 3 && webhooks.every((w) => w.clientConfig.caBundle) ? true : undefined;
+      }, `the caBundle of ${fullname} (operator output so far:\n${output})`);
       // Keep it running a little: informers, events and the lease all act under the token.
       await new Promise((r) => setTimeout(r, 3000));
       expect(child.exitCode).toBeNull();
@@ -611,7 +702,12 @@ describe("helm install, watching one namespace", () => {
     expect(
       await mismatches(
         serviceAccount,
-        [...controllerAccess(watched), ACCESS_REVIEW, ...leaderAccess(releaseNs, fullname)],
+        [
+          ...controllerAccess(watched),
+          ACCESS_REVIEW,
+          ...leaderAccess(releaseNs, fullname),
+          ...admissionAccess(releaseNs, fullname),
+        ],
         true,
       ),
     ).toEqual([]);
@@ -648,6 +744,7 @@ describe("helm install, watching one namespace", () => {
       envOverrides: {
         IMAGESTREAM_HEALTH_ADDRESS: `127.0.0.1:${healthPort}`,
         IMAGESTREAM_METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
+        IMAGESTREAM_ADMISSION_ADDRESS: `127.0.0.1:${await freePort()}`,
       },
     });
     expect(spec).toMatchObject({ uid: 1000, gid: 1000, readOnlyRootFilesystem: true });
@@ -717,6 +814,17 @@ describe("helm install, watching one namespace", () => {
       const lease = await kubectl(cp, ["get", "lease", fullname, "-n", releaseNs, "-o", "json"]);
       expect(lease.code, lease.stderr).toBe(0);
       expect(JSON.parse(lease.stdout).spec.holderIdentity).toContain(pod.metadata?.name);
+      // Its webhook certificates: kept in the chart's Secret, their CA published in the chart's webhooks.
+      await eventually(
+        async () => {
+          const hooks = await kubectl(cp, ["get", "mutatingwebhookconfiguration", fullname, "-o", "json"]);
+          const parsed = JSON.parse(hooks.stdout || "{}") as {
+            webhooks?: { clientConfig: { caBundle?: string } }[];
+          };
+          return parsed.webhooks?.every((w) => w.clientConfig.caBundle) ? true : undefined;
+        },
+        `the caBundle of ${fullname} (output so far: ${await container.output()})`,
+      );
 
       // A kubelet sends SIGTERM and waits terminationGracePeriodSeconds before SIGKILL.
       const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;

@@ -1,15 +1,14 @@
 import { describe, expect, it } from "vitest";
 import {
   type AdmissionRequest,
+  LOOKUP_KINDS,
   lookupDecision,
-  POD_TEMPLATE_KINDS,
-  type PodTemplateKind,
+  lookupKindByAlias,
+  lookupKindOf,
   parseLookupName,
-  podTemplateKindOf,
-  RESOLVE_NAMES_ANNOTATION,
   resolveImageLookups,
 } from "../../../src/admission/index.ts";
-import type { ImageStream } from "../../../src/api/index.ts";
+import { type ImageStream, type PodTemplateKind, RESOLVE_NAMES_ANNOTATION } from "../../../src/api/index.ts";
 import { applyPatch, D1, D2, D3, dockerTag, imageStream, imported, NS, workload } from "./fixtures.ts";
 
 const RUBY_25 = `registry.example.com/ruby@${D1}`;
@@ -43,7 +42,7 @@ function streams(...list: ImageStream[]): (name: string) => ImageStream | undefi
 }
 
 function kind(name: string): PodTemplateKind {
-  const found = POD_TEMPLATE_KINDS.find((k) => k.kind === name);
+  const found = LOOKUP_KINDS.find((k) => k.kind === name);
   if (!found) throw new Error(`no kind ${name}`);
   return found;
 }
@@ -116,7 +115,7 @@ describe("parseLookupName", () => {
 });
 
 describe("resolveImageLookups: what resolves", () => {
-  it.each(POD_TEMPLATE_KINDS.map((k) => k.kind))(
+  it.each(LOOKUP_KINDS.map((k) => k.kind))(
     "%s: ruby:2.5 becomes the tag's newest digest pull spec",
     (name) => {
       const object = workload(name, "ruby:2.5");
@@ -407,15 +406,33 @@ describe("lookupDecision", () => {
     }
   });
 
-  it("podTemplateKindOf knows every covered kind by group, version and kind", () => {
-    expect(
-      podTemplateKindOf({ group: "", version: "v1", kind: "ReplicationController" })?.podSpecPath,
-    ).toEqual(["spec", "template", "spec"]);
-    expect(
-      podTemplateKindOf({ group: "batch", version: "v1", kind: "CronJob" })?.templateMetadataPath,
-    ).toEqual(["spec", "jobTemplate", "spec", "template", "metadata"]);
-    expect(
-      podTemplateKindOf({ group: "", version: "v1", kind: "Pod" })?.templateMetadataPath,
-    ).toBeUndefined();
+  it("covers the eight pod-template kinds of the issue, by group, version and kind, and by alias", () => {
+    expect(LOOKUP_KINDS.map((k) => k.kind).sort()).toEqual([
+      "CronJob",
+      "DaemonSet",
+      "Deployment",
+      "Job",
+      "Pod",
+      "ReplicaSet",
+      "ReplicationController",
+      "StatefulSet",
+    ]);
+    expect(lookupKindByAlias("rc")?.kind).toBe("ReplicationController");
+    expect(lookupKindByAlias("Deployments")?.kind).toBe("Deployment");
+    expect(lookupKindByAlias("service")).toBeUndefined();
+    expect(lookupKindOf({ group: "apps", version: "v1beta1", kind: "Deployment" })).toBeUndefined();
+    expect(lookupKindOf({ group: "", version: "v1", kind: "ReplicationController" })?.podSpecPath).toEqual([
+      "spec",
+      "template",
+      "spec",
+    ]);
+    expect(lookupKindOf({ group: "batch", version: "v1", kind: "CronJob" })?.templateMetadataPath).toEqual([
+      "spec",
+      "jobTemplate",
+      "spec",
+      "template",
+      "metadata",
+    ]);
+    expect(lookupKindOf({ group: "", version: "v1", kind: "Pod" })?.templateMetadataPath).toBeUndefined();
   });
 });

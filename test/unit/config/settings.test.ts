@@ -16,6 +16,25 @@ describe("parseConfig", () => {
     expect(c.renewDeadlineMs).toBe(10_000);
     expect(c.retryPeriodMs).toBe(2_000);
     expect(c.kubeconfig).toBeUndefined();
+    expect(c.admissionAddress).toBe("0");
+    expect(c.admissionWebhookConfiguration).toBe("imagestream-operator");
+    expect(c.admissionCertificateLifetimeMs).toBe(90 * 24 * 3_600_000);
+    expect(c.admissionCaLifetimeMs).toBe(5 * 365 * 24 * 3_600_000);
+    expect(c.admissionImportTimeoutMs).toBe(25_000);
+  });
+
+  it("reads the admission settings of an operator outside the cluster", () => {
+    const c = parseConfig(
+      [
+        "--admission-address=127.0.0.1:9443",
+        "--admission-url=https://127.0.0.1:9443/",
+        "--admission-certificate-secret=dev/imagestream-admission",
+      ],
+      {},
+    );
+    expect(c.admissionUrl).toBe("https://127.0.0.1:9443");
+    expect(c.admissionCertificateSecret).toEqual({ namespace: "dev", name: "imagestream-admission" });
+    expect(c.admissionCertificateDir).toBeUndefined();
   });
 
   it("takes flags over environment over file", () => {
@@ -50,6 +69,42 @@ describe("parseConfig", () => {
     [["--renew-deadline=2s", "--retry-period=2s"], {}, "--renew-deadline", "1.2 x --retry-period"],
     [["--registry-allow=http://x"], {}, "--registry-allow", "not a host"],
     [["--metrics-address=localhost"], {}, "--metrics-address", "host:port"],
+    [["--admission-address=:9443"], {}, "--admission-certificate-secret", "need a certificate"],
+    [
+      [
+        "--admission-address=:9443",
+        "--admission-certificate-secret=ops/admission",
+        "--admission-certificate-dir=/c",
+      ],
+      {},
+      "--admission-certificate-dir",
+      "excludes",
+    ],
+    [
+      [
+        "--admission-address=:9443",
+        "--admission-certificate-dir=/c",
+        "--admission-url=https://127.0.0.1:9443",
+      ],
+      {},
+      "--admission-url",
+      "needs --admission-certificate-secret",
+    ],
+    [
+      ["--admission-address=:9443", "--admission-certificate-secret=ops/admission"],
+      {},
+      "--admission-service",
+      "names kube-apiserver calls",
+    ],
+    [["--admission-url=http://127.0.0.1:9443"], {}, "--admission-url", "https://"],
+    [["--admission-url=https://127.0.0.1:9443/?a=b"], {}, "--admission-url", "query"],
+    [["--admission-import-timeout=29s"], {}, "--admission-import-timeout", "maximum 28s"],
+    [
+      ["--admission-ca-lifetime=1h", "--admission-certificate-lifetime=2h"],
+      {},
+      "--admission-certificate-lifetime",
+      "shorter than --admission-ca-lifetime",
+    ],
   ])("rejects %j %j naming %s", (argv, env, setting, text) => {
     let error: unknown;
     try {

@@ -201,4 +201,30 @@ describe("OperatorMetrics", () => {
     metrics.setLeader(false);
     expect(sample(await text(metrics), "imagestream_leader")).toBe(0);
   });
+
+  it("counts AdmissionReviews by webhook, operation and result, with their latency", async () => {
+    metrics.admissionRequest("image-lookup", "CREATE", "patched", 0.004);
+    metrics.admissionRequest("image-lookup", "CREATE", "allowed", 0.002);
+    metrics.admissionRequest("image-lookup", "CREATE", "allowed", 0.003);
+    metrics.admissionRequest("imagestreamtags", "CREATE", "denied", 0.001);
+    metrics.admissionRequest("imagestreamimports", "", "rejected", 0.001);
+    const body = await text(metrics);
+    const count = (labels: string) => sample(body, `imagestream_admission_requests_total{${labels}}`);
+    expect(count('webhook="image-lookup",operation="CREATE",result="allowed"')).toBe(2);
+    expect(count('webhook="image-lookup",operation="CREATE",result="patched"')).toBe(1);
+    expect(count('webhook="imagestreamtags",operation="CREATE",result="denied"')).toBe(1);
+    expect(count('webhook="imagestreamimports",operation="",result="rejected"')).toBe(1);
+    expect(
+      sample(
+        body,
+        'imagestream_admission_request_duration_seconds_count{webhook="image-lookup",operation="CREATE"}',
+      ),
+    ).toBe(3);
+    expect(
+      sample(
+        body,
+        'imagestream_admission_request_duration_seconds_sum{webhook="image-lookup",operation="CREATE"}',
+      ),
+    ).toBeCloseTo(0.009);
+  });
 });

@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
-import { IMAGESTREAMS, type ResourceType } from "../../../src/api/index.ts";
+import { IMAGESTREAMS, MUTATING_WEBHOOK_CONFIGURATIONS, type ResourceType } from "../../../src/api/index.ts";
 import { isConflict, KubeApiError, objectApi } from "../../../src/runtime/index.ts";
 import { closeServer, listenLoopback } from "./helpers.ts";
 
@@ -82,6 +82,28 @@ describe("objectApi", () => {
       ["PATCH", "/apis/apps/v1/namespaces/team/deployments/web", "me", "application/json-patch+json"],
     ]);
     expect(seen[3]?.body).toEqual([{ op: "test", path: "/spec/replicas", value: 1 }]);
+  });
+
+  it("applies server-side to the object's path, cluster-scoped resources too, forcing on request", async () => {
+    const objects = objectApi(await serve(), { fieldManager: "me" });
+    const config = { metadata: { name: "hooks" }, webhooks: [] };
+    await objects.apply(MUTATING_WEBHOOK_CONFIGURATIONS, config, { force: true });
+    await objects.apply(DEPLOYMENTS, { metadata: { namespace: "team", name: "web" } });
+    expect(seen.map((s) => [s.method, s.path, s.query, s.contentType])).toEqual([
+      [
+        "PATCH",
+        "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/hooks",
+        { fieldManager: "me", force: "true" },
+        "application/apply-patch+yaml",
+      ],
+      [
+        "PATCH",
+        "/apis/apps/v1/namespaces/team/deployments/web",
+        { fieldManager: "me" },
+        "application/apply-patch+yaml",
+      ],
+    ]);
+    expect(seen[0]?.body).toEqual(config);
   });
 
   it("deletes with preconditions", async () => {

@@ -81,15 +81,26 @@ The namespaced permissions of the enabled controllers, exactly the API calls the
 {{- /* src/push (integrated registry): a push to a missing stream creates it; catch-up lists streams. */}}
 {{- $streams = concat $streams (list "get" "list" "watch" "create") }}
 {{- end }}
+{{- $admission := .Values.admission.enabled }}
+{{- if $admission }}
+{{- /* src/admission: image lookup reads the stream informer; oc import-image reads the stream fresh, creates it or merge-patches its spec (guarded by resourceVersion). */}}
+{{- $streams = concat $streams (list "get" "list" "watch" "create" "patch") }}
+{{- end }}
 {{- if $streams }}
 - apiGroups: ["image.openshift.io"]
   resources: ["imagestreams"]
   verbs: {{ $streams | uniq | sortAlpha | toJson | replace "," ", " }}
 {{- end }}
-{{- if or $import $istag $registry }}
+{{- if or $import $istag $registry $admission }}
 - apiGroups: ["image.openshift.io"]
   resources: ["imagestreams/status"]
   verbs: ["update"]
+{{- end }}
+{{- if $admission }}
+{{- /* Stored ImageStreamImports are answers: an informer sees them, the leader deletes them. */}}
+- apiGroups: ["image.openshift.io"]
+  resources: ["imagestreamimports"]
+  verbs: ["list", "watch", "delete"]
 {{- end }}
 {{- if $istag }}
 {{- /* Informer, create, PUT, finalizer merge patch, delete of tags gone from the stream. */}}
@@ -105,7 +116,7 @@ owner-reference permissions (OwnerReferencesPermissionEnforcement) authorize as 
   resources: ["imagestreams/finalizers"]
   verbs: ["update"]
 {{- end }}
-{{- if or $import $istag }}
+{{- if or $import $istag $admission }}
 {{- /* Pull secrets: informers with type field selectors; RBAC cannot narrow by type. Never get, never write. */}}
 - apiGroups: [""]
   resources: ["secrets"]
@@ -123,9 +134,10 @@ owner-reference permissions (OwnerReferencesPermissionEnforcement) authorize as 
 {{- end }}
 {{- end }}
 
-{{/* Cross-namespace tag sources are authorized with SubjectAccessReviews (cluster-scoped). */}}
+{{/* Cross-namespace tag sources, and oc import-image as the requesting user, are authorized with
+SubjectAccessReviews (cluster-scoped). */}}
 {{- define "imagestream-operator.needsAccessReview" -}}
-{{- if or (has "import" .Values.controllers) (has "trigger" .Values.controllers) .Values.integratedRegistry.enabled }}true{{ end }}
+{{- if or (has "import" .Values.controllers) (has "trigger" .Values.controllers) .Values.integratedRegistry.enabled .Values.admission.enabled }}true{{ end }}
 {{- end }}
 
 {{/* ---- Integrated registry (docs/push.md) ---- */}}
@@ -176,4 +188,43 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/component: registry
 app.kubernetes.io/part-of: {{ include "imagestream-operator.name" . }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* ---- Admission webhooks (docs/admission.md) ---- */}}
+{{/* The Service kube-apiserver calls the webhooks through; the serving certificate names it. */}}
+{{- define "imagestream-operator.admissionName" -}}
+{{- printf "%s-webhook" (include "imagestream-operator.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The Secret of the webhooks' certificates: the operator's own, or cert-manager's Certificate's. */}}
+{{- define "imagestream-operator.admissionSecret" -}}
+{{- printf "%s-webhook-certs" (include "imagestream-operator.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "imagestream-operator.admissionCertManager" -}}
+{{- if and .Values.admission.enabled (eq .Values.admission.certificates.source "certManager") }}true{{ end }}
+{{- end }}
+
+{{/* clientConfig of one webhook: (list . "/admission/<webhook>"). */}}
+{{- define "imagestream-operator.admissionClientConfig" -}}
+{{- $root := index . 0 -}}
+service:
+  namespace: {{ $root.Release.Namespace }}
+  name: {{ include "imagestream-operator.admissionName" $root }}
+  port: {{ $root.Values.admission.service.port }}
+  path: {{ index . 1 }}
+{{- end }}
+
+{{/* The release namespace and kube-system never wait for the operator (no deadlock while it is
+down); with a namespace list, only those namespaces call it. Same as webhookNamespaceSelector. */}}
+{{- define "imagestream-operator.admissionNamespaceSelector" -}}
+matchExpressions:
+  - key: kubernetes.io/metadata.name
+    operator: NotIn
+    values: {{ list .Release.Namespace "kube-system" | uniq | sortAlpha | toJson }}
+{{- if .Values.namespaces }}
+  - key: kubernetes.io/metadata.name
+    operator: In
+    values: {{ .Values.namespaces | uniq | sortAlpha | toJson }}
+{{- end }}
 {{- end }}
