@@ -21,6 +21,7 @@ import {
   type PlatformManifest,
 } from "./manifest.ts";
 import { formatReference, type ImageReference, parseReference, validateDigest } from "./reference.ts";
+import type { TokenIssuer } from "./token-issuer.ts";
 import { createUndiciTransport, guardedTransport, type Resolver, type Transport } from "./transport.ts";
 
 export interface RegistryClientOptions {
@@ -53,6 +54,8 @@ export interface RegistryClientOptions {
   hostPolicy?: HostPolicySettings | HostPolicy;
   /** Operator-wide keychains (cloud providers), asked after the call's own keychain. */
   keychains?: readonly Keychain[];
+  /** Registries whose bearer tokens this process signs itself (the integrated registry). */
+  tokenIssuers?: readonly TokenIssuer[];
   /** A request waited `waitedMs` for the registry's shared budget (reported from 10 ms on). */
   onRateLimitWait?: (registry: string, waitedMs: number) => void;
   /** Replaces the undici transport (unit tests); the policy's name checks still apply. */
@@ -184,6 +187,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     pingTtlMs: options.pingTtlMs ?? 10 * 60_000,
     maxTokenBytes: options.maxTokenBytes ?? 256 * 1024,
     trustedRealmHosts: options.trustedRealmHosts ?? [],
+    tokenIssuers: options.tokenIssuers ?? [],
   });
   const distribution = new Distribution(auth, exchange, {
     manifestBytes: options.maxManifestBytes ?? 4 * 1024 * 1024,

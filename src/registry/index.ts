@@ -7,6 +7,7 @@ export {
   parseTokenResponse,
   type RealmDecision,
   type RealmDecisionInput,
+  type TokenResponse,
   tokenUsableUntil,
 } from "./auth.ts";
 export { type Challenge, parseNextLink, parseWwwAuthenticate } from "./challenge.ts";
@@ -81,4 +82,5 @@ export {
   parseReference,
   validateDigest,
 } from "./reference.ts";
+export type { TokenIssuer, TokenIssuerTarget } from "./token-issuer.ts";
 export type { HttpMethod, HttpRequest, HttpResponse, Resolver, Transport } from "./transport.ts";
