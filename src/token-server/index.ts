@@ -14,6 +14,21 @@ export {
 export { formatScope, type ParsedScopes, parseScopes, type ResourceScope } from "./scope.ts";
 export { createTokenSigner, libtrustKeyId, type TokenClaims, type TokenSigner } from "./signer.ts";
 export {
+  CA_COMMON_NAME,
+  DEFAULT_SIGNING_POLICY,
+  LEAF_COMMON_NAME,
+  nextSigningMaterial,
+  probeLeaf,
+  readSigningMaterial,
+  SIGNING_SECRET_KEYS,
+  type SigningChange,
+  type SigningMaterial,
+  type SigningPolicy,
+  signingMaterialData,
+  TRUST_BUNDLE_KEY,
+  trustBundle,
+} from "./signing-keys.ts";
+export {
   type BasicCredentials,
   composeClaims,
   handleTokenRequest,
