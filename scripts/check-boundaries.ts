@@ -13,8 +13,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   // Foundations: no other folder of src/.
   ["api", "log", "pki"],
   // The registry client, a library that knows nothing of the operator (config validates host
-  // patterns with its syntax), and what every inbound webhook shares.
-  ["registry", "webhooks"],
+  // patterns with its syntax), and the server side of HTTP (listeners, inbound webhook checks).
+  ["registry", "http"],
   ["config"],
   ["metrics"],
   // The controller runtime: contract, context, informers, queue, object API, errors, events.

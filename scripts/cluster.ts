@@ -16,6 +16,8 @@ const DEV_DIR = join(REPO_ROOT, ".dev");
 const STATE_FILE = join(DEV_DIR, "state.json");
 const KUBECONFIG_FILE = join(DEV_DIR, "kubeconfig");
 const ENV_FILE = join(DEV_DIR, "env");
+/** Settings for `npm start` against this cluster (the --config format: YAML keyed by flag name). */
+const OPERATOR_CONFIG_FILE = join(DEV_DIR, "operator.yaml");
 const CLUSTER_DIR = join(DEV_DIR, "cluster");
 const REGISTRY_DIR = join(DEV_DIR, "registry");
 
@@ -52,12 +54,13 @@ function describe(state: ClusterState): string {
     `  processes   ${state.processes.map((p) => `${p.name}[${p.pid}]${alive(p) ? "" : " (dead)"}`).join(", ")}`,
     `  logs        ${join(".dev", "cluster")}/*.log, ${join(".dev", "registry", "registry.log")}`,
     "  use it:     set -a; . .dev/env; set +a   (exports KUBECONFIG and REGISTRY)",
+    "  operator:   npm start   (reads .dev/operator.yaml, written for this cluster)",
   ].join("\n");
 }
 
 async function removeState(): Promise<void> {
   await Promise.all(
-    [STATE_FILE, KUBECONFIG_FILE, ENV_FILE, CLUSTER_DIR, REGISTRY_DIR].map((p) =>
+    [STATE_FILE, KUBECONFIG_FILE, ENV_FILE, OPERATOR_CONFIG_FILE, CLUSTER_DIR, REGISTRY_DIR].map((p) =>
       rm(p, { recursive: true, force: true }),
     ),
   );
@@ -104,6 +107,7 @@ async function up(): Promise<void> {
   }
   await copyFile(controlPlane.kubeconfigPath, KUBECONFIG_FILE);
   await writeFile(ENV_FILE, `REGISTRY=${registry.host}\nKUBECONFIG=${KUBECONFIG_FILE}\n`);
+  await writeFile(OPERATOR_CONFIG_FILE, operatorSettings({ kubeconfig: KUBECONFIG_FILE }));
   const state: ClusterState = {
     startedAt: new Date().toISOString(),
     server: controlPlane.server,
@@ -118,6 +122,15 @@ async function up(): Promise<void> {
   };
   await writeFile(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
   console.log(`cluster: up in ${((Date.now() - started) / 1000).toFixed(1)} s\n${describe(state)}`);
+}
+
+/**
+ * `.dev/operator.yaml`: what `npm start` needs to run against this cluster with no extra step
+ * (scripts/start.sh passes it as --config when present; flags and environment variables win).
+ */
+function operatorSettings(settings: Record<string, string>): string {
+  const lines = Object.entries(settings).map(([flag, value]) => `${flag}: ${JSON.stringify(value)}`);
+  return `# Written by npm run cluster:up for npm start; removed by npm run cluster:down.\n${lines.join("\n")}\n`;
 }
 
 async function status(): Promise<void> {

@@ -2,15 +2,10 @@
 import { readFileSync } from "node:fs";
 import { CoordinationV1Api } from "@kubernetes/client-node";
 import { ConfigError, helpText, parseConfig, SETTINGS } from "./config/index.ts";
+import { ListenError } from "./http/index.ts";
 import { LeaderElector, leaseStoreFromClient } from "./leader/index.ts";
 import { createLogger } from "./log/index.ts";
-import {
-  createMetrics,
-  HealthChecks,
-  ListenError,
-  startHealthServer,
-  startMetricsServer,
-} from "./metrics/index.ts";
+import { createMetrics, HealthChecks, startHealthServer, startMetricsServer } from "./metrics/index.ts";
 import { buildOperator } from "./operator/index.ts";
 import { loadKubeConfig } from "./runtime/index.ts";
 
@@ -68,8 +63,8 @@ async function main(): Promise<number> {
   let servers: Awaited<ReturnType<typeof startMetricsServer>>[];
   try {
     servers = await Promise.all([
-      listening("metrics-address", startMetricsServer(config.metricsAddress, metrics)),
-      listening("health-address", startHealthServer(config.healthAddress, health)),
+      listening("metrics-address", startMetricsServer(config.metricsAddress, metrics, log)),
+      listening("health-address", startHealthServer(config.healthAddress, health, log)),
     ]);
   } catch (err) {
     console.error(err instanceof ConfigError ? err.message : String(err));

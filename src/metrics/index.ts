@@ -19,11 +19,4 @@ export {
   type ReconcileResultLabel,
   type TriggerWriteResultLabel,
 } from "./metrics.ts";
-export {
-  type ListenAddress,
-  ListenError,
-  parseListenAddress,
-  type RunningServer,
-  startHealthServer,
-  startMetricsServer,
-} from "./server.ts";
+export { startHealthServer, startMetricsServer } from "./server.ts";

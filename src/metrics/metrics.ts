@@ -55,6 +55,8 @@ export class OperatorMetrics {
   readonly #registryCache: Counter<"cache" | "result">;
   readonly #imports: Counter<"result" | "reason">;
   readonly #triggerWrites: Counter<"result">;
+  readonly #httpRequests: Counter<"server" | "route" | "code">;
+  readonly #httpRequestDuration: Histogram<"server" | "route">;
   readonly #leader: Gauge;
 
   constructor(options: MetricsOptions = {}) {
@@ -167,6 +169,19 @@ export class OperatorMetrics {
       labelNames: ["result"],
       registers,
     });
+    this.#httpRequests = new Counter({
+      name: `${METRIC_PREFIX}http_requests_total`,
+      help: "Requests answered by the operator's HTTP servers (webhooks, registry endpoints, probes), by server, route and status code.",
+      labelNames: ["server", "route", "code"],
+      registers,
+    });
+    this.#httpRequestDuration = new Histogram({
+      name: `${METRIC_PREFIX}http_request_duration_seconds`,
+      help: "Time from a request's arrival to its answer, by server and route.",
+      labelNames: ["server", "route"],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
     this.#leader = new Gauge({
       name: `${METRIC_PREFIX}leader`,
       help: "1 while this replica holds the leader lease (or runs without leader election), else 0.",
@@ -253,6 +268,12 @@ export class OperatorMetrics {
 
   triggerWrite(result: TriggerWriteResultLabel): void {
     this.#triggerWrites.inc({ result });
+  }
+
+  /** One request answered by an HTTP server of the operator (feed it from the server's onRequest). */
+  httpRequest(server: string, route: string, status: number, seconds: number): void {
+    this.#httpRequests.inc({ server, route, code: String(status) });
+    this.#httpRequestDuration.observe({ server, route }, seconds);
   }
 
   setLeader(leading: boolean): void {

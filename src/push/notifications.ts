@@ -21,7 +21,7 @@ import {
   type Rejection,
   reject,
   secretsEqual,
-} from "../webhooks/index.ts";
+} from "../http/index.ts";
 
 export const NOTIFICATION_MEDIA_TYPE = "application/vnd.docker.distribution.events.v1+json";
 

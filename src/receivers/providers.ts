@@ -14,7 +14,7 @@ import {
   type Rejection,
   reject,
   secretsEqual,
-} from "../webhooks/index.ts";
+} from "../http/index.ts";
 import type { ImageEvent, Receiver, ReceiverProvider } from "./model.ts";
 
 export interface ReceiverRequest {

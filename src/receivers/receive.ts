@@ -2,7 +2,7 @@
 // unverified 401, malformed 400 (each with a reason for a metric and a message for a debug
 // line), or the image events it names (202: accepted, imports follow asynchronously).
 
-import { MAX_WEBHOOK_BODY_BYTES, parseJsonObject, type Rejection, reject } from "../webhooks/index.ts";
+import { MAX_WEBHOOK_BODY_BYTES, parseJsonObject, type Rejection, reject } from "../http/index.ts";
 import type { ImageEvent, Receiver } from "./model.ts";
 import { PARSERS, type ReceiverRequest, verifyRequest } from "./providers.ts";
 

@@ -1,16 +1,17 @@
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { ListenError, type RunningHttpServer as RunningServer } from "../../../src/http/index.ts";
+import { createLogger } from "../../../src/log/index.ts";
 import {
   checkWhen,
   createMetrics,
   HealthChecks,
-  ListenError,
-  parseListenAddress,
-  type RunningServer,
   renderReport,
   startHealthServer,
   startMetricsServer,
 } from "../../../src/metrics/index.ts";
+
+const log = createLogger({ level: "silent" });
 
 const servers: RunningServer[] = [];
 afterEach(async () => {
@@ -23,28 +24,11 @@ function keep(server: RunningServer | undefined): RunningServer {
   return server;
 }
 
-describe("parseListenAddress", () => {
-  it.each([
-    ["0", undefined],
-    [":8080", { host: undefined, port: 8080 }],
-    [":0", { host: undefined, port: 0 }],
-    ["127.0.0.1:9090", { host: "127.0.0.1", port: 9090 }],
-    ["localhost:1", { host: "localhost", port: 1 }],
-    ["[::1]:8081", { host: "::1", port: 8081 }],
-  ])("%s", (address, expected) => {
-    expect(parseListenAddress(address)).toEqual(expected);
-  });
-
-  it.each(["", "8080", "host", "host:99999", "http://x:1", ":-1"])("rejects %j", (address) => {
-    expect(() => parseListenAddress(address)).toThrow(RangeError);
-  });
-});
-
 describe("metrics server", () => {
   it("serves /metrics in the Prometheus text format", async () => {
     const metrics = createMetrics({ defaultMetrics: false });
     metrics.importResult("failure", "Unauthorized");
-    const server = keep(await startMetricsServer("127.0.0.1:0", metrics));
+    const server = keep(await startMetricsServer("127.0.0.1:0", metrics, log));
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
     const res = await fetch(`${server.url}/metrics`);
@@ -54,7 +38,9 @@ describe("metrics server", () => {
   });
 
   it("answers 404 elsewhere, 405 to other methods and HEAD without a body", async () => {
-    const server = keep(await startMetricsServer("127.0.0.1:0", createMetrics({ defaultMetrics: false })));
+    const server = keep(
+      await startMetricsServer("127.0.0.1:0", createMetrics({ defaultMetrics: false }), log),
+    );
     expect((await fetch(`${server.url}/healthz`)).status).toBe(404);
     const post = await fetch(`${server.url}/metrics`, { method: "POST" });
     expect(post.status).toBe(405);
@@ -65,8 +51,8 @@ describe("metrics server", () => {
   });
 
   it("is disabled by address 0", async () => {
-    expect(await startMetricsServer("0", createMetrics({ defaultMetrics: false }))).toBeUndefined();
-    expect(await startHealthServer("0", new HealthChecks())).toBeUndefined();
+    expect(await startMetricsServer("0", createMetrics({ defaultMetrics: false }), log)).toBeUndefined();
+    expect(await startHealthServer("0", new HealthChecks(), log)).toBeUndefined();
   });
 
   it("rejects when the port is taken", async () => {
@@ -74,14 +60,16 @@ describe("metrics server", () => {
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
     const address = blocker.address();
     if (typeof address !== "object" || !address) throw new Error("no address");
-    await expect(startHealthServer(`127.0.0.1:${address.port}`, new HealthChecks())).rejects.toMatchObject({
+    await expect(
+      startHealthServer(`127.0.0.1:${address.port}`, new HealthChecks(), log),
+    ).rejects.toMatchObject({
       name: "ListenError",
       code: "EADDRINUSE",
       address: `127.0.0.1:${address.port}`,
       message: `cannot listen on 127.0.0.1:${address.port}: the port is already in use by another process`,
     });
     await expect(
-      startMetricsServer(`127.0.0.1:${address.port}`, createMetrics({ defaultMetrics: false })),
+      startMetricsServer(`127.0.0.1:${address.port}`, createMetrics({ defaultMetrics: false }), log),
     ).rejects.toBeInstanceOf(ListenError);
     await new Promise((resolve) => blocker.close(resolve));
   });
@@ -93,7 +81,7 @@ describe("health server", () => {
     let synced = false;
     checks.addLiveness("process", () => true);
     checks.addReadiness("informers-synced", () => synced || "caches not synced yet");
-    const server = keep(await startHealthServer("127.0.0.1:0", checks));
+    const server = keep(await startHealthServer("127.0.0.1:0", checks, log));
 
     const live = await fetch(`${server.url}/healthz`);
     expect(live.status).toBe(200);
@@ -118,7 +106,7 @@ describe("health server", () => {
       throw new Error("boom");
     });
     checks.addLiveness("hangs", () => new Promise<boolean>(() => {}));
-    const server = keep(await startHealthServer("127.0.0.1:0", checks));
+    const server = keep(await startHealthServer("127.0.0.1:0", checks, log));
 
     const res = await fetch(`${server.url}/healthz`);
     expect(res.status).toBe(500);

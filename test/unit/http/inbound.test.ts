@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { hmacSha256Matches, parseJsonObject, secretsEqual } from "../../../src/webhooks/index.ts";
+import { hmacSha256Matches, parseJsonObject, secretsEqual } from "../../../src/http/index.ts";
 
 describe("secretsEqual", () => {
   it("accepts exactly the expected secret", () => {
