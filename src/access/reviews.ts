@@ -49,7 +49,9 @@ export interface ResourceAccess {
   verb: string;
   group: string;
   resource: string;
-  namespace: string;
+  subresource?: string;
+  /** Absent: cluster-wide. */
+  namespace?: string;
   name?: string;
 }
 
@@ -70,10 +72,11 @@ export function userAccessReview(user: RequestingUser, access: ResourceAccess): 
         ? { extra: Object.fromEntries(Object.entries(user.extra).map(([k, v]) => [k, [...v]])) }
         : {}),
       resourceAttributes: {
-        namespace: access.namespace,
+        ...(access.namespace ? { namespace: access.namespace } : {}),
         verb: access.verb,
         group: access.group,
         resource: access.resource,
+        ...(access.subresource ? { subresource: access.subresource } : {}),
         ...(access.name ? { name: access.name } : {}),
       },
     },

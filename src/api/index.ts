@@ -4,7 +4,14 @@ export * from "./defaults.ts";
 export { canonicalJson, isRecord, sameJson } from "./json.ts";
 export { controllerRefOf, type KindKey, type NamespacedKey, type ObjectKey } from "./meta.ts";
 export * from "./names.ts";
-export { apiVersionOf, IMAGESTREAMS, IMAGESTREAMTAGS, type ResourceType } from "./resources.ts";
+export {
+  apiVersionOf,
+  CONFIGMAPS,
+  IMAGESTREAMS,
+  IMAGESTREAMTAGS,
+  type ResourceType,
+  SECRETS,
+} from "./resources.ts";
 export type { CrdModel, PrinterColumn, SchemaNode } from "./schema.ts";
 export {
   API_GROUP,

@@ -32,3 +32,17 @@ export const IMAGESTREAMTAGS: ResourceType = Object.freeze({
   plural: "imagestreamtags",
   kind: "ImageStreamTag",
 });
+
+export const SECRETS: ResourceType = Object.freeze({
+  group: "",
+  version: "v1",
+  plural: "secrets",
+  kind: "Secret",
+});
+
+export const CONFIGMAPS: ResourceType = Object.freeze({
+  group: "",
+  version: "v1",
+  plural: "configmaps",
+  kind: "ConfigMap",
+});

@@ -11,7 +11,9 @@ export {
   IMAGE_API_GROUP,
   requiredChecks,
 } from "./access.ts";
+export { TOKEN_PATH, type TokenEndpointOptions, tokenRoute } from "./endpoint.ts";
 export { formatScope, type ParsedScopes, parseScopes, type ResourceScope } from "./scope.ts";
+export { OPERATOR_SUBJECT, selfTokenIssuer } from "./self-issued.ts";
 export { createTokenSigner, libtrustKeyId, type TokenClaims, type TokenSigner } from "./signer.ts";
 export {
   CA_COMMON_NAME,
@@ -28,6 +30,7 @@ export {
   TRUST_BUNDLE_KEY,
   trustBundle,
 } from "./signing-keys.ts";
+export { type SigningKeysOptions, TokenSigningKeys } from "./signing-store.ts";
 export {
   type BasicCredentials,
   composeClaims,
@@ -41,3 +44,4 @@ export {
   type TokenServerSettings,
   tokenResponseBody,
 } from "./token.ts";
+export { registryTrustsCa } from "./trust-probe.ts";
