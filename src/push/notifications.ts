@@ -11,7 +11,6 @@
 // `<namespace>/<stream>`; events that do not follow the format.
 
 import { parseStreamRepository, validateTagName } from "../api/index.ts";
-import { validateDigest } from "../registry/index.ts";
 import {
   asRecord,
   asString,
@@ -22,6 +21,7 @@ import {
   reject,
   secretsEqual,
 } from "../http/index.ts";
+import { validateDigest } from "../registry/index.ts";
 
 export const NOTIFICATION_MEDIA_TYPE = "application/vnd.docker.distribution.events.v1+json";
 
