@@ -24,8 +24,12 @@ export function toOpenApiSchema(node: SchemaNode): Record<string, unknown> {
   return out;
 }
 
+export function crdGroup(model: CrdModel): string {
+  return model.group ?? API_GROUP;
+}
+
 export function crdName(model: CrdModel): string {
-  return `${model.plural}.${API_GROUP}`;
+  return `${model.plural}.${crdGroup(model)}`;
 }
 
 /** The CustomResourceDefinition object for one kind. */
@@ -35,7 +39,7 @@ export function toCrd(model: CrdModel): Record<string, unknown> {
     kind: "CustomResourceDefinition",
     metadata: { name: crdName(model) },
     spec: {
-      group: API_GROUP,
+      group: crdGroup(model),
       names: {
         kind: model.kind,
         listKind: model.listKind,
@@ -47,7 +51,7 @@ export function toCrd(model: CrdModel): Record<string, unknown> {
       scope: "Namespaced",
       versions: [
         {
-          name: API_VERSION_NAME,
+          name: model.version ?? API_VERSION_NAME,
           served: true,
           storage: true,
           ...(model.statusSubresource ? { subresources: { status: {} } } : {}),

@@ -9,6 +9,7 @@ export {
   CONFIGMAPS,
   IMAGESTREAMS,
   IMAGESTREAMTAGS,
+  RECEIVERS,
   type ResourceType,
   SECRETS,
 } from "./resources.ts";
@@ -19,7 +20,13 @@ export {
   imageStreamCrd,
   imageStreamImportCrd,
   imageStreamTagCrd,
+  MAX_RECEIVER_NAMESPACES,
   MAX_SPEC_TAGS,
+  OPERATOR_API_GROUP,
+  OPERATOR_API_VERSION_NAME,
+  RECEIVER_PROVIDERS,
+  RECEIVER_SECRET_TYPE,
+  receiverCrd,
   STREAM_NAME_PATTERN,
   TAG_NAME_PATTERN,
 } from "./schema.ts";

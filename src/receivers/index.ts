@@ -5,7 +5,6 @@
 
 export {
   type ImageEvent,
-  RECEIVER_PROVIDERS,
   type Receiver,
   type ReceiverProvider,
   receiverPath,

@@ -4,17 +4,9 @@
 // authenticates the sender.
 
 import { createHash } from "node:crypto";
+import type { ReceiverProviderName } from "../api/index.ts";
 
-export const RECEIVER_PROVIDERS = [
-  "dockerhub",
-  "harbor",
-  "quay",
-  "github",
-  "gitlab",
-  "distribution",
-  "generic",
-] as const;
-export type ReceiverProvider = (typeof RECEIVER_PROVIDERS)[number];
+export type ReceiverProvider = ReceiverProviderName;
 
 /** A receiver as the shell hands it to the core: its Secret's token already read. */
 export interface Receiver {

@@ -4,8 +4,6 @@
 // header, the Authorization header of distribution's endpoint `headers`; Docker Hub, Quay
 // and the generic form rely on the secret path alone.
 
-import { manifestPush, parseEnvelope } from "../push/index.ts";
-import { normalizeRegistryHost, parseReference } from "../registry/index.ts";
 import {
   asRecord,
   asString,
@@ -15,6 +13,8 @@ import {
   reject,
   secretsEqual,
 } from "../http/index.ts";
+import { manifestPush, parseEnvelope } from "../push/index.ts";
+import { normalizeRegistryHost, parseReference } from "../registry/index.ts";
 import type { ImageEvent, Receiver, ReceiverProvider } from "./model.ts";
 
 export interface ReceiverRequest {
