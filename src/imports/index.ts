@@ -1,7 +1,7 @@
 // Public surface of the import core: pure decisions about what to import and how a stream's
 // status changes. No I/O; time is always a parameter.
 
-export { createImportController, type ImportControllerOptions } from "./controller.ts";
+export { createImportController, type ImportControllerOptions, importSettingsFrom } from "./controller.ts";
 export { retryFailedTagsOnNewSecrets, secretVersions, type VersionedSecret } from "./credential-changes.ts";
 export { failureOf } from "./failures.ts";
 export type { TagEventChange } from "./history.ts";
@@ -36,7 +36,12 @@ export {
   rehomeLocalPullSpec,
   splitPullSpec,
 } from "./references.ts";
-export { withHandledRequest } from "./requests.ts";
+export {
+  type HonouredRequests,
+  pendingTagRequests,
+  requestTagImports,
+  withHandledRequest,
+} from "./requests.ts";
 export {
   type Admission,
   admitScheduledImports,
