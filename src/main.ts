@@ -72,7 +72,16 @@ async function main(): Promise<number> {
   }
 
   const stopped = terminationSignal(log);
-  const synced = await Promise.race([operator.start(), stopped.then(() => false)]);
+  let synced: boolean;
+  try {
+    // The services every replica runs (the hooks listener) bind their ports here.
+    synced = await Promise.race([listening("hooks-address", operator.start()), stopped.then(() => false)]);
+  } catch (err) {
+    console.error(err instanceof ConfigError ? err.message : String(err));
+    await operator.stop();
+    await Promise.all(servers.map((s) => s?.close()));
+    return 2;
+  }
   let elector: LeaderElector | undefined;
   const lost = Promise.withResolvers<void>();
   if (synced && config.leaderElect) {

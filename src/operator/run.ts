@@ -8,7 +8,13 @@ import { createImportController } from "../imports/index.ts";
 import { createImageStreamTagController } from "../istags/index.ts";
 import type { Logger } from "../log/index.ts";
 import { createMetrics, type OperatorMetrics } from "../metrics/index.ts";
-import { createRegistryClient, type RegistryClient, type RequestEvent } from "../registry/index.ts";
+import {
+  createRegistryClient,
+  type RegistryClient,
+  type RegistryClientOptions,
+  type RequestEvent,
+  type TokenIssuer,
+} from "../registry/index.ts";
 import {
   type ControllerHandle,
   createControllerContext,
@@ -19,6 +25,7 @@ import {
   withSharedConnections,
 } from "../runtime/index.ts";
 import { createTriggerController } from "../triggers/index.ts";
+import { buildHooks, integratedRegistryOf, integratedRegistryParts } from "./hooks.ts";
 
 export interface Operator {
   readonly informers: SharedInformers;
@@ -68,35 +75,50 @@ export function buildOperator(deps: OperatorDeps): Operator {
   const controllers: ControllerHandle[] = [];
   /** What every replica serves from its caches: admission webhooks, registry endpoints, receivers. */
   const services: ReplicaService[] = [];
-  // One registry client for both: ImageStreamTags read image details by digest, which an import just cached.
-  if (config.controllers.includes("import") || config.controllers.includes("imagestreamtag")) {
-    const observe = deps.onRegistryRequest;
-    registry = createRegistryClient({
-      ...(deps.caBundle ? { caBundle: deps.caBundle } : {}),
-      perRegistryRequestsPerSecond: config.registryRequestsPerSecond,
-      perRegistryConcurrency: config.registryConcurrency,
-      cacheSize: config.registryCacheSize,
-      onCacheLookup: (cache, hit) => metrics.registryCacheLookup(cache, hit),
-      // Allow list: the registries users may import from; block list: every host and address
-      // the client may connect to (redirects and token realms included).
-      hostPolicy: { allow: config.registryAllow, block: config.registryBlock },
-      onRequest: (e) => {
-        metrics.registryRequest(
-          e.registry,
-          e.method,
-          e.status === "error" ? undefined : e.status,
-          e.durationMs / 1000,
-        );
-        observe?.(e);
-      },
-      onRateLimitWait: (host, waitedMs) => metrics.rateLimitWait(host, waitedMs / 1000),
-    });
+  const observe = deps.onRegistryRequest;
+  const clientOptions = (tokenIssuers: readonly TokenIssuer[]): RegistryClientOptions => ({
+    ...(deps.caBundle ? { caBundle: deps.caBundle } : {}),
+    perRegistryRequestsPerSecond: config.registryRequestsPerSecond,
+    perRegistryConcurrency: config.registryConcurrency,
+    cacheSize: config.registryCacheSize,
+    onCacheLookup: (cache, hit) => metrics.registryCacheLookup(cache, hit),
+    // Allow list: the registries users may import from (and the integrated one); block list:
+    // every host and address the client may connect to (redirects and token realms included).
+    hostPolicy: {
+      allow:
+        config.registryAllow.length > 0 && integratedHost
+          ? [...config.registryAllow, integratedHost]
+          : config.registryAllow,
+      block: config.registryBlock,
+    },
+    onRequest: (e) => {
+      metrics.registryRequest(
+        e.registry,
+        e.method,
+        e.status === "error" ? undefined : e.status,
+        e.durationMs / 1000,
+      );
+      observe?.(e);
+    },
+    onRateLimitWait: (host, waitedMs) => metrics.rateLimitWait(host, waitedMs / 1000),
+    tokenIssuers,
+  });
+  const integratedHost = integratedRegistryOf(config)?.host;
+  // The integrated registry's keys (its own pull tokens sign with them); probes get a client of their own.
+  const integrated = integratedRegistryParts(ctx, (issuers) => createRegistryClient(clientOptions(issuers)));
+  // One registry client for all: ImageStreamTags read image details by digest, which an import
+  // (or a push) just cached; pushes and imports share each registry's budget.
+  if (config.controllers.includes("import") || config.controllers.includes("imagestreamtag") || integrated) {
+    registry = createRegistryClient(clientOptions(integrated ? [integrated.issuer] : []));
     if (config.controllers.includes("import")) controllers.push(createImportController(ctx, { registry }));
   }
   if (config.controllers.includes("imagestreamtag")) {
     controllers.push(createImageStreamTagController(ctx, registry ? { registry } : {}));
   }
   if (config.controllers.includes("trigger")) controllers.push(createTriggerController(ctx));
+  const hooks = buildHooks(ctx, { integrated, registry });
+  if (hooks.service) services.push(hooks.service);
+  controllers.push(...hooks.controllers);
 
   let running = false;
   let servicesStarted = false;
