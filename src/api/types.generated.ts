@@ -552,7 +552,14 @@ export interface ReceiverSpec {
  * Who sends the webhooks: dockerhub, harbor, quay, github (registry_package events), gitlab
  * (pipeline events), distribution (a registry's notifications) or generic ({"image": ref}).
  */
-export type ReceiverProviderName = "dockerhub" | "harbor" | "quay" | "github" | "gitlab" | "distribution" | "generic";
+export type ReceiverProviderName =
+  | "dockerhub"
+  | "harbor"
+  | "quay"
+  | "github"
+  | "gitlab"
+  | "distribution"
+  | "generic";
 
 /**
  * A Secret of type imagestream-operator.io/receiver-token in the receiver's namespace whose key

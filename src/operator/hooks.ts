@@ -25,7 +25,12 @@ import {
   receiverRoute,
   TagRequestWriter,
 } from "../receivers/index.ts";
-import { normalizeRegistryHost, type RegistryClient, type TokenIssuer } from "../registry/index.ts";
+import {
+  normalizeRegistryHost,
+  type RegistryClient,
+  type RegistryEndpoint,
+  type TokenIssuer,
+} from "../registry/index.ts";
 import type { ControllerContext, ControllerHandle, ReplicaService } from "../runtime/index.ts";
 import {
   registryTrustsCa,
@@ -35,11 +40,15 @@ import {
   tokenRoute,
 } from "../token-server/index.ts";
 
-/** Where the operator reaches the integrated registry, from --integrated-registry-url. */
-export function integratedRegistryOf(config: Config): IntegratedRegistry | undefined {
+/**
+ * The integrated registry: named by its pull location (--local-registry, what status and pods
+ * say), read at --integrated-registry-url (plain HTTP when that URL is http).
+ */
+export function integratedRegistryOf(config: Config): (IntegratedRegistry & RegistryEndpoint) | undefined {
   if (!config.integratedRegistryUrl) return undefined;
   const url = new URL(config.integratedRegistryUrl);
-  return { host: normalizeRegistryHost(url.host), insecure: url.protocol === "http:" };
+  const name = normalizeRegistryHost(config.localRegistry ?? url.host);
+  return { host: name, registry: name, endpoint: url.host, insecure: url.protocol === "http:" };
 }
 
 export function tokenServerSettings(config: Config): TokenServerSettings {

@@ -102,8 +102,11 @@ export function buildOperator(deps: OperatorDeps): Operator {
     },
     onRateLimitWait: (host, waitedMs) => metrics.rateLimitWait(host, waitedMs / 1000),
     tokenIssuers,
+    // Images named by the integrated registry's pull location are read where the operator reaches it.
+    ...(integratedEndpoint ? { endpoints: [integratedEndpoint] } : {}),
   });
-  const integratedHost = integratedRegistryOf(config)?.host;
+  const integratedEndpoint = integratedRegistryOf(config);
+  const integratedHost = integratedEndpoint?.host;
   // The integrated registry's keys (its own pull tokens sign with them); probes get a client of their own.
   const integrated = integratedRegistryParts(ctx, (issuers) => createRegistryClient(clientOptions(issuers)));
   // One registry client for all: ImageStreamTags read image details by digest, which an import

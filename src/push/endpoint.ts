@@ -26,9 +26,6 @@ export interface NotificationEndpointOptions {
   secretFile: string;
   log: Logger;
   onEvent?: (result: PushEventResult, reason?: string) => void;
-  /** A rejected request (401, 400, 415), by reason. */
-  onRejected?: (reason: string) => void;
-  now?: () => number;
 }
 
 /** Failures another attempt may get past: the registry or the API server was unavailable. */
@@ -42,14 +39,12 @@ function retryable(err: unknown): boolean {
 
 export function notificationRoute(options: NotificationEndpointOptions): Route {
   const { log, recorder } = options;
-  const now = options.now ?? Date.now;
   return {
     name: "registry-notifications",
     methods: ["POST"],
     path: NOTIFICATIONS_PATH,
     maxBodyBytes: MAX_WEBHOOK_BODY_BYTES,
     async handle(req) {
-      const receivedAt = now();
       let secret: string;
       try {
         secret = (await readFile(options.secretFile, "utf8")).trim();
@@ -61,13 +56,11 @@ export function notificationRoute(options: NotificationEndpointOptions): Route {
         return { status: 503, body: "the notification secret is not readable\n" };
       }
       if (!verifyNotificationSecret(req.headers, { header: "authorization", secret: `Bearer ${secret}` })) {
-        options.onRejected?.("unauthorized");
         log.debug({ remote: req.remoteAddress }, "notification refused: no or wrong shared secret");
         return { status: 401, body: "unauthorized\n" };
       }
       const envelope = parseEnvelope(req.body, headerValue(req.headers, "content-type"));
       if (!envelope.ok) {
-        options.onRejected?.(envelope.reason);
         log.debug({ reason: envelope.reason, message: envelope.message }, "notification refused");
         return { status: envelope.status, body: `${envelope.message}\n` };
       }
@@ -96,8 +89,7 @@ export function notificationRoute(options: NotificationEndpointOptions): Route {
                 namespace: record.namespace,
                 stream: record.stream,
                 tag: record.tag,
-                knownDigest: record.digest,
-                freshAfter: receivedAt,
+                pushedDigest: record.digest,
                 createStream: true,
                 signal: req.signal,
               });

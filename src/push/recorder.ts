@@ -5,6 +5,7 @@
 // (a conflict re-reads and re-applies), so replicas and the import controller never lose each
 // other's writes, and the history rules make a second recording of one image a no-op.
 
+import { setTimeout } from "node:timers/promises";
 import { API_VERSION, IMAGESTREAMS, type ImageStream, importModeOf } from "../api/index.ts";
 import {
   type ImportSettings,
@@ -27,9 +28,12 @@ import { applyPushedImage, type ResolvedPush, streamForPush } from "./status.ts"
 const LIST_TYPES: ReadonlySet<string> = new Set([MediaTypes.ociIndex, MediaTypes.dockerManifestList]);
 
 export interface IntegratedRegistry {
-  /** Normalized host the operator reaches the registry at (image reference form). */
+  /**
+   * The registry's name in image references: its pull location (the registry client reads it
+   * where the operator reaches it).
+   */
   host: string;
-  /** Plain HTTP (or unverified TLS) to that host. */
+  /** Plain HTTP (or unverified TLS) to it. */
   insecure: boolean;
 }
 
@@ -59,14 +63,21 @@ export interface RecordRequest {
   namespace: string;
   stream: string;
   tag: string;
-  /** Resolutions that started before this time (epoch ms) do not answer (a push just seen). */
-  freshAfter?: number;
-  /** The digest the event or the last recording named, for a HEAD-only answer. */
+  /** The digest the last recording has: the registry still pointing there costs one HEAD. */
   knownDigest?: string;
+  /**
+   * The manifest a push event named. distribution notifies before it links the tag, so a
+   * lookup right after the event may still see the tag's previous manifest (or none): the tag
+   * is looked up again, briefly, until it shows this one; what it shows then is recorded.
+   */
+  pushedDigest?: string;
   /** Create the stream when it does not exist (a push event; catch-up never does). */
   createStream: boolean;
   signal?: AbortSignal;
 }
+
+/** Waits between lookups while a pushed tag does not show the pushed manifest yet (1.5 s in all). */
+const TAG_LINK_WAITS_MS = [25, 50, 100, 200, 400, 800];
 
 export class PushRecorder {
   readonly #options: PushRecorderOptions;
@@ -81,25 +92,28 @@ export class PushRecorder {
   }
 
   /**
-   * The image the tag resolves to now, as an import of it would record it (a list in Legacy
-   * mode: the platform's manifest); undefined when the tag is not in the registry.
+   * The tag as the registry has it now: the manifest it points at and the image an import of
+   * it records (for a list in Legacy mode, the platform's manifest); undefined when the tag is
+   * not in the registry.
    */
-  async resolve(request: RecordRequest): Promise<string | undefined> {
+  async resolve(request: RecordRequest): Promise<{ manifest: string; image: string } | undefined> {
     const { registry, integrated, settings } = this.#options;
     const repository = `${integrated.host}/${request.namespace}/${request.stream}`;
     const call = { insecure: integrated.insecure, signal: request.signal };
+    const known = request.pushedDigest ?? request.knownDigest;
     try {
+      // Only a lookup made from now on answers: the event says the tag just moved.
       const result = await registry.inspect(`${repository}:${request.tag}`, {
         ...call,
-        ...(request.knownDigest ? { knownDigest: request.knownDigest } : {}),
-        ...(request.freshAfter !== undefined ? { freshAfter: request.freshAfter } : {}),
+        ...(known ? { knownDigest: known } : {}),
+        freshAfter: Date.now(),
       });
       // A HEAD that found the known digest: an image is that digest, a list must be read.
       const facts =
         result.kind === "unchanged" && LIST_TYPES.has(result.mediaType)
           ? await registry.inspect(`${repository}@${result.digest}`, call)
           : result;
-      if (facts.kind !== "list") return facts.digest;
+      if (facts.kind !== "list") return { manifest: facts.digest, image: facts.digest };
       const specTag = this.#options
         .cachedStream(request.namespace, request.stream)
         ?.spec?.tags?.find((t) => t.name === request.tag);
@@ -111,7 +125,7 @@ export class PushRecorder {
           ...(settings.platform ? { platform: settings.platform } : {}),
         },
       );
-      return selection.ok ? selection.digest : undefined;
+      return selection.ok ? { manifest: facts.digest, image: selection.digest } : undefined;
     } catch (err) {
       if (isRegistryError(err) && err.reason === "NotFound") return undefined;
       throw err;
@@ -120,12 +134,15 @@ export class PushRecorder {
 
   /** Resolves the tag in the registry and records it; throws on failures worth retrying. */
   async record(request: RecordRequest): Promise<RecordResult> {
-    const digest = await this.resolve(request);
-    if (digest === undefined) return { result: "gone" };
-    return this.write(
-      { namespace: request.namespace, stream: request.stream, tag: request.tag, digest },
-      request.createStream,
-    );
+    let resolved = await this.resolve(request);
+    for (const wait of request.pushedDigest ? TAG_LINK_WAITS_MS : []) {
+      if (resolved?.manifest === request.pushedDigest) break;
+      await setTimeout(wait, undefined, request.signal ? { signal: request.signal } : {});
+      resolved = await this.resolve(request);
+    }
+    if (resolved === undefined) return { result: "gone" };
+    const { namespace, stream, tag } = request;
+    return this.write({ namespace, stream, tag, digest: resolved.image }, request.createStream);
   }
 
   /** Writes `pushed` as the tag's newest image (creating the stream when allowed and missing). */

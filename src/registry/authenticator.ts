@@ -61,7 +61,7 @@ export class Authenticator {
 
   /** `GET /v2/`: which scheme answers (insecure calls: HTTPS unverified, then HTTP) and its challenges. */
   endpoint(scope: CallScope): Promise<Endpoint> {
-    const host = apiHost(scope.registry);
+    const host = scope.endpoint ?? apiHost(scope.registry);
     return this.#endpoints.get(`${host}|${scope.insecure}`, async () => {
       const schemes = scope.insecure ? ["https", "http"] : ["https"];
       let lastError: unknown;

@@ -24,6 +24,7 @@ export {
   type ManifestFacts,
   type RegistryClient,
   type RegistryClientOptions,
+  type RegistryEndpoint,
   type UnchangedResult,
 } from "./client.ts";
 export {

@@ -77,7 +77,9 @@ export function tokenRoute(options: TokenEndpointOptions): Route {
         },
         "registry token request",
       );
-      const headers = Object.fromEntries(Object.entries(answer.headers).map(([k, v]) => [k.toLowerCase(), v]));
+      const headers = Object.fromEntries(
+        Object.entries(answer.headers).map(([k, v]) => [k.toLowerCase(), v]),
+      );
       return { status: answer.status, headers, body: answer.body };
     },
   };

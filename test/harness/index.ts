@@ -43,6 +43,7 @@ export {
   type PushedLayer,
   type PushImageOptions,
   pushImage,
+  pushImageWith,
   pushIndex,
   RegistryClient,
   sha256Digest,

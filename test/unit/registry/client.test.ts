@@ -491,6 +491,24 @@ describe("token issuers (registries whose tokens this process signs)", () => {
   });
 });
 
+describe("endpoints (a registry read at another address than its name)", () => {
+  it("sends every request for the name to the endpoint, plain HTTP allowed, and names the image as written", async () => {
+    const { c, requests } = client(
+      (req, url) => (url.host === "r.test:5000" ? openRegistry()(req, url) : undefined),
+      {
+        endpoints: [{ registry: "localhost:5001", endpoint: "r.test:5000", insecure: true }],
+      },
+    );
+    const result = await c.inspect("localhost:5001/app:1");
+    expect(result).toMatchObject({
+      kind: "image",
+      digest: manifestDigest,
+      reference: "localhost:5001/app:1",
+    });
+    expect(new Set(requests.map((r) => new URL(r.url).host))).toEqual(new Set(["r.test:5000"]));
+  });
+});
+
 describe("sharing between controllers and streams", () => {
   /** A registry at r.test with one image per name; `tags` says where each tag of `app` points. */
   function imagesRegistry(names: string[]) {
