@@ -66,8 +66,10 @@ export function tokenRoute(options: TokenEndpointOptions): Route {
       );
       const { outcome } = answer;
       options.onOutcome?.(outcome);
-      // Never the token or the password: who, what was granted, what was not and why.
-      log.debug(
+      // Never the token or the password: who, what was granted, what was not and why. A user
+      // refused something is told so at info (their push then fails with the registry's 401).
+      const refusedUser = outcome.subject !== undefined && outcome.denied.length > 0;
+      log[refusedUser ? "info" : "debug"](
         {
           result: outcome.result,
           subject: outcome.subject ?? "anonymous",
@@ -75,7 +77,7 @@ export function tokenRoute(options: TokenEndpointOptions): Route {
           denied: outcome.denied,
           ...(outcome.malformed.length > 0 ? { malformed: outcome.malformed } : {}),
         },
-        "registry token request",
+        refusedUser ? "registry token request partly refused" : "registry token request",
       );
       const headers = Object.fromEntries(
         Object.entries(answer.headers).map(([k, v]) => [k.toLowerCase(), v]),

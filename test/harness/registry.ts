@@ -42,6 +42,8 @@ export interface RegistryLaunchOptions {
   detached?: boolean;
   /** Listen on this loopback port (default: a free one), e.g. to restart a registry where it was. */
   port?: number;
+  /** Process name in logs and state (default `registry-<variant>`). */
+  name?: string;
 }
 
 export interface LaunchedRegistry extends RegistryInstance {
@@ -226,7 +228,7 @@ async function runRegistry(
     const configFile = join(dir, "config.yml");
     await writeFile(configFile, files.config);
     registryProcess = spawnLogged({
-      name: `registry-${variant}`,
+      name: opts.name ?? `registry-${variant}`,
       command: "/usr/bin/docker-registry",
       args: ["serve", configFile],
       logFile: join(dir, "registry.log"),

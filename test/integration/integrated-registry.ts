@@ -4,43 +4,24 @@
 // and a real distribution registry configured by the chart's sections with the operator's
 // published rootcertbundle. Shared by the push tests and the push benchmark.
 
-import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { CoreV1Api, type KubernetesObject, KubernetesObjectApi } from "@kubernetes/client-node";
-import { load, loadAll } from "js-yaml";
 import type { Operator } from "../../src/operator/index.ts";
-import { type ControlPlane, eventually, freePort, type RegistryConnection } from "../harness/index.ts";
+import {
+  type ControlPlane,
+  chartRegistry,
+  eventually,
+  freePort,
+  type RegistryConnection,
+} from "../harness/index.ts";
 import { type LaunchedRegistry, launchConfiguredRegistry } from "../harness/registry.ts";
 import { startInProcessOperator } from "./in-process-operator.ts";
 
-const root = resolve(import.meta.dirname, "../..");
-const CHART = join(root, "deploy", "helm", "imagestream-operator");
-
 type Json = Record<string, unknown>;
-
-function helmBin(): string {
-  return (
-    process.env.HELM_BIN ??
-    join(execFileSync("bash", [join(root, "scripts", "build-helm.sh")], { encoding: "utf8" }).trim(), "helm")
-  );
-}
-
-/** `helm template` of the chart with the integrated registry on. */
-export function renderChart(release: string, sets: Record<string, string>): Json[] {
-  const args = ["template", release, CHART, "--namespace", "ops", "--set", "integratedRegistry.enabled=true"];
-  for (const [key, value] of Object.entries(sets)) args.push("--set", `${key}=${value}`);
-  const out = execFileSync(helmBin(), args, {
-    encoding: "utf8",
-    env: { ...process.env, HELM_CACHE_HOME: join(tmpdir(), "isop-helm-cache") },
-  });
-  return loadAll(out).filter((d): d is Json => typeof d === "object" && d !== null);
-}
-
 const nameOf = (doc: Json) => (doc.metadata as { name?: string } | undefined)?.name ?? "";
-const decode = (value: unknown) => Buffer.from(String(value), "base64").toString("utf8");
 
 export interface IntegratedRegistryRig {
   registry: LaunchedRegistry;
@@ -67,25 +48,14 @@ export async function startIntegratedRegistry(
   const release = `push-${randomUUID().slice(0, 6)}`;
   const [hooksPort, registryPort] = [await freePort(), await freePort()];
   const hooksUrl = `http://127.0.0.1:${hooksPort}`;
-  const docs = renderChart(release, { "integratedRegistry.auth.realm": `${hooksUrl}/registry/token` });
-  const secretData = (suffix: string): Json => {
-    const secret = docs.find((d) => d.kind === "Secret" && nameOf(d).endsWith(suffix));
-    if (!secret) throw new Error(`the chart rendered no Secret *${suffix}`);
-    return secret.data as Json;
-  };
-  const config = load(decode(secretData("-registry-config")["config.yml"])) as {
-    auth: { token: Json };
-    notifications: { endpoints: Json[]; events?: Json };
-  };
+  const chart = chartRegistry(release, hooksUrl);
   const work = await mkdtemp(join(tmpdir(), "isop-integrated-registry-"));
   const tokenFile = join(work, "notifications-token");
-  await writeFile(tokenFile, decode(secretData("-registry-notifications").token));
+  await writeFile(tokenFile, chart.notificationToken);
 
   // The chart's roles in the real API server.
   const objects = cp.kubeConfig.makeApiClient(KubernetesObjectApi);
-  const roleDocs = docs.filter(
-    (d) => d.kind === "ClusterRole" && /-image-(puller|pusher|builder)$/.test(nameOf(d)),
-  );
+  const roleDocs = chart.roles;
   for (const role of roleDocs) await objects.create(role as unknown as KubernetesObject);
   const roleName = (suffix: string) => roleDocs.map(nameOf).find((n) => n.endsWith(suffix)) ?? "";
 
@@ -96,8 +66,8 @@ export async function startIntegratedRegistry(
     `--registry-token-signing-secret=${ops}/registry-token-key`,
     `--registry-token-ca-configmap=${ops}/registry-token-ca`,
     `--registry-notifications-token-file=${tokenFile}`,
-    `--registry-token-issuer=${String(config.auth.token.issuer)}`,
-    `--registry-token-service=${String(config.auth.token.service)}`,
+    `--registry-token-issuer=${chart.token.issuer}`,
+    `--registry-token-service=${chart.token.service}`,
     ...(options.publicRegistry ? [`--public-registry=${options.publicRegistry}`] : []),
     ...(options.extraFlags ?? []),
   ];
@@ -111,20 +81,13 @@ export async function startIntegratedRegistry(
     return cm?.data?.["ca.crt"] || undefined;
   }, "the operator's published rootcertbundle");
 
-  const endpoint = config.notifications.endpoints[0] as Json;
   const registryDir = join(work, "registry");
   const launch = () =>
     launchConfiguredRegistry({
       variant: "plain",
       port: registryPort,
       dir: registryDir,
-      configure: async (file) => ({
-        auth: { token: { ...config.auth.token, rootcertbundle: await file("token-ca.crt", bundle) } },
-        notifications: {
-          ...config.notifications,
-          endpoints: [{ ...endpoint, url: `${hooksUrl}${new URL(String(endpoint.url)).pathname}` }],
-        },
-      }),
+      configure: async (file) => chart.sections(hooksUrl, await file("token-ca.crt", bundle)),
     });
   let registry = await launch();
   const rig: IntegratedRegistryRig = {
