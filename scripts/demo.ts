@@ -1,6 +1,8 @@
 // The one-command demo: a local control plane and registry, a sample ImageStream and a
 // triggered Deployment, the operator running against them, a new image pushed and a
-// re-import requested; prints what the operator did at each step.
+// re-import requested; then pushes to the integrated registry with a ServiceAccount token,
+// which create a stream and roll out a Deployment with no annotation and no schedule, and a
+// token without rights refused. Prints what the operator did at each step.
 //
 //   node scripts/demo.ts          # run and clean up
 //   node scripts/demo.ts --keep   # leave everything running and print how to explore
@@ -56,6 +58,7 @@ async function waitFor(
   what: string,
   probe: () => Promise<string>,
   accept: (v: string) => boolean,
+  pollMs = 500,
 ): Promise<string> {
   const deadline = Date.now() + WAIT_MS;
   let last = "";
@@ -66,35 +69,51 @@ async function waitFor(
     } catch {
       // not there yet
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
   throw new Error(
     `timed out after ${WAIT_MS / 1000}s waiting for ${what} (last: ${last || "nothing"}); see .dev/operator.log`,
   );
 }
 
-async function clusterUp(): Promise<{ registry: string; startedHere: boolean }> {
+async function clusterUp(): Promise<{ registry: string; integrated: string; startedHere: boolean }> {
   const startedHere = !existsSync(join(DEV, "state.json"));
   await exec(process.execPath, [join(REPO_ROOT, "scripts/cluster.ts"), "up"], { cwd: REPO_ROOT });
   const env = await readFile(join(DEV, "env"), "utf8");
   const registry = /^REGISTRY=(.*)$/m.exec(env)?.[1]?.trim();
-  if (!registry) throw new Error(".dev/env has no REGISTRY");
-  return { registry, startedHere };
+  const integrated = /^INTEGRATED_REGISTRY=(.*)$/m.exec(env)?.[1]?.trim();
+  if (!registry || !integrated) throw new Error(".dev/env has no REGISTRY or INTEGRATED_REGISTRY");
+  return { registry, integrated, startedHere };
 }
 
+/** The operator as `npm start` runs it after cluster:up: the settings of .dev/operator.yaml. */
 function startOperator(): ChildProcess {
   const log = openSync(join(DEV, "operator.log"), "a");
   return spawn(
     process.execPath,
-    [join(REPO_ROOT, "src/main.ts"), "--kubeconfig", KUBECONFIG, "--metrics-address=0", "--health-address=0"],
+    [
+      join(REPO_ROOT, "src/main.ts"),
+      "--config",
+      join(DEV, "operator.yaml"),
+      "--metrics-address=0",
+      "--health-address=0",
+    ],
     { cwd: REPO_ROOT, stdio: ["ignore", log, log], env: process.env, detached: keep },
   );
 }
 
+/** Polls `probe` every 20 ms until `accept`; the time it took, in ms. */
+async function timeUntil(probe: () => Promise<string>, accept: (v: string) => boolean): Promise<number> {
+  const started = performance.now();
+  await waitFor("the rollout", probe, accept, 20);
+  return Math.round(performance.now() - started);
+}
+
 async function main(): Promise<void> {
   say("Starting a local control plane (etcd, kube-apiserver, kube-controller-manager) and a registry");
-  const { registry, startedHere } = await clusterUp();
+  const { registry, integrated, startedHere } = await clusterUp();
   show("registry", `${registry} (plain HTTP)`);
+  show("integrated registry", `${integrated} (Kubernetes tokens, notifications to the operator)`);
   show("kubeconfig", ".dev/kubeconfig");
 
   let operator: ChildProcess | undefined;
@@ -185,8 +204,86 @@ async function main(): Promise<void> {
     );
     for (const rs of replicaSets.trim().split("\n")) show("replicaset", rs.replace("=", "  "));
 
+    say("Pushing demo/web:dev to the integrated registry with a ServiceAccount token");
+    console.log("    (no ImageStream to write, no import annotation, no schedule: the push is the signal)");
+    await kubectl(["-n", NAMESPACE, "create", "serviceaccount", "ci"]).catch(() => "");
+    await kubectl([
+      "-n",
+      NAMESPACE,
+      "create",
+      "rolebinding",
+      "ci-push",
+      "--clusterrole=imagestream-operator-image-builder",
+      `--serviceaccount=${NAMESPACE}:ci`,
+    ]).catch(() => "");
+    await kubectl(
+      ["-n", NAMESPACE, "apply", "-f", "-"],
+      await readFile(join(REPO_ROOT, "examples/demo/push-deployment.yaml"), "utf8"),
+    );
+    const token = (await kubectl(["-n", NAMESPACE, "create", "token", "ci"])).trim();
+    const asCi = {
+      variant: "plain" as const,
+      host: integrated,
+      url: `http://${integrated}`,
+      username: "ci",
+      password: token,
+    };
+    const webImage = () => jsonpath("deployment/web", "{.spec.template.spec.containers[0].image}");
+    show("deployment image", await webImage());
+    const w1 = await pushImage(asCi, `${NAMESPACE}/web`, "dev", { layerContent: "web, version 1" });
+    const firstMs = await timeUntil(webImage, (v) => v.endsWith(w1.digest));
+    show("pushed digest", w1.digest);
+    show(
+      "stream created",
+      `web: ${await jsonpath("is/web", "{.status.tags[0].tag} -> {.status.tags[0].items[0].dockerImageReference}")}`,
+    );
+    show("deployment image", `${await webImage()} (${firstMs} ms after the push, polling)`);
+    const w2 = await pushImage(asCi, `${NAMESPACE}/web`, "dev", { layerContent: "web, version 2" });
+    const secondMs = await timeUntil(webImage, (v) => v.endsWith(w2.digest));
+    show("pushed digest", w2.digest);
+    show("deployment image", `${await webImage()} (${secondMs} ms after the push, polling)`);
+    const webSets = await waitFor(
+      "the web rollout",
+      () =>
+        kubectl([
+          "-n",
+          NAMESPACE,
+          "get",
+          "rs",
+          "-l",
+          "app=web",
+          "-o",
+          "jsonpath={range .items[*]}{.metadata.name}={.spec.template.spec.containers[0].image}{'\\n'}{end}",
+        ]),
+      (v) => v.includes(w2.digest),
+    );
+    for (const rs of webSets.trim().split("\n")) show("replicaset", rs.replace("=", "  "));
+
+    say("A token without push rights is refused");
+    await kubectl(["-n", NAMESPACE, "create", "serviceaccount", "visitor"]).catch(() => "");
+    const visitor = (await kubectl(["-n", NAMESPACE, "create", "token", "visitor"])).trim();
+    const refused = await pushImage(
+      { ...asCi, username: "visitor", password: visitor },
+      `${NAMESPACE}/web`,
+      "dev",
+      {
+        layerContent: "web, by someone else",
+      },
+    ).then(
+      () => "accepted (unexpected)",
+      (err: unknown) => (err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err)),
+    );
+    show("push as visitor", refused.slice(0, 100));
+    show("deployment image", `${await webImage()} (unchanged)`);
+
     say("What kubectl shows");
     console.log((await kubectl(["-n", NAMESPACE, "get", "is,istag"])).replace(/^/gm, "    "));
+    console.log(
+      (await kubectl(["-n", NAMESPACE, "get", "events", "--field-selector", "reason=Pushed"])).replace(
+        /^/gm,
+        "    ",
+      ),
+    );
 
     if (keep) {
       console.log(`
@@ -196,6 +293,7 @@ The demo keeps running (operator pid ${operator.pid}, logs in .dev/operator.log)
     kubectl -n ${NAMESPACE} get is hello -o yaml
     kubectl -n ${NAMESPACE} get events --sort-by=.metadata.creationTimestamp
     kubectl -n ${NAMESPACE} rollout history deployment/hello
+    set -a; . .dev/env; set +a      # INTEGRATED_REGISTRY: push there with "kubectl -n ${NAMESPACE} create token ci"
 Stop it with:
     kill ${operator.pid}; npm run cluster:down`);
       operator.unref();

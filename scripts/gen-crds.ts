@@ -11,8 +11,8 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dump } from "js-yaml";
 import { WEBHOOKS, webhookSpec } from "../src/admission/index.ts";
-import { generateTypes, toCrd } from "../src/api/codegen.ts";
-import { API_GROUP, crdModels } from "../src/api/schema.ts";
+import { crdGroup, generateTypes, toCrd } from "../src/api/codegen.ts";
+import { crdModels } from "../src/api/schema.ts";
 import { WORKLOAD_KINDS } from "../src/triggers/index.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -25,7 +25,7 @@ function expectedFiles(): Map<string, string> {
   const files = new Map<string, string>();
   for (const model of crdModels) {
     const yaml = dump(toCrd(model), { noRefs: true, lineWidth: 100 });
-    files.set(join(root, "crds", `${API_GROUP}_${model.plural}.yaml`), YAML_HEADER + yaml);
+    files.set(join(root, "crds", `${crdGroup(model)}_${model.plural}.yaml`), YAML_HEADER + yaml);
   }
   files.set(join(root, "src", "api", "types.generated.ts"), generateTypes(crdModels));
   files.set(

@@ -82,10 +82,10 @@ async function main(): Promise<number> {
   const stopped = terminationSignal(log);
   let synced: boolean;
   try {
-    synced = await Promise.race([
-      listening("admission-address", operator.start()),
-      stopped.then(() => false),
-    ]);
+    // The services every replica runs (the hooks listener, the admission webhooks) bind their ports here.
+    const flagOf = (address: string): string =>
+      address === config.admissionAddress ? "admission-address" : "hooks-address";
+    synced = await Promise.race([listening(flagOf, operator.start()), stopped.then(() => false)]);
   } catch (err) {
     console.error(err instanceof ConfigError ? err.message : String(err));
     await operator.stop();
@@ -161,11 +161,16 @@ function terminationSignal(log: ReturnType<typeof createLogger>): Promise<void> 
 }
 
 /** A port that cannot be bound is a setting to change: the error names it. */
-async function listening<T>(flag: string, server: Promise<T>): Promise<T> {
+/** A listen failure as a ConfigError naming the setting; `flag` may pick it by the address that failed. */
+async function listening<T>(
+  flagOrPick: string | ((address: string) => string),
+  server: Promise<T>,
+): Promise<T> {
   try {
     return await server;
   } catch (err) {
     if (!(err instanceof ListenError)) throw err;
+    const flag = typeof flagOrPick === "string" ? flagOrPick : flagOrPick(err.address);
     const env = SETTINGS.find((s) => s.flag === flag)?.env;
     throw new ConfigError(`--${flag}${env ? ` (${env})` : ""}`, err.message);
   }

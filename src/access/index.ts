@@ -1,4 +1,10 @@
 export {
+  type TokenAuthenticator,
+  tokenReviewFromClient,
+  type UserAuthorizer,
+  userAuthorizerFromClient,
+} from "./identity.ts";
+export {
   type AccessReview,
   AuthorizationCache,
   DEFAULT_AUTHORIZATION_TTL_MS,

@@ -5,21 +5,22 @@
 
 import { AuthorizationV1Api, type KubeConfig, type V1SubjectAccessReview } from "@kubernetes/client-node";
 
-/** Resolves true when `workloadNamespace`'s service accounts may get imagestreams in `sourceNamespace`. */
+/** Resolves true when `workloadNamespace`'s service accounts may get (or the review's verb) imagestreams in `sourceNamespace`. */
 export type AccessReview = (workloadNamespace: string, sourceNamespace: string) => Promise<boolean>;
 
 /** How long a decision is reused before it is asked again (RBAC changes show up within this time). */
 export const DEFAULT_AUTHORIZATION_TTL_MS = 60_000;
 
 /**
- * The SubjectAccessReview for "the service accounts of `workloadNamespace` get imagestreams in
- * `sourceNamespace`". The subject is the namespace's default service account with the groups
- * every service account of the namespace has, so a RoleBinding to
+ * The SubjectAccessReview for "the service accounts of `workloadNamespace` get (or `verb`)
+ * imagestreams in `sourceNamespace`". The subject is the namespace's default service account
+ * with the groups every service account of the namespace has, so a RoleBinding to
  * `system:serviceaccounts:<ns>` (or `system:serviceaccounts`) grants it.
  */
 export function serviceAccountsAccessReview(
   workloadNamespace: string,
   sourceNamespace: string,
+  verb = "get",
 ): V1SubjectAccessReview {
   return {
     apiVersion: "authorization.k8s.io/v1",
@@ -29,7 +30,7 @@ export function serviceAccountsAccessReview(
       groups: ["system:serviceaccounts", `system:serviceaccounts:${workloadNamespace}`],
       resourceAttributes: {
         namespace: sourceNamespace,
-        verb: "get",
+        verb,
         group: "image.openshift.io",
         resource: "imagestreams",
       },
@@ -49,7 +50,9 @@ export interface ResourceAccess {
   verb: string;
   group: string;
   resource: string;
-  namespace: string;
+  subresource?: string;
+  /** Absent: cluster-wide. */
+  namespace?: string;
   name?: string;
 }
 
@@ -70,22 +73,26 @@ export function userAccessReview(user: RequestingUser, access: ResourceAccess): 
         ? { extra: Object.fromEntries(Object.entries(user.extra).map(([k, v]) => [k, [...v]])) }
         : {}),
       resourceAttributes: {
-        namespace: access.namespace,
+        ...(access.namespace ? { namespace: access.namespace } : {}),
         verb: access.verb,
         group: access.group,
         resource: access.resource,
+        ...(access.subresource ? { subresource: access.subresource } : {}),
         ...(access.name ? { name: access.name } : {}),
       },
     },
   };
 }
 
-/** An AccessReview that asks the API server (needs `create` on subjectaccessreviews). */
-export function subjectAccessReviewFromClient(kc: KubeConfig): AccessReview {
+/**
+ * An AccessReview that asks the API server (needs `create` on subjectaccessreviews); `verb` on
+ * imagestreams, `get` by default (`update` for receivers acting in other namespaces).
+ */
+export function subjectAccessReviewFromClient(kc: KubeConfig, verb = "get"): AccessReview {
   const api = kc.makeApiClient(AuthorizationV1Api);
   return async (workloadNamespace, sourceNamespace) => {
     const review = await api.createSubjectAccessReview({
-      body: serviceAccountsAccessReview(workloadNamespace, sourceNamespace),
+      body: serviceAccountsAccessReview(workloadNamespace, sourceNamespace, verb),
     });
     return review.status?.allowed === true;
   };

@@ -24,8 +24,12 @@ export function toOpenApiSchema(node: SchemaNode): Record<string, unknown> {
   return out;
 }
 
+export function crdGroup(model: CrdModel): string {
+  return model.group ?? API_GROUP;
+}
+
 export function crdName(model: CrdModel): string {
-  return `${model.plural}.${API_GROUP}`;
+  return `${model.plural}.${crdGroup(model)}`;
 }
 
 /** The CustomResourceDefinition object for one kind. */
@@ -35,7 +39,7 @@ export function toCrd(model: CrdModel): Record<string, unknown> {
     kind: "CustomResourceDefinition",
     metadata: { name: crdName(model) },
     spec: {
-      group: API_GROUP,
+      group: crdGroup(model),
       names: {
         kind: model.kind,
         listKind: model.listKind,
@@ -47,7 +51,7 @@ export function toCrd(model: CrdModel): Record<string, unknown> {
       scope: "Namespaced",
       versions: [
         {
-          name: API_VERSION_NAME,
+          name: model.version ?? API_VERSION_NAME,
           served: true,
           storage: true,
           ...(model.statusSubresource ? { subresources: { status: {} } } : {}),
@@ -90,6 +94,13 @@ function literalUnion(values: readonly string[]): string {
   return values.map((v) => JSON.stringify(v)).join(" | ");
 }
 
+/** A union alias laid out as the formatter (Biome, 110 columns) would, so the file needs no reformatting. */
+function typeAlias(name: string, values: readonly string[]): string {
+  const oneLine = `export type ${name} = ${literalUnion(values)};\n`;
+  if (oneLine.length <= 111) return oneLine;
+  return `export type ${name} =\n${values.map((v) => `  | ${JSON.stringify(v)}`).join("\n")};\n`;
+}
+
 function objectBody(node: SchemaNode, emitter: Emitter, indent: string): string {
   const required = new Set([...(node.required ?? []), ...(node.tsRequired ?? [])]);
   let body = "";
@@ -108,7 +119,7 @@ function declare(node: SchemaNode & { tsName: string }, emitter: Emitter): void 
   emitter.declarations.set(node.tsName, "");
   let text = docComment(node.description, "");
   if (node.enum) {
-    text += `export type ${node.tsName} = ${literalUnion(node.enum)};\n`;
+    text += typeAlias(node.tsName, node.enum);
   } else {
     text += `export interface ${node.tsName} {\n${objectBody(node, emitter, "  ")}}\n`;
   }

@@ -6,10 +6,12 @@ export { controllerRefOf, type KindKey, type NamespacedKey, type ObjectKey } fro
 export * from "./names.ts";
 export {
   apiVersionOf,
+  CONFIGMAPS,
   IMAGESTREAMIMPORTS,
   IMAGESTREAMS,
   IMAGESTREAMTAGS,
   MUTATING_WEBHOOK_CONFIGURATIONS,
+  RECEIVERS,
   type ResourceType,
   SECRETS,
 } from "./resources.ts";
@@ -20,7 +22,13 @@ export {
   imageStreamCrd,
   imageStreamImportCrd,
   imageStreamTagCrd,
+  MAX_RECEIVER_NAMESPACES,
   MAX_SPEC_TAGS,
+  OPERATOR_API_GROUP,
+  OPERATOR_API_VERSION_NAME,
+  RECEIVER_PROVIDERS,
+  RECEIVER_SECRET_TYPE,
+  receiverCrd,
   STREAM_NAME_PATTERN,
   TAG_NAME_PATTERN,
 } from "./schema.ts";

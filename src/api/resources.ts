@@ -1,6 +1,6 @@
 // The API resources of this project, declared once: informers, the object API and RBAC
 // generation all name a resource this way.
-import { API_GROUP, API_VERSION_NAME } from "./schema.ts";
+import { API_GROUP, API_VERSION_NAME, OPERATOR_API_GROUP, OPERATOR_API_VERSION_NAME } from "./schema.ts";
 
 /** A Kubernetes resource as the API server's paths name it. */
 export interface ResourceType {
@@ -55,4 +55,18 @@ export const MUTATING_WEBHOOK_CONFIGURATIONS: ResourceType = Object.freeze({
   plural: "mutatingwebhookconfigurations",
   kind: "MutatingWebhookConfiguration",
   namespaced: false,
+});
+
+export const CONFIGMAPS: ResourceType = Object.freeze({
+  group: "",
+  version: "v1",
+  plural: "configmaps",
+  kind: "ConfigMap",
+});
+
+export const RECEIVERS: ResourceType = Object.freeze({
+  group: OPERATOR_API_GROUP,
+  version: OPERATOR_API_VERSION_NAME,
+  plural: "receivers",
+  kind: "Receiver",
 });

@@ -49,6 +49,10 @@ export interface PrinterColumn {
 }
 
 export interface CrdModel {
+  /** API group of the kind (default API_GROUP, image.openshift.io). */
+  group?: string;
+  /** Its version (default API_VERSION_NAME, v1). */
+  version?: string;
   plural: string;
   singular: string;
   kind: string;
@@ -67,6 +71,23 @@ export interface CrdModel {
 
 export const API_GROUP = "image.openshift.io";
 export const API_VERSION_NAME = "v1";
+/** The group of this operator's own kinds (Receiver), which OpenShift does not have. */
+export const OPERATOR_API_GROUP = "imagestream-operator.io";
+export const OPERATOR_API_VERSION_NAME = "v1alpha1";
+/** Providers a Receiver understands (docs/push.md, "Receivers"). */
+export const RECEIVER_PROVIDERS = [
+  "dockerhub",
+  "harbor",
+  "quay",
+  "github",
+  "gitlab",
+  "distribution",
+  "generic",
+] as const;
+/** The Secret type a Receiver's token lives in (the operator caches Secrets of this type only). */
+export const RECEIVER_SECRET_TYPE = "imagestream-operator.io/receiver-token";
+/** Most namespaces one Receiver may act on. */
+export const MAX_RECEIVER_NAMESPACES = 100;
 
 /** OpenShift's image stream name grammar (design.md section 4). */
 export const STREAM_NAME_PATTERN = "^[a-z0-9]+(?:[._-][a-z0-9]+)*$";
@@ -751,6 +772,97 @@ const imageStreamImportSchema: SchemaNode = {
   required: ["spec"],
 };
 
+const DNS_LABEL_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+
+const receiverCondition: SchemaNode = {
+  type: "object",
+  tsName: "ReceiverCondition",
+  description: "A condition of a Receiver (Ready).",
+  required: ["type", "status"],
+  properties: {
+    type: str("Type of the condition: Ready."),
+    status: str("True, False or Unknown.", { enum: ["True", "False", "Unknown"] }),
+    reason: str("Machine-readable reason: Ready, SecretNotFound, TokenMissing, NamespaceNotAllowed."),
+    message: str("Human-readable detail."),
+    lastTransitionTime: dateTime("When the condition last changed status."),
+    observedGeneration: int64("metadata.generation the condition was computed for."),
+  },
+};
+
+const receiverSchema: SchemaNode = {
+  type: "object",
+  tsName: "Receiver",
+  description:
+    "A webhook endpoint for an external registry (Docker Hub, Harbor, Quay, GitHub, GitLab, a " +
+    "distribution registry or a generic client): a verified event imports exactly the tags it names in " +
+    "the streams of the receiver's namespaces that import from that image (docs/push.md).",
+  tsRequired: ["metadata"],
+  properties: {
+    apiVersion: str(`API version of the object: ${OPERATOR_API_GROUP}/${OPERATOR_API_VERSION_NAME}.`),
+    kind: str("Kind of the object: Receiver.", { tsType: '"Receiver"' }),
+    metadata: { type: "object", tsType: "ObjectMeta", properties: { name: { type: "string" } } },
+    spec: {
+      type: "object",
+      tsName: "ReceiverSpec",
+      description: "Which provider sends the events, and where its secret is.",
+      required: ["provider", "secretRef"],
+      properties: {
+        provider: {
+          type: "string",
+          tsName: "ReceiverProviderName",
+          description:
+            "Who sends the webhooks: dockerhub, harbor, quay, github (registry_package events), gitlab " +
+            '(pipeline events), distribution (a registry\'s notifications) or generic ({"image": ref}).',
+          enum: [...RECEIVER_PROVIDERS],
+        },
+        secretRef: {
+          type: "object",
+          tsName: "ReceiverSecretRef",
+          description:
+            `A Secret of type ${RECEIVER_SECRET_TYPE} in the receiver's namespace whose key \`token\` is ` +
+            "the shared secret (the URL path is derived from it; providers that sign payloads sign with it).",
+          required: ["name"],
+          properties: {
+            name: str("Name of the Secret.", { pattern: "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", maxLength: 253 }),
+          },
+        },
+        registry: str(
+          "Registry host the provider's events stand for, as streams name it (e.g. harbor.example.com); " +
+            "required for gitlab on a self-managed instance (default registry.gitlab.com), optional " +
+            "elsewhere (it replaces the host the payload names).",
+          { maxLength: 253, pattern: "^[A-Za-z0-9.-]+(:[0-9]+)?$" },
+        ),
+        namespaces: {
+          type: "array",
+          description:
+            "More namespaces whose streams this receiver may import, besides its own; each needs the " +
+            "service accounts of the receiver's namespace to be allowed to update imagestreams there.",
+          maxItems: MAX_RECEIVER_NAMESPACES,
+          "x-kubernetes-list-type": "set",
+          items: { type: "string", pattern: DNS_LABEL_PATTERN, maxLength: 63 },
+        },
+      },
+    },
+    status: {
+      type: "object",
+      tsName: "ReceiverStatus",
+      description: "Where to send the webhooks, and whether the receiver works.",
+      properties: {
+        url: str("The path to paste into the provider, after the operator's hooks URL: /hook/<sha256>."),
+        observedGeneration: int64("metadata.generation this status was computed for."),
+        conditions: {
+          type: "array",
+          description: "Ready: the Secret was found and every namespace is allowed.",
+          items: receiverCondition,
+          "x-kubernetes-list-type": "map",
+          "x-kubernetes-list-map-keys": ["type"],
+        },
+      },
+    },
+  },
+  required: ["spec"],
+};
+
 // ---------------------------------------------------------------- CRDs
 
 export const imageStreamCrd: CrdModel = {
@@ -830,4 +942,37 @@ export const imageStreamImportCrd: CrdModel = {
   schema: imageStreamImportSchema,
 };
 
-export const crdModels: readonly CrdModel[] = [imageStreamCrd, imageStreamTagCrd, imageStreamImportCrd];
+export const receiverCrd: CrdModel = {
+  group: OPERATOR_API_GROUP,
+  version: OPERATOR_API_VERSION_NAME,
+  plural: "receivers",
+  singular: "receiver",
+  kind: "Receiver",
+  listKind: "ReceiverList",
+  shortNames: [],
+  categories: [],
+  printerColumns: [
+    { name: "Provider", type: "string", jsonPath: ".spec.provider", description: "Who sends the webhooks." },
+    {
+      name: "URL",
+      type: "string",
+      jsonPath: ".status.url",
+      description: "The path to paste into the provider, after the hooks URL.",
+    },
+    {
+      name: "Ready",
+      type: "string",
+      jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+      description: "Whether the receiver accepts events.",
+    },
+  ],
+  statusSubresource: true,
+  schema: receiverSchema,
+};
+
+export const crdModels: readonly CrdModel[] = [
+  imageStreamCrd,
+  imageStreamTagCrd,
+  imageStreamImportCrd,
+  receiverCrd,
+];

@@ -504,3 +504,95 @@ export interface ImageImportStatus {
   /** For a manifest list imported with PreserveOriginal: the image of each platform entry. */
   manifests?: Image[];
 }
+
+/**
+ * A webhook endpoint for an external registry (Docker Hub, Harbor, Quay, GitHub, GitLab, a
+ * distribution registry or a generic client): a verified event imports exactly the tags it names
+ * in the streams of the receiver's namespaces that import from that image (docs/push.md).
+ */
+export interface Receiver {
+  /** API version of the object: imagestream-operator.io/v1alpha1. */
+  apiVersion?: string;
+  /** Kind of the object: Receiver. */
+  kind?: "Receiver";
+  metadata: ObjectMeta;
+  /** Which provider sends the events, and where its secret is. */
+  spec: ReceiverSpec;
+  /** Where to send the webhooks, and whether the receiver works. */
+  status?: ReceiverStatus;
+}
+
+/** Which provider sends the events, and where its secret is. */
+export interface ReceiverSpec {
+  /**
+   * Who sends the webhooks: dockerhub, harbor, quay, github (registry_package events), gitlab
+   * (pipeline events), distribution (a registry's notifications) or generic ({"image": ref}).
+   */
+  provider: ReceiverProviderName;
+  /**
+   * A Secret of type imagestream-operator.io/receiver-token in the receiver's namespace whose key
+   * `token` is the shared secret (the URL path is derived from it; providers that sign payloads
+   * sign with it).
+   */
+  secretRef: ReceiverSecretRef;
+  /**
+   * Registry host the provider's events stand for, as streams name it (e.g. harbor.example.com);
+   * required for gitlab on a self-managed instance (default registry.gitlab.com), optional
+   * elsewhere (it replaces the host the payload names).
+   */
+  registry?: string;
+  /**
+   * More namespaces whose streams this receiver may import, besides its own; each needs the
+   * service accounts of the receiver's namespace to be allowed to update imagestreams there.
+   */
+  namespaces?: string[];
+}
+
+/**
+ * Who sends the webhooks: dockerhub, harbor, quay, github (registry_package events), gitlab
+ * (pipeline events), distribution (a registry's notifications) or generic ({"image": ref}).
+ */
+export type ReceiverProviderName =
+  | "dockerhub"
+  | "harbor"
+  | "quay"
+  | "github"
+  | "gitlab"
+  | "distribution"
+  | "generic";
+
+/**
+ * A Secret of type imagestream-operator.io/receiver-token in the receiver's namespace whose key
+ * `token` is the shared secret (the URL path is derived from it; providers that sign payloads sign
+ * with it).
+ */
+export interface ReceiverSecretRef {
+  /** Name of the Secret. */
+  name: string;
+}
+
+/** Where to send the webhooks, and whether the receiver works. */
+export interface ReceiverStatus {
+  /** The path to paste into the provider, after the operator's hooks URL: /hook/<sha256>. */
+  url?: string;
+  /** metadata.generation this status was computed for. */
+  observedGeneration?: number;
+  /** Ready: the Secret was found and every namespace is allowed. */
+  conditions?: ReceiverCondition[];
+}
+
+/** A condition of a Receiver (Ready). */
+export interface ReceiverCondition {
+  /** Type of the condition: Ready. */
+  type: string;
+  /** True, False or Unknown. */
+  status: "True" | "False" | "Unknown";
+  /** Machine-readable reason: Ready, SecretNotFound, TokenMissing, NamespaceNotAllowed. */
+  reason?: string;
+  /** Human-readable detail. */
+  message?: string;
+  /** When the condition last changed status. */
+  lastTransitionTime?: string;
+  /** metadata.generation the condition was computed for. */
+  observedGeneration?: number;
+}

@@ -44,6 +44,7 @@ export interface Config {
   registryTokenSigningSecret: NamespacedKey | undefined;
   registryTokenCaConfigMap: NamespacedKey | undefined;
   registryNotificationsTokenFile: string | undefined;
+  registryCatchUpIntervalMs: number;
   hooksAddress: string;
   admissionAddress: string;
   admissionUrl: string | undefined;
@@ -384,7 +385,7 @@ export const SETTINGS: SettingTable = [
     env: "IMAGESTREAM_LOCAL_REGISTRY",
     default: "",
     parse: optional,
-    help: "Cluster registry host; status.dockerImageRepository becomes <host>/<namespace>/<name>.",
+    help: "Cluster registry host pods pull from; status.dockerImageRepository becomes <host>/<namespace>/<name> and referencePolicy Local tags resolve there. Empty: the host of --integrated-registry-url, if set.",
   },
   {
     key: "publicRegistry",
@@ -400,7 +401,7 @@ export const SETTINGS: SettingTable = [
     env: "IMAGESTREAM_INTEGRATED_REGISTRY_URL",
     default: "",
     parse: httpUrl,
-    help: "URL at which the operator reaches the integrated registry (docs/push.md); empty: no integrated registry.",
+    help: "URL at which the operator reaches the integrated registry (docs/push.md); empty: no integrated registry. Needs --hooks-address, --registry-token-signing-secret, --registry-token-ca-configmap and --registry-notifications-token-file.",
   },
   {
     key: "registryTokenIssuer",
@@ -457,6 +458,14 @@ export const SETTINGS: SettingTable = [
     default: "",
     parse: optional,
     help: "File holding the shared secret the integrated registry sends with notifications (Authorization: Bearer <secret>).",
+  },
+  {
+    key: "registryCatchUpIntervalMs",
+    flag: "registry-catch-up-interval",
+    env: "IMAGESTREAM_REGISTRY_CATCH_UP_INTERVAL",
+    default: "10m",
+    parse: durationAtLeast(30_000),
+    help: "How often the leader reads every stream's tags in the integrated registry, to record pushes whose notification was lost.",
   },
   {
     key: "hooksAddress",
@@ -659,6 +668,7 @@ export function parseConfig(
   const config = out as Config;
   validateLeaderTiming(config);
   validateAdmission(config);
+  validateIntegratedRegistry(config);
   return config;
 }
 
@@ -692,6 +702,21 @@ function validateAdmission(c: Config): void {
       "the serving certificate needs the names kube-apiserver calls: the Service (namespace/name) or --admission-url",
     );
   }
+}
+
+/** The integrated registry needs its endpoints and keys; its host is the pull location unless one is set. */
+function validateIntegratedRegistry(c: Config): void {
+  if (!c.integratedRegistryUrl) return;
+  const missing = [
+    c.hooksAddress === "0" ? "--hooks-address" : undefined,
+    c.registryTokenSigningSecret ? undefined : "--registry-token-signing-secret",
+    c.registryTokenCaConfigMap ? undefined : "--registry-token-ca-configmap",
+    c.registryNotificationsTokenFile ? undefined : "--registry-notifications-token-file",
+  ].filter((m): m is string => m !== undefined);
+  if (missing.length > 0) {
+    throw new ConfigError("--integrated-registry-url", `also needs ${missing.join(", ")} (docs/push.md)`);
+  }
+  c.localRegistry ??= new URL(c.integratedRegistryUrl).host;
 }
 
 function validateLeaderTiming(c: Config): void {

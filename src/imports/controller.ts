@@ -40,7 +40,7 @@ import {
   type TagChange,
 } from "./model.ts";
 import { pendingImportRequest, planImports, recordImportAttempts } from "./plan.ts";
-import { withHandledRequest } from "./requests.ts";
+import { type HonouredRequests, pendingTagRequests, withHandledRequest } from "./requests.ts";
 import { admitScheduledImports, scheduledImportBudget } from "./schedule.ts";
 import { pullSecretInformers } from "./secret-informers.ts";
 import { crossNamespaceSource, sourceStreamKeys } from "./sources.ts";
@@ -90,10 +90,11 @@ export function createImportController(
   /** Per stream: the pull secret versions its last round saw (new ones retry failed tags at once). */
   const secretsSeen = new Map<string, readonly string[]>();
   /**
-   * Per stream: the re-import request last honoured. The "handled" annotation is written after
-   * status, so the cache can show the new status before it: without this the request ran twice.
+   * Per stream: the re-import and tag requests last honoured. The "handled" annotations are
+   * written after status, so the cache can show the new status before them: without this a
+   * request ran twice.
    */
-  const honouredRequests = new Map<string, string>();
+  const honouredRequests = new Map<string, HonouredRequests>();
   /**
    * Per stream: when the controller first saw its pending re-import request. Registry lookups
    * started after that are fresh enough for it (a push made before the request is seen) and
@@ -101,7 +102,7 @@ export function createImportController(
    */
   const requestSeen = new Map<string, { request: string; at: number }>();
   const noteRequest = (s: ImageStream): void => {
-    const request = pendingImportRequest(s);
+    const request = requestIdentity(s);
     if (request !== undefined && requestSeen.get(keyString(keyOf(s)))?.request !== request) {
       requestSeen.set(keyString(keyOf(s)), { request, at: now() });
     }
@@ -186,6 +187,7 @@ export function createImportController(
       settings,
       sourceStreams,
       ...(plan.importRequest ? { importRequest: plan.importRequest } : {}),
+      ...(plan.tagRequest ? { tagRequest: plan.tagRequest } : {}),
       repositoryImported,
     };
     let changes: TagChange[] = [];
@@ -204,8 +206,12 @@ export function createImportController(
     });
     // Annotations live outside status; written last so a lost write repeats the round, never skips it.
     if (annotations) await api.mergePatch(IMAGESTREAMS, objectKey, { metadata: { annotations } });
-    if (plan.importRequest) {
-      honouredRequests.set(key, plan.importRequest);
+    if (plan.importRequest || plan.tagRequest) {
+      honouredRequests.set(key, {
+        ...honouredRequests.get(key),
+        ...(plan.importRequest ? { request: plan.importRequest } : {}),
+        ...(plan.tagRequest ? { tagRequest: plan.tagRequest } : {}),
+      });
       requestSeen.delete(key);
     }
 
@@ -316,10 +322,10 @@ export function createImportController(
     }
   }
 
-  /** When the stream's pending request was first seen; now when it was not (a later time is safe). */
+  /** When the stream's pending requests were first seen; now when they were not (a later time is safe). */
   function requestSeenAt(stream: ImageStream): number {
     const seen = requestSeen.get(keyString(keyOf(stream)));
-    return seen !== undefined && seen.request === pendingImportRequest(stream) ? seen.at : now();
+    return seen !== undefined && seen.request === requestIdentity(stream) ? seen.at : now();
   }
 
   /** Forbidden outcomes for tags that follow streams of namespaces this one may not read. */
@@ -360,6 +366,13 @@ export function createImportController(
   }
 
   return controller;
+}
+
+/** The pending requests of a stream as one value: a new value is a new request to be seen. */
+function requestIdentity(stream: ImageStream): string | undefined {
+  const request = pendingImportRequest(stream);
+  const tags = pendingTagRequests(stream)?.value;
+  return request === undefined && tags === undefined ? undefined : `${request ?? ""}\n${tags ?? ""}`;
 }
 
 function withKind(stream: ImageStream): ImageStream {

@@ -43,7 +43,12 @@ export {
   rehomeLocalPullSpec,
   splitPullSpec,
 } from "./references.ts";
-export { withHandledRequest } from "./requests.ts";
+export {
+  type HonouredRequests,
+  pendingTagRequests,
+  requestTagImports,
+  withHandledRequest,
+} from "./requests.ts";
 export {
   type Admission,
   admitScheduledImports,

@@ -7,6 +7,15 @@ import type { EffectiveImportMode, Image } from "../api/index.ts";
 export const IMPORT_REQUESTED_ANNOTATION = "image.openshift.io/import-requested";
 /** Annotation where the controller records the request value it honoured, so each request runs once. */
 export const IMPORT_REQUESTED_HANDLED_ANNOTATION = "image.openshift.io/import-requested-handled";
+/**
+ * Tags to import now, as `{"<tag>": "<request id>"}` JSON (a new id is a new request; `*` is every
+ * tag of `spec.dockerImageRepository`): what receivers write for the leader's import controller.
+ */
+export const IMPORT_REQUESTED_TAGS_ANNOTATION = "image.openshift.io/import-requested-tags";
+/** The tag requests the controller honoured (the request annotation's value it imported). */
+export const IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION = "image.openshift.io/import-requested-tags-handled";
+/** In a tag request: every tag of `spec.dockerImageRepository`. */
+export const EVERY_REPOSITORY_TAG = "*";
 /** OpenShift's annotation: time of the last repository check (RFC3339). Removing it forces a full import. */
 export const REPOSITORY_CHECK_ANNOTATION = "openshift.io/image.dockerRepositoryCheck";
 /** OpenShift's stream annotation that marks every tag of the stream as insecure. */
@@ -126,6 +135,8 @@ export interface ImportPlan {
   repository?: PlannedRepositoryImport;
   /** The re-import request honoured by this round; pass it to `computeStatus`. */
   importRequest?: string;
+  /** The tag request honoured by this round (the annotation's value); pass it to `computeStatus`. */
+  tagRequest?: string;
   /**
    * When the stream must be looked at again (epoch ms): the earliest time a tag is due, due tags
    * included, so a time at or before `now` means work is pending now. Undefined only when no tag

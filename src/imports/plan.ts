@@ -6,6 +6,7 @@ import { importModeOf } from "../api/index.ts";
 import { backoffDelay } from "../runtime/index.ts";
 import { hasImportFailure, observedGeneration } from "./history.ts";
 import {
+  EVERY_REPOSITORY_TAG,
   IMPORT_REQUESTED_ANNOTATION,
   IMPORT_REQUESTED_HANDLED_ANNOTATION,
   type ImportCause,
@@ -18,6 +19,8 @@ import {
   type StreamImportState,
 } from "./model.ts";
 import { tagPlatformPreferences } from "./platform.ts";
+import { joinRepositoryTag } from "./references.ts";
+import { pendingTagRequests } from "./requests.ts";
 
 /**
  * The generation a tag's status must reach. OpenShift's API server stamps each changed spec
@@ -100,12 +103,14 @@ function statusEntry(stream: ImageStream, tag: string): NamedTagEventList | unde
  * Decides which spec tags need an import at `now` (epoch ms) and why:
  * - Initial: the tag has no status yet;
  * - SpecChanged: the spec generation is newer than the one observed in status;
- * - Requested: the stream carries a re-import request not yet honoured;
+ * - Requested: the stream carries a re-import request not yet honoured, or a tag request (a
+ *   receiver's event) names the tag;
  * - Retry: the last import failed and its backoff expired;
  * - Scheduled: `importPolicy.scheduled` and the tag's slot came.
  * Tags with `reference: true`, without `from`, or not `DockerImage` are never imported.
  * `spec.dockerImageRepository` is imported when never checked (annotation absent), on
- * request, or when the spec changed since its last import.
+ * request, or when the spec changed since its last import; a tag request for one of its tags
+ * (not a spec tag) imports just that tag.
  */
 export function planImports(
   stream: ImageStream,
@@ -115,6 +120,8 @@ export function planImports(
 ): ImportPlan {
   const annotations = stream.metadata.annotations ?? {};
   const request = pendingImportRequest(stream);
+  const tagRequest = pendingTagRequests(stream);
+  const requestedTags = new Set(tagRequest?.tags ?? []);
   const streamInsecure = annotations[INSECURE_REPOSITORY_ANNOTATION] === "true";
   const lastCheck = parseTime(annotations[REPOSITORY_CHECK_ANNOTATION]);
   const key = `${stream.metadata.namespace ?? ""}/${stream.metadata.name ?? ""}`;
@@ -128,7 +135,7 @@ export function planImports(
     const causes: ImportCause[] = [];
     if (!entry) causes.push("Initial");
     else if (specTagGeneration(stream, tagRef) > observedGeneration(entry)) causes.push("SpecChanged");
-    if (request) causes.push("Requested");
+    if (request || requestedTags.has(tagRef.name)) causes.push("Requested");
 
     // Due times are reported whether or not they passed: a tag due now that this round does not
     // import (the budget deferred it, or it became due while the round ran) must bring the
@@ -174,7 +181,7 @@ export function planImports(
     if (lastCheck === undefined) causes.push("Initial");
     else if (specTagGeneration(stream) > repositoryObservedGeneration(stream, state))
       causes.push("SpecChanged");
-    if (request) causes.push("Requested");
+    if (request || requestedTags.has(EVERY_REPOSITORY_TAG)) causes.push("Requested");
     if (causes.length > 0) {
       plan.repository = {
         from: repository,
@@ -184,7 +191,23 @@ export function planImports(
       };
     }
   }
+  // A requested tag of the repository that is not a spec tag: that tag alone, now.
+  const specNames = new Set((stream.spec?.tags ?? []).map((t) => t.name));
+  if (repository && !plan.repository) {
+    for (const tag of requestedTags) {
+      if (tag === EVERY_REPOSITORY_TAG || specNames.has(tag)) continue;
+      tags.push({
+        tag,
+        from: joinRepositoryTag(repository, tag),
+        insecure: streamInsecure,
+        importMode: "Legacy",
+        causes: ["Requested"],
+      });
+      nextCheckAt = Math.min(nextCheckAt, now);
+    }
+  }
   if (request) plan.importRequest = request;
+  if (tagRequest) plan.tagRequest = tagRequest.value;
   if (Number.isFinite(nextCheckAt)) plan.nextCheckAt = nextCheckAt;
   return plan;
 }

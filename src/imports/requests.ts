@@ -1,20 +1,82 @@
-// Re-import requests as the planner must see them.
+// Import requests as the planner must see them: the stream-wide re-import request (a user's
+// `image.openshift.io/import-requested`) and tag requests (receivers' events, each naming the
+// tags to import now), and the value a writer of a tag request puts in the annotation.
 import type { ImageStream } from "../api/index.ts";
-import { IMPORT_REQUESTED_HANDLED_ANNOTATION } from "./model.ts";
+import {
+  IMPORT_REQUESTED_HANDLED_ANNOTATION,
+  IMPORT_REQUESTED_TAGS_ANNOTATION,
+  IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION,
+} from "./model.ts";
+
+/** The requests a round honoured, remembered until the cache shows the "handled" annotations. */
+export interface HonouredRequests {
+  request?: string;
+  tagRequest?: string;
+}
 
 /**
- * The stream with `honoured` recorded as the handled request even if the cache lags: the
- * "handled" annotation is written after status, so the cache can show the new status before it,
- * and without this the request would run twice.
+ * The stream with the honoured requests recorded as handled even if the cache lags: the
+ * "handled" annotations are written after status, so the cache can show the new status before
+ * them, and without this a request would run twice.
  */
-export function withHandledRequest(stream: ImageStream, honoured: string | undefined): ImageStream {
+export function withHandledRequest(stream: ImageStream, honoured: HonouredRequests | undefined): ImageStream {
   const annotations = stream.metadata.annotations ?? {};
-  if (honoured === undefined || annotations[IMPORT_REQUESTED_HANDLED_ANNOTATION] === honoured) return stream;
-  return {
-    ...stream,
-    metadata: {
-      ...stream.metadata,
-      annotations: { ...annotations, [IMPORT_REQUESTED_HANDLED_ANNOTATION]: honoured },
-    },
-  };
+  const missing: Record<string, string> = {};
+  if (
+    honoured?.request !== undefined &&
+    annotations[IMPORT_REQUESTED_HANDLED_ANNOTATION] !== honoured.request
+  ) {
+    missing[IMPORT_REQUESTED_HANDLED_ANNOTATION] = honoured.request;
+  }
+  if (
+    honoured?.tagRequest !== undefined &&
+    annotations[IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION] !== honoured.tagRequest
+  ) {
+    missing[IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION] = honoured.tagRequest;
+  }
+  if (Object.keys(missing).length === 0) return stream;
+  return { ...stream, metadata: { ...stream.metadata, annotations: { ...annotations, ...missing } } };
+}
+
+/** `{"tag": "id"}` from an annotation value; anything else reads as no request. */
+function requestMap(value: string | undefined): Record<string, string> {
+  if (!value) return {};
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return {};
+    return Object.fromEntries(
+      Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+    );
+  } catch {
+    return {};
+  }
+}
+
+/** The requested tags not honoured yet, with the annotation value that asked for them. */
+export function pendingTagRequests(stream: ImageStream): { value: string; tags: string[] } | undefined {
+  const annotations = stream.metadata.annotations ?? {};
+  const value = annotations[IMPORT_REQUESTED_TAGS_ANNOTATION];
+  if (!value || value === annotations[IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION]) return undefined;
+  const requested = requestMap(value);
+  const handled = requestMap(annotations[IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION]);
+  const tags = Object.keys(requested)
+    .filter((tag) => handled[tag] !== requested[tag])
+    .sort();
+  return tags.length > 0 ? { value, tags } : undefined;
+}
+
+/**
+ * The tag request annotation's new value asking for `tags` under request `id`: the tags still
+ * pending stay, those already honoured go (the value stays small), the new ones get `id`.
+ */
+export function requestTagImports(stream: ImageStream, tags: readonly string[], id: string): string {
+  const annotations = stream.metadata.annotations ?? {};
+  const requested = requestMap(annotations[IMPORT_REQUESTED_TAGS_ANNOTATION]);
+  const handled = requestMap(annotations[IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION]);
+  const next: Record<string, string> = {};
+  for (const [tag, request] of Object.entries(requested)) if (handled[tag] !== request) next[tag] = request;
+  for (const tag of tags) next[tag] = id;
+  return JSON.stringify(
+    Object.fromEntries(Object.entries(next).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+  );
 }

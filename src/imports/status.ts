@@ -15,6 +15,7 @@ import { keyOf, keyString } from "../runtime/index.ts";
 import { addTagEvent, clearConditions, setImportFailure } from "./history.ts";
 import {
   IMPORT_REQUESTED_HANDLED_ANNOTATION,
+  IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION,
   type ImportOutcome,
   ImportReason,
   type ImportSettings,
@@ -41,6 +42,8 @@ export interface ComputeStatusInput {
   sourceStreams?: readonly ImageStream[];
   /** The re-import request honoured by this round (`ImportPlan.importRequest`). */
   importRequest?: string;
+  /** The tag request honoured by this round (`ImportPlan.tagRequest`). */
+  tagRequest?: string;
   /** True when this round imported `spec.dockerImageRepository`. */
   repositoryImported?: boolean;
 }
@@ -429,9 +432,16 @@ export function computeStatus(input: ComputeStatusInput): StatusUpdate | undefin
 
   const annotations: Record<string, string> = {};
   const current = stream.metadata.annotations ?? {};
-  const importRound = input.outcomes.length > 0 || input.repositoryImported === true || !!input.importRequest;
+  const importRound =
+    input.outcomes.length > 0 ||
+    input.repositoryImported === true ||
+    !!input.importRequest ||
+    !!input.tagRequest;
   if (input.importRequest && current[IMPORT_REQUESTED_HANDLED_ANNOTATION] !== input.importRequest) {
     annotations[IMPORT_REQUESTED_HANDLED_ANNOTATION] = input.importRequest;
+  }
+  if (input.tagRequest && current[IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION] !== input.tagRequest) {
+    annotations[IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION] = input.tagRequest;
   }
   const writing = statusChanged || Object.keys(annotations).length > 0;
   if (importRound && (writing || !current[REPOSITORY_CHECK_ANNOTATION])) {

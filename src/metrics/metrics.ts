@@ -62,6 +62,9 @@ export class OperatorMetrics {
   readonly #imports: Counter<"result" | "reason">;
   readonly #triggerWrites: Counter<"result">;
   readonly #httpRequests: Counter<"server" | "route" | "code">;
+  readonly #registryTokens: Counter<"result">;
+  readonly #pushEvents: Counter<"result" | "reason">;
+  readonly #receiverRequests: Counter<"provider" | "result">;
   readonly #httpRequestDuration: Histogram<"server" | "route">;
   readonly #admissionRequests: Counter<"webhook" | "operation" | "result">;
   readonly #admissionDuration: Histogram<"webhook" | "operation">;
@@ -203,6 +206,24 @@ export class OperatorMetrics {
       buckets: DURATION_BUCKETS,
       registers,
     });
+    this.#registryTokens = new Counter({
+      name: `${METRIC_PREFIX}registry_token_requests_total`,
+      help: "Integrated-registry token requests by result: issued, unauthenticated, bad-request, unavailable.",
+      labelNames: ["result"],
+      registers,
+    });
+    this.#pushEvents = new Counter({
+      name: `${METRIC_PREFIX}registry_push_events_total`,
+      help: "Integrated-registry notification events by result (recorded, unchanged, gone, no-stream, ignored, failed) and the reason an event was ignored.",
+      labelNames: ["result", "reason"],
+      registers,
+    });
+    this.#receiverRequests = new Counter({
+      name: `${METRIC_PREFIX}receiver_requests_total`,
+      help: 'Webhook requests to receivers by provider ("unknown" for an unknown path) and result: accepted, unavailable, or why it was refused (bad-signature, bad-token, malformed, too-large, unknown-receiver, ...).',
+      labelNames: ["provider", "result"],
+      registers,
+    });
     this.#leader = new Gauge({
       name: `${METRIC_PREFIX}leader`,
       help: "1 while this replica holds the leader lease (or runs without leader election), else 0.",
@@ -301,6 +322,21 @@ export class OperatorMetrics {
   admissionRequest(webhook: string, operation: string, result: AdmissionResultLabel, seconds: number): void {
     this.#admissionRequests.inc({ webhook, operation, result });
     this.#admissionDuration.observe({ webhook, operation }, seconds);
+  }
+
+  /** One token request to the integrated registry's realm. */
+  registryTokenRequest(result: string): void {
+    this.#registryTokens.inc({ result });
+  }
+
+  /** One event of an integrated-registry notification; `reason` says why an ignored one was. */
+  registryPushEvent(result: string, reason = ""): void {
+    this.#pushEvents.inc({ result, reason });
+  }
+
+  /** One webhook request to a receiver. */
+  receiverRequest(provider: string, result: string): void {
+    this.#receiverRequests.inc({ provider, result });
   }
 
   setLeader(leading: boolean): void {

@@ -9,7 +9,13 @@ import { createImportController } from "../imports/index.ts";
 import { createImageStreamTagController } from "../istags/index.ts";
 import type { Logger } from "../log/index.ts";
 import { createMetrics, type OperatorMetrics } from "../metrics/index.ts";
-import { createRegistryClient, type RegistryClient, type RequestEvent } from "../registry/index.ts";
+import {
+  createRegistryClient,
+  type RegistryClient,
+  type RegistryClientOptions,
+  type RequestEvent,
+  type TokenIssuer,
+} from "../registry/index.ts";
 import {
   type ControllerHandle,
   createControllerContext,
@@ -20,6 +26,7 @@ import {
   withSharedConnections,
 } from "../runtime/index.ts";
 import { createTriggerController } from "../triggers/index.ts";
+import { buildHooks, integratedRegistryOf, integratedRegistryParts } from "./hooks.ts";
 
 export interface Operator {
   readonly informers: SharedInformers;
@@ -70,30 +77,50 @@ export function buildOperator(deps: OperatorDeps): Operator {
   /** What every replica serves from its caches: admission webhooks, registry endpoints, receivers. */
   const services: ReplicaService[] = [];
   const admission = config.admissionAddress !== "0";
+  const observe = deps.onRegistryRequest;
+  const clientOptions = (tokenIssuers: readonly TokenIssuer[]): RegistryClientOptions => ({
+    ...(deps.caBundle ? { caBundle: deps.caBundle } : {}),
+    perRegistryRequestsPerSecond: config.registryRequestsPerSecond,
+    perRegistryConcurrency: config.registryConcurrency,
+    cacheSize: config.registryCacheSize,
+    onCacheLookup: (cache, hit) => metrics.registryCacheLookup(cache, hit),
+    // Allow list: the registries users may import from (and the integrated one); block list:
+    // every host and address the client may connect to (redirects and token realms included).
+    hostPolicy: {
+      allow:
+        config.registryAllow.length > 0 && integratedHost
+          ? [...config.registryAllow, integratedHost]
+          : config.registryAllow,
+      block: config.registryBlock,
+    },
+    onRequest: (e) => {
+      metrics.registryRequest(
+        e.registry,
+        e.method,
+        e.status === "error" ? undefined : e.status,
+        e.durationMs / 1000,
+      );
+      observe?.(e);
+    },
+    onRateLimitWait: (host, waitedMs) => metrics.rateLimitWait(host, waitedMs / 1000),
+    tokenIssuers,
+    // Images named by the integrated registry's pull location are read where the operator reaches it.
+    ...(integratedEndpoint ? { endpoints: [integratedEndpoint] } : {}),
+  });
+  const integratedEndpoint = integratedRegistryOf(config);
+  const integratedHost = integratedEndpoint?.host;
+  // The integrated registry's keys (its own pull tokens sign with them); probes get a client of their own.
+  const integrated = integratedRegistryParts(ctx, (issuers) => createRegistryClient(clientOptions(issuers)));
   // One registry client for all: ImageStreamTags read image details by digest, which an import
-  // just cached; oc import-image's webhook imports with the same budget and host policy.
-  if (admission || config.controllers.includes("import") || config.controllers.includes("imagestreamtag")) {
-    const observe = deps.onRegistryRequest;
-    registry = createRegistryClient({
-      ...(deps.caBundle ? { caBundle: deps.caBundle } : {}),
-      perRegistryRequestsPerSecond: config.registryRequestsPerSecond,
-      perRegistryConcurrency: config.registryConcurrency,
-      cacheSize: config.registryCacheSize,
-      onCacheLookup: (cache, hit) => metrics.registryCacheLookup(cache, hit),
-      // Allow list: the registries users may import from; block list: every host and address
-      // the client may connect to (redirects and token realms included).
-      hostPolicy: { allow: config.registryAllow, block: config.registryBlock },
-      onRequest: (e) => {
-        metrics.registryRequest(
-          e.registry,
-          e.method,
-          e.status === "error" ? undefined : e.status,
-          e.durationMs / 1000,
-        );
-        observe?.(e);
-      },
-      onRateLimitWait: (host, waitedMs) => metrics.rateLimitWait(host, waitedMs / 1000),
-    });
+  // (or a push) just cached; pushes, imports and oc import-image's webhook share each registry's
+  // budget and host policy.
+  if (
+    admission ||
+    integrated ||
+    config.controllers.includes("import") ||
+    config.controllers.includes("imagestreamtag")
+  ) {
+    registry = createRegistryClient(clientOptions(integrated ? [integrated.issuer] : []));
     if (config.controllers.includes("import")) controllers.push(createImportController(ctx, { registry }));
   }
   if (config.controllers.includes("imagestreamtag")) {
@@ -104,6 +131,9 @@ export function buildOperator(deps: OperatorDeps): Operator {
     services.push(createAdmissionService(ctx, { registry }));
     controllers.push(createAnswerCleanupController(ctx));
   }
+  const hooks = buildHooks(ctx, { integrated, registry });
+  if (hooks.service) services.push(hooks.service);
+  controllers.push(...hooks.controllers);
 
   let running = false;
   let servicesStarted = false;

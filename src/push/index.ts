@@ -1,9 +1,15 @@
 // Public surface of push-driven imports for the integrated registry: notification envelopes
-// to push records, a push as a stream status change (the import core's history rules), and
-// the catch-up plan after missed notifications. The endpoint and the registry reads are the
-// shell's.
+// to push records, a push as a stream status change (the import core's history rules), the
+// recorder both the notification endpoint and catch-up write through, and catch-up.
 
-export { type CatchUpPlan, catchUpRepositories, planCatchUp, type RepositoryState } from "./catch-up.ts";
+export { type CatchUpTag, catchUpTags } from "./catch-up.ts";
+export { type CatchUpControllerOptions, createPushCatchUpController } from "./catch-up-controller.ts";
+export {
+  NOTIFICATIONS_PATH,
+  type NotificationEndpointOptions,
+  notificationRoute,
+  type PushEventResult,
+} from "./endpoint.ts";
 export {
   type ClassifiedEvents,
   classifyEvent,
@@ -20,10 +26,10 @@ export {
   verifyNotificationSecret,
 } from "./notifications.ts";
 export {
-  applyPushedImage,
-  type PushDecision,
-  type PushUpdate,
-  pushDecision,
-  type ResolvedPush,
-  streamForPush,
-} from "./status.ts";
+  type IntegratedRegistry,
+  PushRecorder,
+  type PushRecorderOptions,
+  type RecordRequest,
+  type RecordResult,
+} from "./recorder.ts";
+export { applyPushedImage, type PushUpdate, type ResolvedPush, streamForPush } from "./status.ts";

@@ -18,7 +18,6 @@ import {
   mostSpecificPullSpec,
   type TagChange,
 } from "../imports/index.ts";
-import type { PushRecord } from "./notifications.ts";
 
 /** The image a tag of a stream repository resolves to now, as the shell read it from the registry. */
 export interface ResolvedPush {
@@ -29,29 +28,11 @@ export interface ResolvedPush {
   digest: string;
 }
 
-export type PushDecision = { action: "none"; reason: string } | { action: "resolve"; createsStream: boolean };
-
 export type PushUpdate =
   | { kind: "unchanged" }
   /** Create `stream` (metadata and spec), then write `status` through the status subresource. */
   | { kind: "create"; stream: ImageStream; status: ImageStreamStatus; changes: TagChange[] }
   | { kind: "update"; status: ImageStreamStatus; changes: TagChange[] };
-
-function newestImage(stream: ImageStream | undefined, tag: string): string | undefined {
-  return stream?.status?.tags?.find((t) => t.tag === tag)?.items?.[0]?.image;
-}
-
-/**
- * Whether a push record needs the registry at all: a repeat of the tag's newest image does
- * not. A list's recorded image is a platform's manifest, so lists are always resolved.
- */
-export function pushDecision(stream: ImageStream | undefined, record: PushRecord): PushDecision {
-  if (stream?.metadata.deletionTimestamp) return { action: "none", reason: "the stream is being deleted" };
-  if (!record.isList && newestImage(stream, record.tag) === record.digest) {
-    return { action: "none", reason: `${record.tag} already has ${record.digest}` };
-  }
-  return { action: "resolve", createsStream: stream === undefined };
-}
 
 /** The stream OpenShift creates for a push to a repository without one: no spec tags. */
 export function streamForPush(namespace: string, name: string): ImageStream {

@@ -4,17 +4,9 @@
 // authenticates the sender.
 
 import { createHash } from "node:crypto";
+import type { ReceiverProviderName } from "../api/index.ts";
 
-export const RECEIVER_PROVIDERS = [
-  "dockerhub",
-  "harbor",
-  "quay",
-  "github",
-  "gitlab",
-  "distribution",
-  "generic",
-] as const;
-export type ReceiverProvider = (typeof RECEIVER_PROVIDERS)[number];
+export type ReceiverProvider = ReceiverProviderName;
 
 /** A receiver as the shell hands it to the core: its Secret's token already read. */
 export interface Receiver {
@@ -25,8 +17,8 @@ export interface Receiver {
   token: string;
   /**
    * Registry host the provider's events stand for, as streams name it. Required where the
-   * payload carries no host (GitLab pipelines); overrides the payload's host otherwise (a
-   * self-hosted Harbor or Quay that reports an internal name).
+   * payload carries no host (GitLab pipelines); replaces the payload's host otherwise (a
+   * self-hosted Harbor or Quay that reports an internal name, a mirror streams import from).
    */
   registry?: string;
   /** Namespaces whose streams the receiver may request imports in, already authorized. */

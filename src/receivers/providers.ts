@@ -57,13 +57,13 @@ function imageEvent(reference: string, hostOverride: string | undefined): ImageE
   }
 }
 
-const parseDockerHub: Parser = (json) => {
+const parseDockerHub: Parser = (json, _request, receiver) => {
   const repoName = asString(asRecord(json.repository)?.repo_name);
   const tag = asString(asRecord(json.push_data)?.tag);
   if (!repoName || !tag)
     return reject(400, "malformed", "Docker Hub payload needs repository.repo_name and push_data.tag");
   // callback_url is never called: the operator contacts no host a payload names.
-  const event = imageEvent(`docker.io/${repoName}:${tag}`, undefined);
+  const event = imageEvent(`docker.io/${repoName}:${tag}`, receiver.registry);
   if (!event) return reject(400, "malformed", `"${repoName}:${tag}" is not an image reference`);
   return { events: [event], ignored: [] };
 };
@@ -112,7 +112,7 @@ const parseHarbor: Parser = (json, _request, receiver) => {
   return { events: parsed.events, ignored: [...ignored, ...parsed.ignored] };
 };
 
-const parseGitHub: Parser = (json, request) => {
+const parseGitHub: Parser = (json, request, receiver) => {
   const event = headerValue(request.headers, "x-github-event");
   if (event === "ping") return { events: [], ignored: ["GitHub ping"] };
   if (event !== "registry_package") return { events: [], ignored: [`GitHub event "${event ?? "unknown"}"`] };
@@ -131,7 +131,10 @@ const parseGitHub: Parser = (json, request) => {
   const name = asString(pkg.name);
   if (!owner || !name) return reject(400, "malformed", "registry_package needs namespace and name");
   // GHCR names are lower-case; GitHub reports the owner as written.
-  return referencesToEvents([`ghcr.io/${owner.toLowerCase()}/${name.toLowerCase()}:${tag}`], undefined);
+  return referencesToEvents(
+    [`ghcr.io/${owner.toLowerCase()}/${name.toLowerCase()}:${tag}`],
+    receiver.registry,
+  );
 };
 
 const parseGitLab: Parser = (json, request, receiver) => {

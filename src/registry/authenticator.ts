@@ -10,6 +10,7 @@ import { errorForTransport, RegistryError } from "./errors.ts";
 import { type CallScope, type Exchange, type RequestKind, sameOrigin } from "./exchange.ts";
 import type { Credentials } from "./keychain.ts";
 import { apiHost } from "./reference.ts";
+import type { TokenIssuer } from "./token-issuer.ts";
 import type { HttpMethod, HttpResponse } from "./transport.ts";
 
 /** A call on one repository with the credentials its keychains gave (undefined: anonymous). */
@@ -34,6 +35,8 @@ export interface AuthenticatorOptions {
   maxTokenBytes: number;
   /** Token realm hostnames trusted with any registry's credentials (see decideRealm). */
   trustedRealmHosts: readonly string[];
+  /** Registries whose tokens this process signs itself (the integrated registry). */
+  tokenIssuers?: readonly TokenIssuer[];
 }
 
 export class Authenticator {
@@ -58,7 +61,7 @@ export class Authenticator {
 
   /** `GET /v2/`: which scheme answers (insecure calls: HTTPS unverified, then HTTP) and its challenges. */
   endpoint(scope: CallScope): Promise<Endpoint> {
-    const host = apiHost(scope.registry);
+    const host = scope.endpoint ?? apiHost(scope.registry);
     return this.#endpoints.get(`${host}|${scope.insecure}`, async () => {
       const schemes = scope.insecure ? ["https", "http"] : ["https"];
       let lastError: unknown;
@@ -94,6 +97,8 @@ export class Authenticator {
     credentials: Credentials | undefined,
     resourceScope: string,
   ): Promise<{ token: string; key: string }> {
+    const issued = await this.#issuedToken(scope, ep, challenge, resourceScope);
+    if (issued) return issued;
     const decision = decideRealm({
       registryHost: ep.host,
       realm: challenge.params.realm ?? "",
@@ -119,6 +124,32 @@ export class Authenticator {
       return response.token;
     });
     return { token, key };
+  }
+
+  /** A token one of the issuers signs for this registry, cached like a realm's. */
+  async #issuedToken(
+    scope: AuthScope,
+    ep: Endpoint,
+    challenge: Challenge,
+    resourceScope: string,
+  ): Promise<{ token: string; key: string } | undefined> {
+    const issuers = this.#options.tokenIssuers ?? [];
+    if (issuers.length === 0) return undefined;
+    const key = `${ep.host}|${resourceScope}|issued`;
+    const cached = this.#tokens.get(key);
+    if (cached !== undefined) return { token: cached, key };
+    const token = await this.#tokenFetches.get(key, async () => {
+      const target = { registry: scope.registry, scope: resourceScope, service: challenge.params.service };
+      for (const issuer of issuers) {
+        const response = await issuer.issue(target, scope.signal);
+        if (response) {
+          this.#tokens.set(key, response);
+          return response.token;
+        }
+      }
+      return "";
+    });
+    return token === "" ? undefined : { token, key };
   }
 
   /** A request for a repository resource with the registry's auth scheme. */

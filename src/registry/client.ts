@@ -20,7 +20,14 @@ import {
   listEntries,
   type PlatformManifest,
 } from "./manifest.ts";
-import { formatReference, type ImageReference, parseReference, validateDigest } from "./reference.ts";
+import {
+  formatReference,
+  type ImageReference,
+  normalizeRegistryHost,
+  parseReference,
+  validateDigest,
+} from "./reference.ts";
+import type { TokenIssuer } from "./token-issuer.ts";
 import { createUndiciTransport, guardedTransport, type Resolver, type Transport } from "./transport.ts";
 
 export interface RegistryClientOptions {
@@ -53,6 +60,10 @@ export interface RegistryClientOptions {
   hostPolicy?: HostPolicySettings | HostPolicy;
   /** Operator-wide keychains (cloud providers), asked after the call's own keychain. */
   keychains?: readonly Keychain[];
+  /** Registries whose bearer tokens this process signs itself (the integrated registry). */
+  tokenIssuers?: readonly TokenIssuer[];
+  /** Registries reached at another address than their name (the integrated registry). */
+  endpoints?: readonly RegistryEndpoint[];
   /** A request waited `waitedMs` for the registry's shared budget (reported from 10 ms on). */
   onRateLimitWait?: (registry: string, waitedMs: number) => void;
   /** Replaces the undici transport (unit tests); the policy's name checks still apply. */
@@ -60,6 +71,20 @@ export interface RegistryClientOptions {
   /** Replaces DNS for the undici transport (tests). */
   resolve?: Resolver;
   now?: () => number;
+}
+
+/**
+ * A registry whose images are named by one host but read at another: the integrated registry's
+ * pull location (what pods and status name, e.g. `localhost:5001` on kind) and the address the
+ * operator reaches it at (`kind-registry:5000`), plain HTTP when `insecure`.
+ */
+export interface RegistryEndpoint {
+  /** The registry as image references name it. */
+  registry: string;
+  /** `host[:port]` to connect to. */
+  endpoint: string;
+  /** Plain HTTP (or unverified TLS) to it, for every call. */
+  insecure: boolean;
 }
 
 export interface CallOptions {
@@ -184,6 +209,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     pingTtlMs: options.pingTtlMs ?? 10 * 60_000,
     maxTokenBytes: options.maxTokenBytes ?? 256 * 1024,
     trustedRealmHosts: options.trustedRealmHosts ?? [],
+    tokenIssuers: options.tokenIssuers ?? [],
   });
   const distribution = new Distribution(auth, exchange, {
     manifestBytes: options.maxManifestBytes ?? 4 * 1024 * 1024,
@@ -191,6 +217,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     tagsPageBytes: 4 * 1024 * 1024,
   });
   const operatorKeychains = (options.keychains ?? []).map((k) => cachedKeychain(k, { now }));
+  const endpoints = new Map((options.endpoints ?? []).map((e) => [normalizeRegistryHost(e.registry), e]));
 
   const resultTtlMs = options.resultTtlMs ?? 5_000;
   const headResolutions = new SharedFetches<TagResolution>({
@@ -225,6 +252,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       found && (found.expiresAt === undefined || found.expiresAt > now())
         ? { username: found.username, password: found.password }
         : undefined;
+    const route = endpoints.get(ref.registry);
     return {
       ref,
       registry: ref.registry,
@@ -232,9 +260,10 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       subject: formatReference(ref),
       credentials,
       identity: credentialIdentity(credentials),
-      insecure: call.insecure === true,
+      insecure: call.insecure === true || route?.insecure === true,
       signal: call.signal,
       freshAfter: (call as InspectOptions).freshAfter,
+      ...(route ? { endpoint: route.endpoint } : {}),
     };
   }
 

@@ -26,6 +26,8 @@ export interface CallScope {
   /** Plain HTTP and unverified TLS allowed (stream or tag marked insecure). */
   insecure: boolean;
   signal: AbortSignal | undefined;
+  /** `host[:port]` to connect to when it is not the registry's name (RegistryEndpoint). */
+  endpoint?: string | undefined;
 }
 
 export interface ExchangeOptions {

@@ -7,6 +7,7 @@ export {
   parseTokenResponse,
   type RealmDecision,
   type RealmDecisionInput,
+  type TokenResponse,
   tokenUsableUntil,
 } from "./auth.ts";
 export { type Challenge, parseNextLink, parseWwwAuthenticate } from "./challenge.ts";
@@ -23,6 +24,7 @@ export {
   type ManifestFacts,
   type RegistryClient,
   type RegistryClientOptions,
+  type RegistryEndpoint,
   type UnchangedResult,
 } from "./client.ts";
 export {
@@ -81,4 +83,5 @@ export {
   parseReference,
   validateDigest,
 } from "./reference.ts";
+export type { TokenIssuer, TokenIssuerTarget } from "./token-issuer.ts";
 export type { HttpMethod, HttpRequest, HttpResponse, Resolver, Transport } from "./transport.ts";

@@ -11,8 +11,26 @@ export {
   IMAGE_API_GROUP,
   requiredChecks,
 } from "./access.ts";
+export { TOKEN_PATH, type TokenEndpointOptions, tokenRoute } from "./endpoint.ts";
 export { formatScope, type ParsedScopes, parseScopes, type ResourceScope } from "./scope.ts";
+export { OPERATOR_SUBJECT, selfTokenIssuer } from "./self-issued.ts";
 export { createTokenSigner, libtrustKeyId, type TokenClaims, type TokenSigner } from "./signer.ts";
+export {
+  CA_COMMON_NAME,
+  DEFAULT_SIGNING_POLICY,
+  LEAF_COMMON_NAME,
+  nextSigningMaterial,
+  probeLeaf,
+  readSigningMaterial,
+  SIGNING_SECRET_KEYS,
+  type SigningChange,
+  type SigningMaterial,
+  type SigningPolicy,
+  signingMaterialData,
+  TRUST_BUNDLE_KEY,
+  trustBundle,
+} from "./signing-keys.ts";
+export { type SigningKeysOptions, TokenSigningKeys } from "./signing-store.ts";
 export {
   type BasicCredentials,
   composeClaims,
@@ -26,3 +44,4 @@ export {
   type TokenServerSettings,
   tokenResponseBody,
 } from "./token.ts";
+export { registryTrustsCa } from "./trust-probe.ts";

@@ -1,5 +1,6 @@
 // Public surface of the test harness: a real local control plane and real registries.
 export { type HarnessBackend, parseBackend, selectedBackend } from "./backend.ts";
+export { type ChartRegistry, chartRegistry, renderChart } from "./chart-registry.ts";
 export {
   type ControlPlane,
   type ControlPlaneOptions,
@@ -43,6 +44,7 @@ export {
   type PushedLayer,
   type PushImageOptions,
   pushImage,
+  pushImageWith,
   pushIndex,
   RegistryClient,
   sha256Digest,

@@ -247,7 +247,11 @@ function secondPrecisionNow(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-async function pushImageWith(
+/**
+ * Pushes a one-layer image with an existing client: its tokens are reused (a client that logged
+ * in keeps pushing while its tokens last, e.g. while the token server is down).
+ */
+export async function pushImageWith(
   client: RegistryClient,
   repository: string,
   reference: string | undefined,

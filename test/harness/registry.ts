@@ -40,6 +40,10 @@ export type RegistryConnection = Omit<RegistryInstance, "stop">;
 export interface RegistryLaunchOptions {
   dir?: string;
   detached?: boolean;
+  /** Listen on this loopback port (default: a free one), e.g. to restart a registry where it was. */
+  port?: number;
+  /** Process name in logs and state (default `registry-<variant>`). */
+  name?: string;
 }
 
 export interface LaunchedRegistry extends RegistryInstance {
@@ -169,7 +173,9 @@ export async function launchRegistry(
   });
 }
 
-export interface ConfiguredRegistryOptions {
+export interface ConfiguredRegistryOptions extends RegistryLaunchOptions {
+  /** TLS with a private CA (default) or plain HTTP; no auth of its own either way. */
+  variant?: "tls" | "plain";
   /**
    * Sections added to the generated config (`auth`, `notifications`, ...). `file(name, content)`
    * writes a file into the registry's directory and returns its path (e.g. a rootcertbundle).
@@ -178,12 +184,15 @@ export interface ConfiguredRegistryOptions {
 }
 
 /**
- * A TLS registry (private CA, no auth of its own) with extra configuration, e.g. `auth.token`
- * pointing at a token server under test or `notifications.endpoints`. Callers stop() it.
+ * A registry (TLS with a private CA, or plain HTTP; no auth of its own) with extra
+ * configuration, e.g. `auth.token` pointing at a token server under test or
+ * `notifications.endpoints`. Callers stop() it. With `dir` and `port` a stopped one can be
+ * started again with its images.
  */
 export async function launchConfiguredRegistry(opts: ConfiguredRegistryOptions): Promise<LaunchedRegistry> {
-  return runRegistry("tls", {}, async (dir, host) => {
-    const files = await prepareRegistryFiles("tls", dir, host);
+  const variant = opts.variant ?? "tls";
+  return runRegistry(variant, opts, async (dir, host) => {
+    const files = await prepareRegistryFiles(variant, dir, host);
     const extra = await opts.configure(async (name, content) => {
       const path = join(dir, name);
       await writeFile(path, content);
@@ -202,7 +211,7 @@ async function runRegistry(
   const dir = opts.dir ?? (await makeTempDir(`isop-registry-${variant}`));
   const ownsDir = opts.dir === undefined;
   await mkdir(dir, { recursive: true });
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const host = `127.0.0.1:${port}`;
   let files: (RegistryFiles & { cleanup?: () => Promise<void> }) | undefined;
   let registryProcess: ReturnType<typeof spawnLogged> | undefined;
@@ -219,7 +228,7 @@ async function runRegistry(
     const configFile = join(dir, "config.yml");
     await writeFile(configFile, files.config);
     registryProcess = spawnLogged({
-      name: `registry-${variant}`,
+      name: opts.name ?? `registry-${variant}`,
       command: "/usr/bin/docker-registry",
       args: ["serve", configFile],
       logFile: join(dir, "registry.log"),

@@ -645,6 +645,79 @@ describe("plain manifests, applied cluster-wide", () => {
   });
 });
 
+describe("plain manifests with the integrated registry and receivers", () => {
+  const release = `reg-${suffix}`;
+  const fullname = `${release}-imagestream-operator`;
+  const releaseNs = `isop-registry-${suffix}`;
+  const serviceAccount = { namespace: releaseNs, name: fullname };
+  let appNs: string;
+  let applied: Result;
+
+  beforeAll(async () => {
+    const manifests = await renderManifests(release, releaseNs, [
+      "integratedRegistry.enabled=true",
+      "receivers.enabled=true",
+    ]);
+    appNs = await createNamespace(cp, "deploy-push");
+    await mustSucceed(
+      "apply namespace",
+      kubectl(cp, ["apply", "--server-side", "-f", join(manifests, "namespace.yaml")]),
+    );
+    applied = await kubectl(cp, ["apply", "--server-side", "-k", manifests]);
+  }, 15 * 60_000);
+
+  afterAll(async () => {
+    await kubectl(cp, ["delete", "namespace", releaseNs, appNs, "--wait=false"]);
+    await kubectl(cp, [
+      "delete",
+      "clusterrole,clusterrolebinding",
+      "-l",
+      `app.kubernetes.io/instance=${release}`,
+    ]);
+  });
+
+  it("grants the hooks listener and the push controllers everything they call", async () => {
+    expect(applied.code, applied.stderr).toBe(0);
+    const ns = { namespace: appNs };
+    const keys = `${release}-imagestream-operator-registry-token-key`;
+    const bundle = `${release}-imagestream-operator-registry-token-ca`;
+    const needed: Access[] = [
+      ...controllerAccess(appNs),
+      ...CLUSTER_WIDE_WATCHES,
+      ACCESS_REVIEW,
+      // src/push: a push creates a missing stream and writes its status; src/receivers: tag requests.
+      ...each("image.openshift.io", "imagestreams", ["get", "create", "patch"], ns),
+      ...each("image.openshift.io", "imagestreams", ["update"], { ...ns, subresource: "status" }),
+      // src/receivers: Receiver informer and status; their Secrets through a typed informer.
+      ...each("imagestream-operator.io", "receivers", ["list", "watch"]),
+      ...each("imagestream-operator.io", "receivers", ["update"], { ...ns, subresource: "status" }),
+      // src/token-server: TokenReview of a presented token; the signing Secret and the CA ConfigMap.
+      { verb: "create", group: "authentication.k8s.io", resource: "tokenreviews" },
+      ...each("", "secrets", ["create"], { namespace: releaseNs }),
+      ...each("", "secrets", ["get", "update"], { namespace: releaseNs, name: keys }),
+      ...each("", "configmaps", ["create"], { namespace: releaseNs }),
+      ...each("", "configmaps", ["get", "update"], { namespace: releaseNs, name: bundle }),
+    ];
+    expect(await mismatches(serviceAccount, needed, true)).toEqual([]);
+  });
+
+  it("grants nothing beyond that: other Secrets and ConfigMaps stay closed", async () => {
+    const forbidden: Access[] = [
+      ...forbiddenAccess(appNs, releaseNs, fullname),
+      ...each("", "secrets", ["get", "update", "delete"], {
+        namespace: releaseNs,
+        name: `${fullname}-other`,
+      }),
+      ...each("", "configmaps", ["get", "update", "delete"], {
+        namespace: releaseNs,
+        name: `${fullname}-other`,
+      }),
+      ...each("imagestream-operator.io", "receivers", ["create", "update", "delete"], { namespace: appNs }),
+    ];
+    expect(await mismatches(serviceAccount, forbidden, false)).toEqual([]);
+  });
+});
+
 describe("helm install, watching one namespace", () => {
   const release = `hlm-${suffix}`;
   const fullname = `${release}-imagestream-operator`;

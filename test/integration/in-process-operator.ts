@@ -14,7 +14,7 @@ export async function startInProcessOperator(
   const operator = buildOperator({
     kc: cp.kubeConfig,
     config,
-    log: createLogger({ level: "warn" }),
+    log: createLogger({ level: process.env.IMAGESTREAM_TEST_LOG_LEVEL ?? "warn" }),
     ...deps,
   });
   if (!(await operator.start())) throw new Error("the operator's caches did not sync");

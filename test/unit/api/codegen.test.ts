@@ -44,17 +44,24 @@ describe("toOpenApiSchema", () => {
 });
 
 describe("toCrd", () => {
-  it.each(crdModels)("$kind is a namespaced v1 CRD without TS keys", (model) => {
+  const groups: Record<string, [string, string]> = {
+    ImageStream: ["image.openshift.io", "v1"],
+    ImageStreamTag: ["image.openshift.io", "v1"],
+    ImageStreamImport: ["image.openshift.io", "v1"],
+    Receiver: ["imagestream-operator.io", "v1alpha1"],
+  };
+  it.each(crdModels)("$kind is a namespaced CRD of its group and version, without TS keys", (model) => {
     const crd = toCrd(model);
     const keys = keysDeep(crd);
     for (const tsKey of ["tsName", "tsType", "tsRequired"]) expect(keys.has(tsKey)).toBe(false);
+    const [group, version] = groups[model.kind] ?? ["(a kind this test does not know)", ""];
     expect(crd).toMatchObject({
-      metadata: { name: `${model.plural}.image.openshift.io` },
+      metadata: { name: `${model.plural}.${group}` },
       spec: {
-        group: "image.openshift.io",
+        group,
         scope: "Namespaced",
         names: { kind: model.kind },
-        versions: [{ name: "v1", served: true, storage: true }],
+        versions: [{ name: version, served: true, storage: true }],
       },
     });
   });

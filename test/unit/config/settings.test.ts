@@ -142,6 +142,8 @@ describe("integrated registry settings", () => {
         "--integrated-registry-url=http://registry.ops.svc:5000/",
         "--registry-token-signing-secret=ops/registry-token-key",
         "--registry-anonymous-pull",
+        "--hooks-address=:8082",
+        "--registry-notifications-token-file=/var/run/notifications/token",
       ],
       {
         IMAGESTREAM_REGISTRY_TOKEN_CA_CONFIGMAP: "ops/registry-token-ca",
@@ -149,6 +151,9 @@ describe("integrated registry settings", () => {
       },
     );
     expect(c.integratedRegistryUrl).toBe("http://registry.ops.svc:5000");
+    // The pull location defaults to the registry's host; the catch-up period to 10 minutes.
+    expect(c.localRegistry).toBe("registry.ops.svc:5000");
+    expect(c.registryCatchUpIntervalMs).toBe(600_000);
     expect(c.registryTokenSigningSecret).toEqual({ namespace: "ops", name: "registry-token-key" });
     expect(c.registryTokenCaConfigMap).toEqual({ namespace: "ops", name: "registry-token-ca" });
     expect(c.registryAnonymousPull).toBe(true);
@@ -163,6 +168,12 @@ describe("integrated registry settings", () => {
     [["--registry-token-lifetime=2h"], "--registry-token-lifetime", "maximum 3600s"],
     [["--registry-token-lifetime=10s"], "--registry-token-lifetime", "minimum 60s"],
     [["--registry-token-issuer="], "--registry-token-issuer", "must not be empty"],
+    [
+      ["--integrated-registry-url=http://r:5000", "--hooks-address=:8082"],
+      "--integrated-registry-url",
+      "also needs --registry-token-signing-secret, --registry-token-ca-configmap, --registry-notifications-token-file",
+    ],
+    [["--registry-catch-up-interval=5s"], "--registry-catch-up-interval", "minimum 30s"],
   ])("rejects %j naming %s", (argv, setting, message) => {
     expect(() => parseConfig(argv, {})).toThrow(ConfigError);
     expect(() => parseConfig(argv, {})).toThrow(new RegExp(`${setting}.*${message}`));

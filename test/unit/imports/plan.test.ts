@@ -1,14 +1,19 @@
 import { describe, expect, it } from "vitest";
 import {
+  computeStatus,
   IMPORT_REQUESTED_ANNOTATION,
   IMPORT_REQUESTED_HANDLED_ANNOTATION,
+  IMPORT_REQUESTED_TAGS_ANNOTATION,
+  IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION,
   isImportable,
   newImportState,
   nextScheduledImport,
   pendingImportRequest,
+  pendingTagRequests,
   planImports,
   REPOSITORY_CHECK_ANNOTATION,
   recordImportAttempts,
+  requestTagImports,
   retryDelay,
   specTagGeneration,
   stableHash,
@@ -141,6 +146,76 @@ describe("planImports: re-import requests", () => {
     const s = imported();
     s.metadata.annotations = { [IMPORT_REQUESTED_ANNOTATION]: " " };
     expect(pendingImportRequest(s)).toBeUndefined();
+  });
+});
+
+describe("planImports: tag requests (receivers)", () => {
+  const two = () =>
+    stream(
+      [dockerTag("a", "quay.io/org/a:1"), dockerTag("b", "quay.io/org/b:1")],
+      [
+        { tag: "a", items: [event(`quay.io/org/a@${D1}`, D1, 1)] },
+        { tag: "b", items: [event(`quay.io/org/b@${D1}`, D1, 1)] },
+      ],
+    );
+  const annotate = (s: ReturnType<typeof stream>, annotations: Record<string, string>) => {
+    s.metadata.annotations = { ...s.metadata.annotations, ...annotations };
+    return s;
+  };
+
+  it("imports exactly the requested tags, once per request id", () => {
+    const s = two();
+    annotate(s, { [IMPORT_REQUESTED_TAGS_ANNOTATION]: requestTagImports(s, ["b"], "r1") });
+    const plan = planImports(s, NOW, newImportState(NOW), settings());
+    expect(plan.tags.map((t) => [t.tag, t.causes])).toEqual([["b", ["Requested"]]]);
+    expect(plan.tagRequest).toBe('{"b":"r1"}');
+
+    // The round records what it honoured: nothing is pending any more.
+    const update = computeStatus({
+      stream: s,
+      outcomes: [],
+      now: new Date(NOW),
+      settings: settings(),
+      tagRequest: plan.tagRequest ?? "",
+    });
+    expect(update?.annotations?.[IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION]).toBe('{"b":"r1"}');
+    annotate(s, { [IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION]: '{"b":"r1"}' });
+    expect(pendingTagRequests(s)).toBeUndefined();
+    expect(planImports(s, NOW, newImportState(NOW), settings()).tags).toEqual([]);
+  });
+
+  it("keeps requests not honoured yet, drops honoured ones, and a new id asks again", () => {
+    const s = annotate(two(), {
+      [IMPORT_REQUESTED_TAGS_ANNOTATION]: '{"a":"r1","b":"r1"}',
+      [IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION]: '{"a":"r1"}',
+    });
+    expect(pendingTagRequests(s)?.tags).toEqual(["b"]);
+    expect(requestTagImports(s, ["a"], "r2")).toBe('{"a":"r2","b":"r1"}');
+    annotate(s, { [IMPORT_REQUESTED_TAGS_ANNOTATION]: '{"a":"r2","b":"r1"}' });
+    expect(pendingTagRequests(s)?.tags).toEqual(["a", "b"]);
+  });
+
+  it("imports a requested tag of spec.dockerImageRepository alone, and * imports the repository", () => {
+    const repo = stream([], null, {}, { dockerImageRepository: "quay.io/org/all" });
+    repo.metadata.annotations = {
+      "openshift.io/image.dockerRepositoryCheck": "2024-05-01T11:00:00Z",
+      [IMPORT_REQUESTED_TAGS_ANNOTATION]: '{"v2":"r1"}',
+    };
+    const plan = planImports(repo, NOW, { ...newImportState(NOW), repositoryGeneration: 1 }, settings());
+    expect(plan.repository).toBeUndefined();
+    expect(plan.tags).toEqual([
+      { tag: "v2", from: "quay.io/org/all:v2", insecure: false, importMode: "Legacy", causes: ["Requested"] },
+    ]);
+    repo.metadata.annotations[IMPORT_REQUESTED_TAGS_ANNOTATION] = '{"*":"r2"}';
+    const all = planImports(repo, NOW, { ...newImportState(NOW), repositoryGeneration: 1 }, settings());
+    expect(all.repository?.causes).toEqual(["Requested"]);
+    expect(all.tags).toEqual([]);
+  });
+
+  it("reads a malformed annotation as no request", () => {
+    const s = annotate(two(), { [IMPORT_REQUESTED_TAGS_ANNOTATION]: "not json" });
+    expect(pendingTagRequests(s)).toBeUndefined();
+    expect(requestTagImports(s, ["a"], "r1")).toBe('{"a":"r1"}');
   });
 });
 

@@ -5,6 +5,7 @@ import {
   crossNamespaceSource,
   failureOf,
   IMPORT_REQUESTED_HANDLED_ANNOTATION,
+  IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION,
   retryFailedTagsOnNewSecrets,
   type StreamImportState,
   secretVersions,
@@ -83,11 +84,18 @@ describe("failureOf", () => {
 describe("withHandledRequest", () => {
   it("records the honoured request when the cache does not show it yet", () => {
     const s = stream([dockerTag("a", "redis:2")]);
-    const seen = withHandledRequest(s, "r1");
+    const seen = withHandledRequest(s, { request: "r1" });
     expect(seen.metadata.annotations?.[IMPORT_REQUESTED_HANDLED_ANNOTATION]).toBe("r1");
     expect(s.metadata.annotations).toBeUndefined();
-    expect(withHandledRequest(seen, "r1")).toBe(seen);
+    expect(withHandledRequest(seen, { request: "r1" })).toBe(seen);
     expect(withHandledRequest(s, undefined)).toBe(s);
+  });
+
+  it("records an honoured tag request the same way", () => {
+    const s = stream([dockerTag("a", "redis:2")]);
+    const seen = withHandledRequest(s, { tagRequest: '{"a":"1"}' });
+    expect(seen.metadata.annotations?.[IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION]).toBe('{"a":"1"}');
+    expect(withHandledRequest(seen, { tagRequest: '{"a":"1"}' })).toBe(seen);
   });
 });
 

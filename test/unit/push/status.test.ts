@@ -1,12 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ImageStream, NamedTagEventList } from "../../../src/api/index.ts";
-import {
-  applyPushedImage,
-  catchUpRepositories,
-  type PushRecord,
-  planCatchUp,
-  pushDecision,
-} from "../../../src/push/index.ts";
+import { applyPushedImage, catchUpTags } from "../../../src/push/index.ts";
 import { D1, D2, D3, event, NOW, settings, stream } from "../imports/fixtures.ts";
 
 const REGISTRY = "image-registry.ops.svc:5000";
@@ -23,19 +17,6 @@ function pushDev(current: ImageStream | undefined, digest: string, now = NOW) {
     now,
     settings: opts,
   });
-}
-
-function record(digest: string, extra: Partial<PushRecord> = {}): PushRecord {
-  return {
-    namespace: "ns",
-    stream: "app",
-    tag: "dev",
-    digest,
-    mediaType: "application/vnd.oci.image.manifest.v1+json",
-    isList: false,
-    eventId: "e",
-    ...extra,
-  };
 }
 
 describe("applyPushedImage", () => {
@@ -143,60 +124,26 @@ describe("applyPushedImage", () => {
   });
 });
 
-describe("pushDecision", () => {
-  const current = stream([], [{ tag: "dev", items: [event(ref(D1), D1)] }]);
-  it("skips a repeat of the newest image, resolves anything else", () => {
-    expect(pushDecision(current, record(D1))).toMatchObject({ action: "none" });
-    expect(pushDecision(current, record(D2))).toEqual({ action: "resolve", createsStream: false });
-    expect(pushDecision(current, record(D1, { tag: "other" }))).toEqual({
-      action: "resolve",
-      createsStream: false,
-    });
-    expect(pushDecision(undefined, record(D1))).toEqual({ action: "resolve", createsStream: true });
-  });
-  it("always resolves lists (their recorded image is a platform's) and skips deleting streams", () => {
-    expect(pushDecision(current, record(D1, { isList: true }))).toMatchObject({ action: "resolve" });
-    const deleting = stream([], null, { deletionTimestamp: "2024-05-01T11:00:00Z" });
-    expect(pushDecision(deleting, record(D2))).toMatchObject({ action: "none" });
-  });
-});
-
 describe("catch-up", () => {
-  it("reads only repositories that stand for streams in watched namespaces", () => {
-    const catalog = ["ns/app", "other/app", "lonely", "a/b/c", "ns/Bad"];
-    expect(catchUpRepositories(catalog, [])).toEqual(["ns/app", "other/app"]);
-    expect(catchUpRepositories(catalog, ["ns"])).toEqual(["ns/app"]);
-  });
-
-  it("returns exactly the tags whose newest item is not the registry's image", () => {
+  it("checks every registry tag that is not a spec tag, with the image each has recorded", () => {
     const app = stream(
-      [],
+      [{ name: "stable", from: { kind: "DockerImage", name: "quay.io/org/app:stable" } }],
       [
         { tag: "dev", items: [event(ref(D1), D1), event(ref(D2), D2)] },
-        { tag: "old", items: [event(ref(D3), D3)] },
+        { tag: "stable", items: [event("quay.io/org/app@" + D3, D3)] },
       ],
     );
-    const plan = planCatchUp(
-      [
-        { repository: "ns/app", tags: { dev: D1, prod: D2, old: D2 } },
-        { repository: "ns/new", tags: { v1: D3 } },
-        { repository: "not/a/stream", tags: { v1: D3 } },
-      ],
-      [app],
-    );
-    expect(plan).toEqual({
-      updates: [
-        { namespace: "ns", stream: "app", tag: "old", digest: D2 },
-        { namespace: "ns", stream: "app", tag: "prod", digest: D2 },
-      ],
-      missingStreams: [{ namespace: "ns", stream: "new", tag: "v1", digest: D3 }],
-    });
+    expect(catchUpTags(app, ["prod", "dev", "stable", "dev"])).toEqual([
+      { tag: "dev", recordedImage: D1 },
+      { tag: "prod" },
+    ]);
   });
 
-  it("applying the plan, then planning again, finds nothing: no push missed, none recorded twice", () => {
+  it("recording what the registry has, then checking again, changes nothing: no push missed, none twice", () => {
     let app = stream([], [{ tag: "dev", items: [event(ref(D2), D2)] }]);
-    const registry = [{ repository: "ns/app", tags: { dev: D1, prod: D3 } }];
-    for (const pushed of planCatchUp(registry, [app]).updates) {
+    const registry: Record<string, string> = { dev: D1, prod: D3 };
+    for (const { tag } of catchUpTags(app, Object.keys(registry))) {
+      const pushed = { namespace: "ns", stream: "app", tag, digest: registry[tag] ?? "" };
       const update = applyPushedImage({ stream: app, pushed, now: NOW, settings: opts });
       if (update.kind === "update") app = { ...app, status: update.status };
     }
@@ -204,6 +151,12 @@ describe("catch-up", () => {
       ["dev", [D1, D2]],
       ["prod", [D3]],
     ]);
-    expect(planCatchUp(registry, [app])).toEqual({ updates: [], missingStreams: [] });
+    for (const { tag, recordedImage } of catchUpTags(app, Object.keys(registry))) {
+      expect(recordedImage).toBe(registry[tag]);
+      const pushed = { namespace: "ns", stream: "app", tag, digest: registry[tag] ?? "" };
+      expect(applyPushedImage({ stream: app, pushed, now: LATER, settings: opts })).toEqual({
+        kind: "unchanged",
+      });
+    }
   });
 });

@@ -37,6 +37,13 @@ describe("receive: each provider's documented payload", () => {
       events: [{ registry: "docker.io", repository: "acme/web", tag: "1.4.2" }],
       ignored: [],
     });
+    // Streams that import from a mirror of Docker Hub: the receiver names the mirror's host.
+    expect(
+      receive(receiver("dockerhub", { registry: "mirror.acme.io" }), {
+        headers: json,
+        body: fixture("dockerhub.json"),
+      }),
+    ).toMatchObject({ events: [{ registry: "mirror.acme.io", repository: "acme/web", tag: "1.4.2" }] });
   });
 
   it("Harbor: PUSH_ARTIFACT resources, verified by the Authorization header it is configured with", () => {

@@ -447,6 +447,68 @@ describe("keychains", () => {
   });
 });
 
+describe("token issuers (registries whose tokens this process signs)", () => {
+  /** A token-auth registry at r.test whose realm must never be asked: only `Bearer signed:<scope>` works. */
+  function signedOnlyRegistry(): Handler {
+    return (req, url) => {
+      if (url.hostname === "realm.test") return { status: 500, body: "the realm was asked" };
+      const challenge = { "www-authenticate": 'Bearer realm="https://realm.test/token",service="svc"' };
+      if (!req.headers.authorization?.startsWith("Bearer signed:"))
+        return { status: 401, headers: challenge };
+      return openRegistry()(req, url);
+    };
+  }
+
+  it("uses the issuer's token for its registry, once per lifetime, and never the realm", async () => {
+    const issued: unknown[] = [];
+    const { c, requests } = client(signedOnlyRegistry(), {
+      resultTtlMs: 0,
+      tokenIssuers: [
+        {
+          issue: async (target) => {
+            if (target.registry !== "r.test") return undefined;
+            issued.push(target);
+            return { token: `signed:${target.scope}`, expiresInSeconds: 300 };
+          },
+        },
+      ],
+    });
+    await expect(c.inspect("r.test/app:1")).resolves.toMatchObject({ kind: "image" });
+    await expect(c.inspect("r.test/app:1", { knownDigest: manifestDigest })).resolves.toMatchObject({
+      kind: "unchanged",
+    });
+    expect(issued).toEqual([{ registry: "r.test", scope: "repository:app:pull", service: "svc" }]);
+    expect(requests.some((r) => new URL(r.url).hostname === "realm.test")).toBe(false);
+    expect(requests.at(-1)?.headers.authorization).toBe("Bearer signed:repository:app:pull");
+  });
+
+  it("goes to the realm for a registry no issuer serves", async () => {
+    const { c, requests } = client(signedOnlyRegistry(), {
+      tokenIssuers: [{ issue: async () => undefined }],
+    });
+    await expect(c.inspect("r.test/app:1")).rejects.toBeInstanceOf(RegistryError);
+    expect(requests.some((r) => new URL(r.url).hostname === "realm.test")).toBe(true);
+  });
+});
+
+describe("endpoints (a registry read at another address than its name)", () => {
+  it("sends every request for the name to the endpoint, plain HTTP allowed, and names the image as written", async () => {
+    const { c, requests } = client(
+      (req, url) => (url.host === "r.test:5000" ? openRegistry()(req, url) : undefined),
+      {
+        endpoints: [{ registry: "localhost:5001", endpoint: "r.test:5000", insecure: true }],
+      },
+    );
+    const result = await c.inspect("localhost:5001/app:1");
+    expect(result).toMatchObject({
+      kind: "image",
+      digest: manifestDigest,
+      reference: "localhost:5001/app:1",
+    });
+    expect(new Set(requests.map((r) => new URL(r.url).host))).toEqual(new Set(["r.test:5000"]));
+  });
+});
+
 describe("sharing between controllers and streams", () => {
   /** A registry at r.test with one image per name; `tags` says where each tag of `app` points. */
   function imagesRegistry(names: string[]) {

@@ -77,6 +77,7 @@ The namespaced permissions of the enabled controllers, exactly the API calls the
 {{- $streams = concat $streams (list "get" "list" "watch" "create" "patch") }}
 {{- end }}
 {{- $registry := .Values.integratedRegistry.enabled }}
+{{- $hooks := include "imagestream-operator.hooksEnabled" . }}
 {{- if $registry }}
 {{- /* src/push (integrated registry): a push to a missing stream creates it; catch-up lists streams. */}}
 {{- $streams = concat $streams (list "get" "list" "watch" "create") }}
@@ -85,6 +86,10 @@ The namespaced permissions of the enabled controllers, exactly the API calls the
 {{- if $admission }}
 {{- /* src/admission: image lookup reads the stream informer; oc import-image reads the stream fresh, creates it or merge-patches its spec (guarded by resourceVersion). */}}
 {{- $streams = concat $streams (list "get" "list" "watch" "create" "patch") }}
+{{- end }}
+{{- if $hooks }}
+{{- /* src/receivers: tag requests are a guarded merge patch of the stream's annotations. */}}
+{{- $streams = concat $streams (list "get" "list" "watch" "patch") }}
 {{- end }}
 {{- if $streams }}
 - apiGroups: ["image.openshift.io"]
@@ -116,8 +121,17 @@ owner-reference permissions (OwnerReferencesPermissionEnforcement) authorize as 
   resources: ["imagestreams/finalizers"]
   verbs: ["update"]
 {{- end }}
-{{- if or $import $istag $admission }}
-{{- /* Pull secrets: informers with type field selectors; RBAC cannot narrow by type. Never get, never write. */}}
+{{- if $hooks }}
+{{- /* src/receivers: Receiver objects (informer) and their status (URL, Ready). */}}
+- apiGroups: ["imagestream-operator.io"]
+  resources: ["receivers"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["imagestream-operator.io"]
+  resources: ["receivers/status"]
+  verbs: ["update"]
+{{- end }}
+{{- if or $import $istag $admission $hooks }}
+{{- /* Pull secrets and receiver tokens: informers with type field selectors; RBAC cannot narrow by type. Never get, never write. */}}
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["list", "watch"]
@@ -137,7 +151,7 @@ owner-reference permissions (OwnerReferencesPermissionEnforcement) authorize as 
 {{/* Cross-namespace tag sources, and oc import-image as the requesting user, are authorized with
 SubjectAccessReviews (cluster-scoped). */}}
 {{- define "imagestream-operator.needsAccessReview" -}}
-{{- if or (has "import" .Values.controllers) (has "trigger" .Values.controllers) .Values.integratedRegistry.enabled .Values.admission.enabled }}true{{ end }}
+{{- if or (has "import" .Values.controllers) (has "trigger" .Values.controllers) .Values.integratedRegistry.enabled .Values.receivers.enabled .Values.admission.enabled }}true{{ end }}
 {{- end }}
 
 {{/* ---- Integrated registry (docs/push.md) ---- */}}
@@ -155,13 +169,28 @@ SubjectAccessReviews (cluster-scoped). */}}
 {{- printf "%s.%s.svc:%d" (include "imagestream-operator.registryName" .) .Release.Namespace (int .Values.integratedRegistry.service.port) }}
 {{- end }}
 
+{{/* The hooks listener runs for the integrated registry and for receivers. */}}
+{{- define "imagestream-operator.hooksEnabled" -}}
+{{- if or .Values.integratedRegistry.enabled .Values.receivers.enabled }}true{{ end }}
+{{- end }}
+
+{{/* The chart runs the integrated registry itself. */}}
+{{- define "imagestream-operator.registryDeployed" -}}
+{{- if and .Values.integratedRegistry.enabled .Values.integratedRegistry.deploy }}true{{ end }}
+{{- end }}
+
+{{/* --integrated-registry-url: the value, else the chart's registry Service. */}}
+{{- define "imagestream-operator.integratedRegistryUrl" -}}
+{{- if .Values.integratedRegistry.enabled }}{{ default (printf "http://%s" (include "imagestream-operator.registryHost" .)) .Values.integratedRegistry.url }}{{ end }}
+{{- end }}
+
 {{/* --local-registry: the value, else the integrated registry's Service when it is enabled. */}}
 {{- define "imagestream-operator.localRegistry" -}}
-{{- if .Values.localRegistry }}{{ .Values.localRegistry }}{{ else if .Values.integratedRegistry.enabled }}{{ include "imagestream-operator.registryHost" . }}{{ end }}
+{{- if .Values.localRegistry }}{{ .Values.localRegistry }}{{ else if .Values.integratedRegistry.enabled }}{{ regexReplaceAll "^https?://([^/]+).*$" (include "imagestream-operator.integratedRegistryUrl" .) "${1}" }}{{ end }}
 {{- end }}
 
 {{- define "imagestream-operator.tokenRealm" -}}
-{{- default (printf "http://%s.%s.svc:%d/registry/token" (include "imagestream-operator.hooksName" .) .Release.Namespace (int .Values.integratedRegistry.hooksPort)) .Values.integratedRegistry.auth.realm }}
+{{- default (printf "http://%s.%s.svc:%d/registry/token" (include "imagestream-operator.hooksName" .) .Release.Namespace (int .Values.hooks.service.port)) .Values.integratedRegistry.auth.realm }}
 {{- end }}
 
 {{/* Objects the operator owns for the registry: its signing key (Secret) and published certificates (ConfigMap). */}}
