@@ -668,9 +668,11 @@ describe("plain manifests with the integrated registry and receivers", () => {
 
   afterAll(async () => {
     await kubectl(cp, ["delete", "namespace", releaseNs, appNs, "--wait=false"]);
+    // The webhooks' configuration too: left behind without its Service, its failurePolicy Fail
+    // would refuse every other suite's ImageStreamImport.
     await kubectl(cp, [
       "delete",
-      "clusterrole,clusterrolebinding",
+      "clusterrole,clusterrolebinding,mutatingwebhookconfiguration",
       "-l",
       `app.kubernetes.io/instance=${release}`,
     ]);
