@@ -1,15 +1,12 @@
-// Who a bearer token belongs to, as the API server says (TokenReview), and what that user may
-// do (SubjectAccessReview as that user): for requests the operator answers on a user's behalf,
-// such as the integrated registry's token requests. The operator's own rights never enter.
+// Who a bearer token belongs to, as the API server says (TokenReview): for requests the operator
+// answers on a user's behalf, such as the integrated registry's token requests. What that user
+// may do is userAccessReview's (SubjectAccessReview as that user, reviews.ts).
 
-import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from "@kubernetes/client-node";
-import { type RequestingUser, type ResourceAccess, userAccessReview } from "./reviews.ts";
+import { AuthenticationV1Api, type KubeConfig } from "@kubernetes/client-node";
+import type { RequestingUser } from "./reviews.ts";
 
 /** The user of a token, or null when the API server does not accept it. */
 export type TokenAuthenticator = (token: string) => Promise<RequestingUser | null>;
-
-/** Whether `user` may do `access`. */
-export type UserAuthorizer = (user: RequestingUser, access: ResourceAccess) => Promise<boolean>;
 
 /** TokenReview (needs `create` on tokenreviews); the API server's own audiences. */
 export function tokenReviewFromClient(kc: KubeConfig): TokenAuthenticator {
@@ -24,14 +21,5 @@ export function tokenReviewFromClient(kc: KubeConfig): TokenAuthenticator {
       groups: user.groups ?? [],
       extra: user.extra ?? {},
     };
-  };
-}
-
-/** SubjectAccessReview as the user (needs `create` on subjectaccessreviews). */
-export function userAuthorizerFromClient(kc: KubeConfig): UserAuthorizer {
-  const api = kc.makeApiClient(AuthorizationV1Api);
-  return async (user, access) => {
-    const review = await api.createSubjectAccessReview({ body: userAccessReview(user, access) });
-    return review.status?.allowed === true;
   };
 }

@@ -1,9 +1,4 @@
-export {
-  type TokenAuthenticator,
-  tokenReviewFromClient,
-  type UserAuthorizer,
-  userAuthorizerFromClient,
-} from "./identity.ts";
+export { type TokenAuthenticator, tokenReviewFromClient } from "./identity.ts";
 export {
   type AccessReview,
   AuthorizationCache,

@@ -6,7 +6,7 @@ import {
   AuthorizationCache,
   subjectAccessReviewFromClient,
   tokenReviewFromClient,
-  userAuthorizerFromClient,
+  userAccessReviewFromClient,
 } from "../access/index.ts";
 import { IMAGESTREAMS, type ImageStream } from "../api/index.ts";
 import type { Config } from "../config/index.ts";
@@ -124,7 +124,7 @@ export function buildHooks(
         settings: tokenServerSettings(config),
         signer: () => integrated.keys.signer,
         authenticate: tokenReviewFromClient(ctx.kc),
-        authorize: userAuthorizerFromClient(ctx.kc),
+        authorize: userAccessReviewFromClient(ctx.kc),
         streamExists: (namespace, name) => cachedStream(namespace, name) !== undefined,
         log: log.child({ route: "registry-token" }),
         onOutcome: (outcome) => metrics.registryTokenRequest(outcome.result),

@@ -8,21 +8,14 @@
 // Anything else (repositories that are not <namespace>/<stream>, other actions or
 // resource types) needs something nobody has: it is never granted.
 
+import type { ResourceAccess } from "../access/index.ts";
 import { parseStreamRepository } from "../api/index.ts";
 import type { ResourceScope } from "./scope.ts";
 
 export const IMAGE_API_GROUP = "image.openshift.io";
 
-/** The resource attributes of one SubjectAccessReview. */
-export interface AccessCheck {
-  verb: string;
-  group: string;
-  resource: string;
-  subresource?: string;
-  /** Absent: cluster-wide. */
-  namespace?: string;
-  name?: string;
-}
+/** The resource attributes of one SubjectAccessReview (as the user: src/access). */
+export type AccessCheck = ResourceAccess;
 
 export interface ActionRequirement {
   /** The registry action (`pull`, `push`, `delete`, `*`). */

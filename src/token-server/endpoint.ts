@@ -3,7 +3,7 @@
 // SubjectAccessReviews as its user; the answer comes back as is. Any replica answers: the
 // decision needs only the API server and the signing key every replica holds.
 
-import type { TokenAuthenticator, UserAuthorizer } from "../access/index.ts";
+import type { TokenAuthenticator, UserAccessReview } from "../access/index.ts";
 import { headerValue, type Route } from "../http/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { TokenSigner } from "./signer.ts";
@@ -16,7 +16,7 @@ export interface TokenEndpointOptions {
   /** The current signer; undefined until the signing keys are loaded (503 meanwhile). */
   signer: () => TokenSigner | undefined;
   authenticate: TokenAuthenticator;
-  authorize: UserAuthorizer;
+  authorize: UserAccessReview;
   /** From the cache: a push to a stream that does not exist also needs `create imagestreams`. */
   streamExists: (namespace: string, name: string) => boolean;
   log: Logger;
