@@ -8,6 +8,7 @@
 // adds so nothing that happened before start is missed, and the handlers are removed on stop().
 import type { Logger } from "../log/index.ts";
 import { type BackoffOptions, ExponentialBackoff } from "./backoff.ts";
+import { KubeApiError } from "./errors.ts";
 import { keyFields, keyString, type ObjectKey } from "./keys.ts";
 import type { KeyMap, Predicate, WatchEvent, WatchOptions, WatchSource } from "./watch.ts";
 import { WorkQueue, type WorkQueueHooks } from "./workqueue.ts";
@@ -157,7 +158,21 @@ export class Controller<K extends ObjectKey = ObjectKey> {
     try {
       result = await this.#reconcile(key, { log, signal });
     } catch (err) {
-      log.warn({ err, retries: this.queue.retries(key) + 1 }, "reconcile failed; retrying with backoff");
+      const retries = this.queue.retries(key) + 1;
+      // An API answer is named by its status and message; a stack trace says nothing more.
+      const api = KubeApiError.from(err);
+      if (api?.statusCode === 409) {
+        // Optimistic concurrency at work: another writer came first; the retry reads afresh.
+        log.debug(
+          { retries, reason: api.reason, error: api.message },
+          "reconcile lost a write race; retrying",
+        );
+      } else if (api) {
+        const fields = { retries, statusCode: api.statusCode, reason: api.reason, error: api.message };
+        log.warn(fields, "reconcile failed; retrying with backoff");
+      } else {
+        log.warn({ err, retries }, "reconcile failed; retrying with backoff");
+      }
       this.queue.addRateLimited(key);
       return;
     }

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   Controller,
+  KubeApiError,
   keyString,
   type ObjectKey,
   type ReconcileContext,
@@ -94,6 +95,25 @@ describe("Controller", () => {
       if (line.key === "team/web") expect(line).toMatchObject({ namespace: "team", name: "web" });
       else expect(line).toMatchObject({ key: "cluster-thing", name: "cluster-thing" });
     }
+  });
+
+  it("names an API answer by status and message (no stack), and a 409 Conflict only at debug", async () => {
+    const { logger, lines } = captureLogger();
+    const { controller } = recordingController(async (_key, _ctx, run) => {
+      if (run === 1) throw new KubeApiError(409, "the object has been modified", "Conflict");
+      if (run === 2) throw new KubeApiError(403, "imagestreams is forbidden", "Forbidden");
+    }, logger);
+    controller.start();
+    controller.enqueue(key("team/web"));
+    await vi.advanceTimersByTimeAsync(5000);
+    const failures = lines().filter(
+      (line) => line.key === "team/web" && String(line.msg).startsWith("reconcile"),
+    );
+    const conflict = failures.find((line) => line.msg === "reconcile lost a write race; retrying");
+    const forbidden = failures.find((line) => line.msg === "reconcile failed; retrying with backoff");
+    expect(conflict).toMatchObject({ level: 20, reason: "Conflict", error: "the object has been modified" });
+    expect(forbidden).toMatchObject({ level: 40, statusCode: 403, reason: "Forbidden" });
+    expect(forbidden?.err).toBeUndefined();
   });
 
   it("stop() waits for in-flight reconciles and takes no new work", async () => {
