@@ -84,11 +84,18 @@ async function resetStream(given: ImageStream | null): Promise<ImageStream | und
   if (!given) return undefined;
   const { resourceVersion: _rv, ...metadata } = localize(given).metadata;
   const created = await objects.create<ImageStream>(IMAGESTREAMS, { ...localize(given), metadata });
-  // The controller imports the given tags (real images); the test starts from that stream.
+  // The controller imports the given tags (real images); the test starts from that stream once
+  // the controllers are done writing it (status, then the repository-check annotation), since oc's
+  // POST carries the resourceVersion of its GET and any later write would make it a 409.
+  let last = "";
   await eventually(async () => {
     const stream = await objects.get<ImageStream>(IMAGESTREAMS, { namespace: ns, name: "mystream" });
-    return (stream.status?.tags?.length ?? 0) > 0 ? stream : undefined;
-  }, "the given stream imported");
+    const rv = stream.metadata.resourceVersion ?? "";
+    const quiet = (stream.status?.tags?.length ?? 0) > 0 && rv === last;
+    last = rv;
+    if (!quiet) await new Promise((r) => setTimeout(r, 1000));
+    return quiet ? stream : undefined;
+  }, "the given stream imported, and no controller writing it for a second");
   return created;
 }
 
