@@ -1,5 +1,5 @@
 // Benchmark of push-driven imports against real local components (loopback only): a control
-// plane, the integrated registry as the chart configures it (Debian's distribution 2.8 with
+// plane (kube-controller-manager included, for the rollout), the integrated registry as the chart configures it (Debian's distribution 2.8 with
 // notifications and token auth), and the operator as its own process (src/main.ts), as users
 // run it.
 //
@@ -7,8 +7,10 @@
 //
 // 1. Push latency: N pushes of <ns>/app:dev, one after the other, with a ServiceAccount token;
 //    for each, the time from the end of the push (the manifest PUT answered) until a watch sees
-//    the stream's newest item at the pushed digest, and until it sees the Deployment that
-//    follows app:dev patched to it. p50, p99 and max of both.
+//    the stream's newest item at the pushed digest, until it sees the Deployment that follows
+//    app:dev patched to it, and until it sees the ReplicaSet kube-controller-manager creates for
+//    that template (the rollout starting; no kubelet runs here, so no Pod gets ready). p50, p99
+//    and max of each.
 // 2. Receiver throughput: S streams each importing one tag of a registry, one generic Receiver;
 //    a new image under every tag, then one event per stream POSTed (C at a time): the events
 //    per second the receiver accepts (202), and until every stream has imported the new image.
@@ -28,6 +30,7 @@ import {
   type KubernetesObject,
   KubernetesObjectApi,
   type V1Deployment,
+  type V1ReplicaSet,
   Watch,
 } from "@kubernetes/client-node";
 import { request } from "undici";
@@ -123,8 +126,8 @@ async function main(): Promise<void> {
   const concurrency = Number(values.concurrency);
   deadline = Date.now() + Number(values.timeout) * 1000;
   console.log(`machine: ${machineLoad()}`);
-  console.log("starting a control plane (etcd + kube-apiserver on loopback)...");
-  const cp = await startControlPlane({ controllerManager: false, installCrds: true });
+  console.log("starting a control plane (etcd + kube-apiserver + kube-controller-manager on loopback)...");
+  const cp = await startControlPlane({ controllerManager: true, installCrds: true });
   onCleanup(async () => cp.stop());
   const work = await mkdtemp(join(tmpdir(), "isop-bench-push-"));
   onCleanup(() => rm(work, { recursive: true, force: true }));
@@ -230,7 +233,10 @@ async function main(): Promise<void> {
     const deploySeen = new FirstSeen<V1Deployment>(kc, `/apis/apps/v1/namespaces/${ns}/deployments`, (d) =>
       (d.spec?.template.spec?.containers ?? []).map((c) => c.image?.split("@")[1] ?? ""),
     );
-    await Promise.all([streamSeen.start(), deploySeen.start()]);
+    const rolloutSeen = new FirstSeen<V1ReplicaSet>(kc, `/apis/apps/v1/namespaces/${ns}/replicasets`, (r) =>
+      (r.spec?.template?.spec?.containers ?? []).map((c) => c.image?.split("@")[1] ?? ""),
+    );
+    await Promise.all([streamSeen.start(), deploySeen.start(), rolloutSeen.start()]);
     const as: RegistryConnection = {
       variant: "plain",
       host: integrated.host,
@@ -241,6 +247,7 @@ async function main(): Promise<void> {
     const client = new RegistryClient(as);
     const toStatus: number[] = [];
     const toDeployment: number[] = [];
+    const toReplicaSet: number[] = [];
     const warmup = 3;
     console.log(`\npush latency: ${warmup} warm-up pushes, then ${pushes} measured, one at a time`);
     for (let i = 0; i < warmup + pushes; i++) {
@@ -248,22 +255,28 @@ async function main(): Promise<void> {
       const done = performance.now();
       await waitUntil(
         `push ${i} (${pushed.digest}) in the stream (seen: ${streamSeen.at.has(pushed.digest)}) and the Deployment (seen: ${deploySeen.at.has(pushed.digest)})`,
-        () => streamSeen.at.has(pushed.digest) && deploySeen.at.has(pushed.digest),
+        () =>
+          streamSeen.at.has(pushed.digest) &&
+          deploySeen.at.has(pushed.digest) &&
+          rolloutSeen.at.has(pushed.digest),
         2,
       );
       if (i < warmup) continue;
       toStatus.push((streamSeen.at.get(pushed.digest) ?? done) - done);
       toDeployment.push((deploySeen.at.get(pushed.digest) ?? done) - done);
+      toReplicaSet.push((rolloutSeen.at.get(pushed.digest) ?? done) - done);
     }
     await client.close();
     streamSeen.stop();
     deploySeen.stop();
-    if (streamSeen.restarts + deploySeen.restarts > 0)
+    rolloutSeen.stop();
+    if (streamSeen.restarts + deploySeen.restarts + rolloutSeen.restarts > 0)
       console.log(
-        `  (watches restarted: streams ${streamSeen.restarts}, Deployments ${deploySeen.restarts})`,
+        `  (watches restarted: streams ${streamSeen.restarts}, Deployments ${deploySeen.restarts}, ReplicaSets ${rolloutSeen.restarts})`,
       );
     console.log(`  push -> stream status      ${latencySummary(toStatus)}`);
     console.log(`  push -> Deployment patched ${latencySummary(toDeployment)}`);
+    console.log(`  push -> new ReplicaSet     ${latencySummary(toReplicaSet)}`);
     console.log(`  machine: ${machineLoad()}`);
 
     // ---- 2. receiver throughput
