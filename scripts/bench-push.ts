@@ -74,6 +74,25 @@ async function parallel(
 }
 
 /**
+ * One image under bench/app:t-0 ... t-<count-1>: t-0 alone first, so that the parallel pushes
+ * find its blobs in place (concurrent uploads of one blob make distribution refuse manifests).
+ */
+async function pushEverywhere(
+  client: RegistryClient,
+  count: number,
+  content: string,
+  created: string,
+): Promise<string> {
+  const push = async (i: number) =>
+    (await pushImageWith(client, "bench/app", `t-${i}`, { layerContent: content, created }, content)).digest;
+  const digest = await push(0);
+  await parallel(count - 1, 8, async (i) => {
+    await push(i + 1);
+  });
+  return digest;
+}
+
+/**
  * When a watch first saw each value `read` derives from an object (e.g. a digest). A watch that
  * ends (the API server closed one within seconds of the operator's start in the first runs) is
  * started again; the objects it then lists as ADDED only count for values not seen before.
@@ -286,18 +305,7 @@ async function main(): Promise<void> {
     console.log(`\nreceiver: ${streamCount} streams importing ${source.host}/bench/app:t-<i>`);
     const seed = new RegistryClient(source);
     let started = performance.now();
-    let first = "";
-    await parallel(streamCount, 8, async (i) => {
-      first = (
-        await pushImageWith(
-          seed,
-          "bench/app",
-          `t-${i}`,
-          { layerContent: "v1", created: "2026-01-01T00:00:00Z" },
-          "v1",
-        )
-      ).digest;
-    });
+    const first = await pushEverywhere(seed, streamCount, "v1", "2026-01-01T00:00:00Z");
     await parallel(streamCount, 16, async (i) => {
       await custom.createNamespacedCustomObject({
         ...STREAMS,
@@ -359,18 +367,7 @@ async function main(): Promise<void> {
       },
       100,
     );
-    let second = "";
-    await parallel(streamCount, 8, async (i) => {
-      second = (
-        await pushImageWith(
-          seed,
-          "bench/app",
-          `t-${i}`,
-          { layerContent: "v2", created: "2026-01-02T00:00:00Z" },
-          "v2",
-        )
-      ).digest;
-    });
+    const second = await pushEverywhere(seed, streamCount, "v2", "2026-01-02T00:00:00Z");
     await seed.close();
 
     console.log(`machine: ${machineLoad()}`);
