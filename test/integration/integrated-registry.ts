@@ -31,6 +31,8 @@ export interface IntegratedRegistryRig {
   /** The chart's ClusterRole names: image-puller, image-pusher, image-builder. */
   roles: { puller: string; pusher: string; builder: string };
   hooksUrl: string;
+  /** The shared secret the registry sends with its notifications (`Authorization: Bearer <it>`). */
+  notificationToken: string;
   /** The registry as a client logged in with `token` sees it (user name ignored). */
   as(token: string): RegistryConnection;
   /** Restarts the operator with the same settings (e.g. after stopOperator). */
@@ -104,6 +106,7 @@ export async function startIntegratedRegistry(
       builder: roleName("-image-builder"),
     },
     hooksUrl,
+    notificationToken: chart.notificationToken,
     as: (token) => ({
       variant: "plain",
       host: registry.host,
