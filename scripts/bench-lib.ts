@@ -53,3 +53,17 @@ export function machineLoad(): string {
   const [one = 0, five = 0, fifteen = 0] = loadavg();
   return `load average ${one.toFixed(2)} / ${five.toFixed(2)} / ${fifteen.toFixed(2)} on ${cpus().length} cores`;
 }
+
+/** Runs `count` tasks, `concurrency` at a time. */
+export async function parallel(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
+}

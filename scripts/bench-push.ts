@@ -45,7 +45,8 @@ import {
   startControlPlane,
 } from "../test/harness/index.ts";
 import { launchConfiguredRegistry, launchRegistry } from "../test/harness/registry.ts";
-import { cleanUp, latencySummary, machineLoad, onCleanup } from "./bench-lib.ts";
+import { integratedRegistryFlags } from "../test/integration/integrated-registry.ts";
+import { cleanUp, latencySummary, machineLoad, onCleanup, parallel } from "./bench-lib.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const STREAMS = { group: "image.openshift.io", version: "v1", plural: "imagestreams" } as const;
@@ -57,20 +58,6 @@ async function waitUntil(what: string, done: () => boolean | Promise<boolean>, p
     if (Date.now() > deadline) throw new Error(`--timeout passed while waiting for ${what}`);
     await sleep(pollMs);
   }
-}
-
-/** Runs `count` tasks, `concurrency` at a time. */
-async function parallel(
-  count: number,
-  concurrency: number,
-  task: (i: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, count) }, async () => {
-      while (next < count) await task(next++);
-    }),
-  );
 }
 
 /**
@@ -150,249 +137,242 @@ async function main(): Promise<void> {
   onCleanup(async () => cp.stop());
   const work = await mkdtemp(join(tmpdir(), "isop-bench-push-"));
   onCleanup(() => rm(work, { recursive: true, force: true }));
-  {
-    const kc = cp.kubeConfig;
-    const core = kc.makeApiClient(CoreV1Api);
-    const custom = kc.makeApiClient(CustomObjectsApi);
-    const objects = kc.makeApiClient(KubernetesObjectApi);
+  const kc = cp.kubeConfig;
+  const core = kc.makeApiClient(CoreV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const objects = kc.makeApiClient(KubernetesObjectApi);
 
-    // The chart's registry sections and roles, the operator as its own process.
-    const hooksUrl = `http://127.0.0.1:${await freePort()}`;
-    const registryPort = await freePort();
-    const chart = chartRegistry(`bench-${randomUUID().slice(0, 6)}`, hooksUrl);
-    for (const role of chart.roles) await objects.create(role as unknown as KubernetesObject);
-    const builderRole =
-      chart.roles
-        .map((r) => (r.metadata as { name?: string } | undefined)?.name ?? "")
-        .find((name) => name.endsWith("-image-builder")) ?? "";
-    const ops = await createNamespace(cp, "bench-ops");
-    const tokenFile = join(work, "notifications-token");
-    await writeFile(tokenFile, chart.notificationToken);
-    const operator = spawn(
-      process.execPath,
-      [
-        join(ROOT, "src", "main.ts"),
-        `--kubeconfig=${cp.kubeconfigPath}`,
-        `--hooks-address=${new URL(hooksUrl).host}`,
-        `--integrated-registry-url=http://127.0.0.1:${registryPort}`,
-        `--registry-token-signing-secret=${ops}/registry-token-key`,
-        `--registry-token-ca-configmap=${ops}/registry-token-ca`,
-        `--registry-notifications-token-file=${tokenFile}`,
-        `--registry-token-issuer=${chart.token.issuer}`,
-        `--registry-token-service=${chart.token.service}`,
-        "--metrics-address=0",
-        "--health-address=0",
-        "--leader-elect=false",
-        `--log-level=${process.env.BENCH_OPERATOR_LOG_LEVEL ?? "warn"}`,
-      ],
-      { stdio: ["ignore", "inherit", "inherit"] },
-    );
-    onCleanup(() => stopProcess(operator));
-    let bundle = "";
-    await waitUntil(
-      "the operator's rootcertbundle",
-      async () => {
-        const cm = await core
-          .readNamespacedConfigMap({ namespace: ops, name: "registry-token-ca" })
-          .catch(() => undefined);
-        bundle = cm?.data?.["ca.crt"] ?? "";
-        return bundle !== "";
-      },
-      200,
-    );
-    const integrated = await launchConfiguredRegistry({
-      variant: "plain",
-      port: registryPort,
-      configure: async (file) => chart.sections(hooksUrl, await file("token-ca.crt", bundle)),
-    });
-    onCleanup(() => integrated.stop());
+  // The chart's registry sections and roles, the operator as its own process.
+  const hooksPort = await freePort();
+  const hooksUrl = `http://127.0.0.1:${hooksPort}`;
+  const registryPort = await freePort();
+  const chart = chartRegistry(`bench-${randomUUID().slice(0, 6)}`, hooksUrl);
+  for (const role of chart.roles) await objects.create(role as unknown as KubernetesObject);
+  const builderRole =
+    chart.roles
+      .map((r) => (r.metadata as { name?: string } | undefined)?.name ?? "")
+      .find((name) => name.endsWith("-image-builder")) ?? "";
+  const ops = await createNamespace(cp, "bench-ops");
+  const tokenFile = join(work, "notifications-token");
+  await writeFile(tokenFile, chart.notificationToken);
+  const operator = spawn(
+    process.execPath,
+    [
+      join(ROOT, "src", "main.ts"),
+      `--kubeconfig=${cp.kubeconfigPath}`,
+      ...integratedRegistryFlags({ chart, hooksPort, registryPort, opsNamespace: ops, tokenFile }),
+      "--metrics-address=0",
+      "--health-address=0",
+      "--leader-elect=false",
+      `--log-level=${process.env.BENCH_OPERATOR_LOG_LEVEL ?? "warn"}`,
+    ],
+    { stdio: ["ignore", "inherit", "inherit"] },
+  );
+  onCleanup(() => stopProcess(operator));
+  let bundle = "";
+  await waitUntil(
+    "the operator's rootcertbundle",
+    async () => {
+      const cm = await core
+        .readNamespacedConfigMap({ namespace: ops, name: "registry-token-ca" })
+        .catch(() => undefined);
+      bundle = cm?.data?.["ca.crt"] ?? "";
+      return bundle !== "";
+    },
+    200,
+  );
+  const integrated = await launchConfiguredRegistry({
+    variant: "plain",
+    port: registryPort,
+    configure: async (file) => chart.sections(hooksUrl, await file("token-ca.crt", bundle)),
+  });
+  onCleanup(() => integrated.stop());
 
-    // ---- 1. push latency
-    const ns = await createNamespace(cp, "bench-push");
-    await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: "ci" } } });
-    await objects.create({
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "RoleBinding",
-      metadata: { name: "ci", namespace: ns },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: builderRole },
-      subjects: [{ kind: "ServiceAccount", name: "ci", namespace: ns }],
-    } as KubernetesObject);
-    const token =
-      (
-        await core.createNamespacedServiceAccountToken({
-          namespace: ns,
-          name: "ci",
-          body: { spec: { audiences: [] } },
-        })
-      ).status?.token ?? "";
-    const trigger = JSON.stringify([
-      {
-        from: { kind: "ImageStreamTag", name: "app:dev" },
-        fieldPath: 'spec.template.spec.containers[?(@.name=="app")].image',
-      },
-    ]);
-    await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
-      namespace: ns,
-      body: {
-        metadata: { name: "app", annotations: { "image.openshift.io/triggers": trigger } },
-        spec: {
-          selector: { matchLabels: { app: "app" } },
-          template: {
-            metadata: { labels: { app: "app" } },
-            spec: { containers: [{ name: "app", image: "app:dev" }] },
-          },
+  // ---- 1. push latency
+  const ns = await createNamespace(cp, "bench-push");
+  await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: "ci" } } });
+  await objects.create({
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
+    metadata: { name: "ci", namespace: ns },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: builderRole },
+    subjects: [{ kind: "ServiceAccount", name: "ci", namespace: ns }],
+  } as KubernetesObject);
+  const token =
+    (
+      await core.createNamespacedServiceAccountToken({
+        namespace: ns,
+        name: "ci",
+        body: { spec: { audiences: [] } },
+      })
+    ).status?.token ?? "";
+  const trigger = JSON.stringify([
+    {
+      from: { kind: "ImageStreamTag", name: "app:dev" },
+      fieldPath: 'spec.template.spec.containers[?(@.name=="app")].image',
+    },
+  ]);
+  await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+    namespace: ns,
+    body: {
+      metadata: { name: "app", annotations: { "image.openshift.io/triggers": trigger } },
+      spec: {
+        selector: { matchLabels: { app: "app" } },
+        template: {
+          metadata: { labels: { app: "app" } },
+          spec: { containers: [{ name: "app", image: "app:dev" }] },
         },
       },
-    });
-    const streamSeen = new FirstSeen<ImageStream>(
-      kc,
-      `/apis/image.openshift.io/v1/namespaces/${ns}/imagestreams`,
-      (s) => (s.status?.tags ?? []).filter((t) => t.tag === "dev").map((t) => t.items?.[0]?.image ?? ""),
-    );
-    const deploySeen = new FirstSeen<V1Deployment>(kc, `/apis/apps/v1/namespaces/${ns}/deployments`, (d) =>
-      (d.spec?.template.spec?.containers ?? []).map((c) => c.image?.split("@")[1] ?? ""),
-    );
-    const rolloutSeen = new FirstSeen<V1ReplicaSet>(kc, `/apis/apps/v1/namespaces/${ns}/replicasets`, (r) =>
-      (r.spec?.template?.spec?.containers ?? []).map((c) => c.image?.split("@")[1] ?? ""),
-    );
-    await Promise.all([streamSeen.start(), deploySeen.start(), rolloutSeen.start()]);
-    const as: RegistryConnection = {
-      variant: "plain",
-      host: integrated.host,
-      url: integrated.url,
-      username: "ci",
-      password: token,
-    };
-    const client = new RegistryClient(as);
-    const toStatus: number[] = [];
-    const toDeployment: number[] = [];
-    const toReplicaSet: number[] = [];
-    const warmup = 3;
-    console.log(`\npush latency: ${warmup} warm-up pushes, then ${pushes} measured, one at a time`);
-    for (let i = 0; i < warmup + pushes; i++) {
-      const pushed = await pushImageWith(client, `${ns}/app`, "dev", { layerContent: `app ${i}` }, "app");
-      const done = performance.now();
-      await waitUntil(
-        `push ${i} (${pushed.digest}) in the stream (seen: ${streamSeen.at.has(pushed.digest)}) and the Deployment (seen: ${deploySeen.at.has(pushed.digest)})`,
-        () =>
-          streamSeen.at.has(pushed.digest) &&
-          deploySeen.at.has(pushed.digest) &&
-          rolloutSeen.at.has(pushed.digest),
-        2,
-      );
-      if (i < warmup) continue;
-      toStatus.push((streamSeen.at.get(pushed.digest) ?? done) - done);
-      toDeployment.push((deploySeen.at.get(pushed.digest) ?? done) - done);
-      toReplicaSet.push((rolloutSeen.at.get(pushed.digest) ?? done) - done);
-    }
-    await client.close();
-    streamSeen.stop();
-    deploySeen.stop();
-    rolloutSeen.stop();
-    if (streamSeen.restarts + deploySeen.restarts + rolloutSeen.restarts > 0)
-      console.log(
-        `  (watches restarted: streams ${streamSeen.restarts}, Deployments ${deploySeen.restarts}, ReplicaSets ${rolloutSeen.restarts})`,
-      );
-    console.log(`  push -> stream status      ${latencySummary(toStatus)}`);
-    console.log(`  push -> Deployment patched ${latencySummary(toDeployment)}`);
-    console.log(`  push -> new ReplicaSet     ${latencySummary(toReplicaSet)}`);
-    console.log(`  machine: ${machineLoad()}`);
-
-    // ---- 2. receiver throughput
-    const source = await launchRegistry("plain");
-    onCleanup(() => source.stop());
-    const rns = await createNamespace(cp, "bench-receiver");
-    console.log(`\nreceiver: ${streamCount} streams importing ${source.host}/bench/app:t-<i>`);
-    const seed = new RegistryClient(source);
-    let started = performance.now();
-    const first = await pushEverywhere(seed, streamCount, "v1", "2026-01-01T00:00:00Z");
-    await parallel(streamCount, 16, async (i) => {
-      await custom.createNamespacedCustomObject({
-        ...STREAMS,
-        namespace: rns,
-        body: {
-          apiVersion: "image.openshift.io/v1",
-          kind: "ImageStream",
-          metadata: { name: `s-${i}`, annotations: { "openshift.io/image.insecureRepository": "true" } },
-          spec: {
-            tags: [{ name: "v", from: { kind: "DockerImage", name: `${source.host}/bench/app:t-${i}` } }],
-          },
-        },
-      });
-    });
-    const latest = new Map<string, string>();
-    const view = new FirstSeen<ImageStream>(
-      kc,
-      `/apis/image.openshift.io/v1/namespaces/${rns}/imagestreams`,
-      (s) => {
-        const image = s.status?.tags?.[0]?.items?.[0]?.image;
-        if (image) latest.set(s.metadata.name ?? "", image);
-        return [];
-      },
-    );
-    await view.start();
-    const all = (digest: string) =>
-      [...Array(streamCount).keys()].every((i) => latest.get(`s-${i}`) === digest);
-    await waitUntil("the first import of every stream", () => all(first), 100);
-    console.log(
-      `  pushed and imported the first image everywhere in ${Math.round(performance.now() - started)} ms`,
-    );
-
-    await core.createNamespacedSecret({
-      namespace: rns,
-      body: {
-        metadata: { name: "hook" },
-        type: "imagestream-operator.io/receiver-token",
-        stringData: { token: randomUUID() },
-      },
-    });
-    await custom.createNamespacedCustomObject({
-      ...RECEIVERS,
-      namespace: rns,
-      body: {
-        apiVersion: "imagestream-operator.io/v1alpha1",
-        kind: "Receiver",
-        metadata: { name: "ci" },
-        spec: { provider: "generic", secretRef: { name: "hook" } },
-      },
-    });
-    let url = "";
+    },
+  });
+  const streamSeen = new FirstSeen<ImageStream>(
+    kc,
+    `/apis/image.openshift.io/v1/namespaces/${ns}/imagestreams`,
+    (s) => (s.status?.tags ?? []).filter((t) => t.tag === "dev").map((t) => t.items?.[0]?.image ?? ""),
+  );
+  const deploySeen = new FirstSeen<V1Deployment>(kc, `/apis/apps/v1/namespaces/${ns}/deployments`, (d) =>
+    (d.spec?.template.spec?.containers ?? []).map((c) => c.image?.split("@")[1] ?? ""),
+  );
+  const rolloutSeen = new FirstSeen<V1ReplicaSet>(kc, `/apis/apps/v1/namespaces/${ns}/replicasets`, (r) =>
+    (r.spec?.template?.spec?.containers ?? []).map((c) => c.image?.split("@")[1] ?? ""),
+  );
+  await Promise.all([streamSeen.start(), deploySeen.start(), rolloutSeen.start()]);
+  const as: RegistryConnection = {
+    variant: "plain",
+    host: integrated.host,
+    url: integrated.url,
+    username: "ci",
+    password: token,
+  };
+  const client = new RegistryClient(as);
+  const toStatus: number[] = [];
+  const toDeployment: number[] = [];
+  const toReplicaSet: number[] = [];
+  const warmup = 3;
+  console.log(`\npush latency: ${warmup} warm-up pushes, then ${pushes} measured, one at a time`);
+  for (let i = 0; i < warmup + pushes; i++) {
+    const pushed = await pushImageWith(client, `${ns}/app`, "dev", { layerContent: `app ${i}` }, "app");
+    const done = performance.now();
     await waitUntil(
-      "the Receiver's URL",
-      async () => {
-        url =
-          ((await custom.getNamespacedCustomObject({ ...RECEIVERS, namespace: rns, name: "ci" })) as Receiver)
-            .status?.url ?? "";
-        return url !== "";
-      },
-      100,
+      `push ${i} (${pushed.digest}) in the stream (seen: ${streamSeen.at.has(pushed.digest)}) and the Deployment (seen: ${deploySeen.at.has(pushed.digest)})`,
+      () =>
+        streamSeen.at.has(pushed.digest) &&
+        deploySeen.at.has(pushed.digest) &&
+        rolloutSeen.at.has(pushed.digest),
+      2,
     );
-    const second = await pushEverywhere(seed, streamCount, "v2", "2026-01-02T00:00:00Z");
-    await seed.close();
-
-    console.log(`machine: ${machineLoad()}`);
-    started = performance.now();
-    let refused = 0;
-    await parallel(streamCount, concurrency, async (i) => {
-      const res = await request(`${hooksUrl}${url}`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ image: `${source.host}/bench/app:t-${i}` }),
-      });
-      await res.body.dump();
-      if (res.statusCode !== 202) refused++;
-    });
-    const acceptedMs = performance.now() - started;
-    await waitUntil("every stream's import of the new image", () => all(second), 50);
-    const importedMs = performance.now() - started;
-    view.stop();
-    const rate = (ms: number) => ((streamCount / ms) * 1000).toFixed(0);
-    console.log(
-      `  ${streamCount} events (${concurrency} at a time): accepted in ${Math.round(acceptedMs)} ms = ${rate(acceptedMs)} events/s` +
-        `${refused ? ` (${refused} refused!)` : ""}; every stream imported the new image after ${Math.round(importedMs)} ms = ${rate(importedMs)} events/s end to end`,
-    );
-    console.log(`machine: ${machineLoad()}`);
+    if (i < warmup) continue;
+    toStatus.push((streamSeen.at.get(pushed.digest) ?? done) - done);
+    toDeployment.push((deploySeen.at.get(pushed.digest) ?? done) - done);
+    toReplicaSet.push((rolloutSeen.at.get(pushed.digest) ?? done) - done);
   }
+  await client.close();
+  streamSeen.stop();
+  deploySeen.stop();
+  rolloutSeen.stop();
+  if (streamSeen.restarts + deploySeen.restarts + rolloutSeen.restarts > 0)
+    console.log(
+      `  (watches restarted: streams ${streamSeen.restarts}, Deployments ${deploySeen.restarts}, ReplicaSets ${rolloutSeen.restarts})`,
+    );
+  console.log(`  push -> stream status      ${latencySummary(toStatus)}`);
+  console.log(`  push -> Deployment patched ${latencySummary(toDeployment)}`);
+  console.log(`  push -> new ReplicaSet     ${latencySummary(toReplicaSet)}`);
+  console.log(`  machine: ${machineLoad()}`);
+
+  // ---- 2. receiver throughput
+  const source = await launchRegistry("plain");
+  onCleanup(() => source.stop());
+  const rns = await createNamespace(cp, "bench-receiver");
+  console.log(`\nreceiver: ${streamCount} streams importing ${source.host}/bench/app:t-<i>`);
+  const seed = new RegistryClient(source);
+  let started = performance.now();
+  const first = await pushEverywhere(seed, streamCount, "v1", "2026-01-01T00:00:00Z");
+  await parallel(streamCount, 16, async (i) => {
+    await custom.createNamespacedCustomObject({
+      ...STREAMS,
+      namespace: rns,
+      body: {
+        apiVersion: "image.openshift.io/v1",
+        kind: "ImageStream",
+        metadata: { name: `s-${i}`, annotations: { "openshift.io/image.insecureRepository": "true" } },
+        spec: {
+          tags: [{ name: "v", from: { kind: "DockerImage", name: `${source.host}/bench/app:t-${i}` } }],
+        },
+      },
+    });
+  });
+  const latest = new Map<string, string>();
+  const view = new FirstSeen<ImageStream>(
+    kc,
+    `/apis/image.openshift.io/v1/namespaces/${rns}/imagestreams`,
+    (s) => {
+      const image = s.status?.tags?.[0]?.items?.[0]?.image;
+      if (image) latest.set(s.metadata.name ?? "", image);
+      return [];
+    },
+  );
+  await view.start();
+  const all = (digest: string) =>
+    [...Array(streamCount).keys()].every((i) => latest.get(`s-${i}`) === digest);
+  await waitUntil("the first import of every stream", () => all(first), 100);
+  console.log(
+    `  pushed and imported the first image everywhere in ${Math.round(performance.now() - started)} ms`,
+  );
+
+  await core.createNamespacedSecret({
+    namespace: rns,
+    body: {
+      metadata: { name: "hook" },
+      type: "imagestream-operator.io/receiver-token",
+      stringData: { token: randomUUID() },
+    },
+  });
+  await custom.createNamespacedCustomObject({
+    ...RECEIVERS,
+    namespace: rns,
+    body: {
+      apiVersion: "imagestream-operator.io/v1alpha1",
+      kind: "Receiver",
+      metadata: { name: "ci" },
+      spec: { provider: "generic", secretRef: { name: "hook" } },
+    },
+  });
+  let url = "";
+  await waitUntil(
+    "the Receiver's URL",
+    async () => {
+      url =
+        ((await custom.getNamespacedCustomObject({ ...RECEIVERS, namespace: rns, name: "ci" })) as Receiver)
+          .status?.url ?? "";
+      return url !== "";
+    },
+    100,
+  );
+  const second = await pushEverywhere(seed, streamCount, "v2", "2026-01-02T00:00:00Z");
+  await seed.close();
+
+  console.log(`machine: ${machineLoad()}`);
+  started = performance.now();
+  let refused = 0;
+  await parallel(streamCount, concurrency, async (i) => {
+    const res = await request(`${hooksUrl}${url}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ image: `${source.host}/bench/app:t-${i}` }),
+    });
+    await res.body.dump();
+    if (res.statusCode !== 202) refused++;
+  });
+  const acceptedMs = performance.now() - started;
+  await waitUntil("every stream's import of the new image", () => all(second), 50);
+  const importedMs = performance.now() - started;
+  view.stop();
+  const rate = (ms: number) => ((streamCount / ms) * 1000).toFixed(0);
+  console.log(
+    `  ${streamCount} events (${concurrency} at a time): accepted in ${Math.round(acceptedMs)} ms = ${rate(acceptedMs)} events/s` +
+      `${refused ? ` (${refused} refused!)` : ""}; every stream imported the new image after ${Math.round(importedMs)} ms = ${rate(importedMs)} events/s end to end`,
+  );
+  console.log(`machine: ${machineLoad()}`);
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { CoreV1Api, type KubernetesObject, KubernetesObjectApi } from "@kubernetes/client-node";
 import type { Operator } from "../../src/operator/index.ts";
 import {
+  type ChartRegistry,
   type ControlPlane,
   chartRegistry,
   eventually,
@@ -43,6 +44,29 @@ export interface IntegratedRegistryRig {
   stop(): Promise<void>;
 }
 
+/**
+ * The operator's settings for an integrated registry on loopback as the chart configures it:
+ * hooks listener, registry URL, signing Secret and CA ConfigMap in `opsNamespace`, the
+ * notification secret read from `tokenFile`, and the chart's issuer and service.
+ */
+export function integratedRegistryFlags(o: {
+  chart: ChartRegistry;
+  hooksPort: number;
+  registryPort: number;
+  opsNamespace: string;
+  tokenFile: string;
+}): string[] {
+  return [
+    `--hooks-address=127.0.0.1:${o.hooksPort}`,
+    `--integrated-registry-url=http://127.0.0.1:${o.registryPort}`,
+    `--registry-token-signing-secret=${o.opsNamespace}/registry-token-key`,
+    `--registry-token-ca-configmap=${o.opsNamespace}/registry-token-ca`,
+    `--registry-notifications-token-file=${o.tokenFile}`,
+    `--registry-token-issuer=${o.chart.token.issuer}`,
+    `--registry-token-service=${o.chart.token.service}`,
+  ];
+}
+
 export async function startIntegratedRegistry(
   cp: Pick<ControlPlane, "kubeConfig">,
   options: { opsNamespace: string; extraFlags?: string[]; publicRegistry?: string },
@@ -63,13 +87,7 @@ export async function startIntegratedRegistry(
 
   const ops = options.opsNamespace;
   const flags = [
-    `--hooks-address=127.0.0.1:${hooksPort}`,
-    `--integrated-registry-url=http://127.0.0.1:${registryPort}`,
-    `--registry-token-signing-secret=${ops}/registry-token-key`,
-    `--registry-token-ca-configmap=${ops}/registry-token-ca`,
-    `--registry-notifications-token-file=${tokenFile}`,
-    `--registry-token-issuer=${chart.token.issuer}`,
-    `--registry-token-service=${chart.token.service}`,
+    ...integratedRegistryFlags({ chart, hooksPort, registryPort, opsNamespace: ops, tokenFile }),
     ...(options.publicRegistry ? [`--public-registry=${options.publicRegistry}`] : []),
     ...(options.extraFlags ?? []),
   ];
