@@ -44,7 +44,7 @@ import {
   startControlPlane,
   startRegistry,
 } from "../test/harness/index.ts";
-import { cleanUp, mib, onCleanup, percentile } from "./bench-lib.ts";
+import { cleanUp, mib, onCleanup, parallel, percentile } from "./bench-lib.ts";
 
 const GROUP = "image.openshift.io";
 const VERSION = "v1";
@@ -235,19 +235,6 @@ function layoutFor(streams: number, shared: boolean): Layout {
         : { repository: "bench/shared", tag: `t${j}` },
     distinctStreams,
   };
-}
-
-async function parallel(
-  count: number,
-  workers: number,
-  work: (index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(workers, count) }, async () => {
-      while (next < count) await work(next++);
-    }),
-  );
 }
 
 function requestImport(

@@ -78,6 +78,8 @@ export interface RecordRequest {
 
 /** Waits between lookups while a pushed tag does not show the pushed manifest yet (1.5 s in all). */
 const TAG_LINK_WAITS_MS = [25, 50, 100, 200, 400, 800];
+const UNREADABLE = Symbol("tag link unreadable");
+type Resolved = { manifest: string; image: string };
 
 export class PushRecorder {
   readonly #options: PushRecorderOptions;
@@ -96,7 +98,7 @@ export class PushRecorder {
    * it records (for a list in Legacy mode, the platform's manifest); undefined when the tag is
    * not in the registry.
    */
-  async resolve(request: RecordRequest): Promise<{ manifest: string; image: string } | undefined> {
+  async resolve(request: RecordRequest): Promise<Resolved | undefined> {
     const { registry, integrated, settings } = this.#options;
     const repository = `${integrated.host}/${request.namespace}/${request.stream}`;
     const call = { insecure: integrated.insecure, signal: request.signal };
@@ -134,15 +136,31 @@ export class PushRecorder {
 
   /** Resolves the tag in the registry and records it; throws on failures worth retrying. */
   async record(request: RecordRequest): Promise<RecordResult> {
-    let resolved = await this.resolve(request);
+    let resolved = await this.#resolveWhileLinking(request);
     for (const wait of request.pushedDigest ? TAG_LINK_WAITS_MS : []) {
-      if (resolved?.manifest === request.pushedDigest) break;
+      if (resolved !== UNREADABLE && resolved?.manifest === request.pushedDigest) break;
       await setTimeout(wait, undefined, request.signal ? { signal: request.signal } : {});
-      resolved = await this.resolve(request);
+      resolved = await this.#resolveWhileLinking(request);
     }
+    if (resolved === UNREADABLE) resolved = await this.resolve(request);
     if (resolved === undefined) return { result: "gone" };
     const { namespace, stream, tag } = request;
     return this.write({ namespace, stream, tag, digest: resolved.image }, request.createStream);
+  }
+
+  /**
+   * resolve(), except that right after a push event an HTTP 500 counts as "not linked yet":
+   * distribution writes the tag's link file after it notifies, and a HEAD that reads the file
+   * half-written fails with 500 ("invalid checksum digest format"); waiting for the registry to
+   * send the event again would cost its backoff.
+   */
+  async #resolveWhileLinking(request: RecordRequest): Promise<Resolved | undefined | typeof UNREADABLE> {
+    try {
+      return await this.resolve(request);
+    } catch (err) {
+      if (request.pushedDigest && isRegistryError(err) && err.status === 500) return UNREADABLE;
+      throw err;
+    }
   }
 
   /** Writes `pushed` as the tag's newest image (creating the stream when allowed and missing). */

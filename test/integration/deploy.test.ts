@@ -463,6 +463,122 @@ describe("Helm chart", () => {
   });
 });
 
+describe("the push walkthroughs' values (examples/push, docs/push.md)", () => {
+  const EXAMPLES = join(root, "examples", "push");
+  let namespace: string;
+  /** The chart rendered as the walkthroughs install it (release imagestream-operator), into a namespace of the test. */
+  const render = async (values: string) =>
+    loadAll(
+      await mustSucceed(
+        `helm template -f ${values}`,
+        helm([
+          "template",
+          "imagestream-operator",
+          CHART,
+          "--namespace",
+          namespace,
+          "-f",
+          join(EXAMPLES, values),
+        ]),
+      ),
+    ).filter((d): d is Json => typeof d === "object" && d !== null);
+  const envOf = (docs: Json[]) => {
+    const deployment = find(docs, "Deployment", "imagestream-operator").spec as {
+      template: { spec: { containers: { env: { name: string; value?: string }[] }[] } };
+    };
+    return Object.fromEntries(
+      (deployment.template.spec.containers[0]?.env ?? []).map((e) => [e.name, e.value ?? ""]),
+    );
+  };
+  const portOf = (docs: Json[], service: string) =>
+    ((find(docs, "Service", service).spec as { type: string; ports: Json[] }).ports[0] as Json).nodePort;
+  const names = (docs: Json[], kind: string) =>
+    docs.filter((d) => d.kind === kind).map((d) => (d.metadata as { name: string }).name);
+
+  beforeAll(async () => {
+    namespace = await createNamespace(cp, "push-walkthrough");
+  });
+
+  it("kind: no registry of the chart's, the operator naming kind's registry localhost:5001 and reaching it as kind-registry:5000", async () => {
+    const docs = await render("kind-values.yaml");
+    expect(envOf(docs)).toMatchObject({
+      IMAGESTREAM_INTEGRATED_REGISTRY_URL: "http://kind-registry:5000",
+      IMAGESTREAM_LOCAL_REGISTRY: "localhost:5001",
+      IMAGESTREAM_PUBLIC_REGISTRY: "localhost:5001",
+      IMAGESTREAM_REGISTRY_ANONYMOUS_PULL: "true",
+    });
+    expect(names(docs, "Deployment")).toEqual(["imagestream-operator"]);
+    expect(portOf(docs, "imagestream-operator-hooks")).toBe(30082);
+    expect(names(docs, "Secret")).toContain("imagestream-operator-registry-notifications");
+    expect(names(docs, "ClusterRole")).toEqual(
+      expect.arrayContaining(
+        ["image-puller", "image-pusher", "image-builder"].map((r) => `imagestream-operator-${r}`),
+      ),
+    );
+    const applied = await kubectl(
+      cp,
+      ["apply", "--dry-run=server", "-f", "-"],
+      dump({ kind: "List", apiVersion: "v1", items: docs }),
+    );
+    expect(applied.code, applied.stderr).toBe(0);
+  });
+
+  it("kind: the registry configuration docs/push.md starts kind-registry with is the chart's, with kind's addresses", async () => {
+    // The chart renders its own registry's configuration; the kind file must say the same but
+    // for the realm, the trust bundle's path and where notifications go.
+    const chartDocs = await render("minikube-values.yaml");
+    const secret = find(chartDocs, "Secret", "imagestream-operator-registry-config");
+    type RegistryConfig = { auth: { token: Json }; notifications: { events: Json; endpoints: Json[] } };
+    const chart = load(
+      Buffer.from(String((secret.data as Json)["config.yml"]), "base64").toString("utf8"),
+    ) as RegistryConfig;
+    const kind = load(readFileSync(join(EXAMPLES, "kind-registry-config.yml"), "utf8")) as RegistryConfig;
+    const values = load(readFileSync(join(EXAMPLES, "kind-values.yaml"), "utf8")) as {
+      integratedRegistry: { auth: { realm: string } };
+    };
+    expect(kind.auth.token).toEqual({
+      ...chart.auth.token,
+      realm: values.integratedRegistry.auth.realm,
+      rootcertbundle: "/etc/registry/token-ca.crt",
+    });
+    expect(kind.notifications.events).toEqual(chart.notifications.events);
+    const [endpoint] = chart.notifications.endpoints as [Json];
+    expect(kind.notifications.endpoints).toEqual([
+      {
+        ...endpoint,
+        url: "http://kind-control-plane:30082/registry/notifications",
+        headers: { Authorization: ["Bearer NOTIFICATIONS_TOKEN"] },
+      },
+    ]);
+    expect(new URL(String(endpoint.url)).pathname).toBe("/registry/notifications");
+  });
+
+  it("minikube: the chart's registry and the hooks on NodePorts, pods pulling localhost:30500", async () => {
+    const docs = await render("minikube-values.yaml");
+    expect(envOf(docs)).toMatchObject({
+      IMAGESTREAM_INTEGRATED_REGISTRY_URL: `http://imagestream-operator-registry.${namespace}.svc:5000`,
+      IMAGESTREAM_LOCAL_REGISTRY: "localhost:30500",
+      IMAGESTREAM_PUBLIC_REGISTRY: "localhost:30500",
+      IMAGESTREAM_REGISTRY_ANONYMOUS_PULL: "true",
+    });
+    expect(portOf(docs, "imagestream-operator-registry")).toBe(30500);
+    expect(portOf(docs, "imagestream-operator-hooks")).toBe(30082);
+    const secret = find(docs, "Secret", "imagestream-operator-registry-config");
+    const config = load(
+      Buffer.from(String((secret.data as Json)["config.yml"]), "base64").toString("utf8"),
+    ) as {
+      auth: { token: { realm: string } };
+    };
+    expect(config.auth.token.realm).toBe("http://localhost:30082/registry/token");
+    const applied = await kubectl(
+      cp,
+      ["apply", "--dry-run=server", "-f", "-"],
+      dump({ kind: "List", apiVersion: "v1", items: docs }),
+    );
+    expect(applied.code, applied.stderr).toBe(0);
+  });
+});
+
 describe("plain manifests, applied cluster-wide", () => {
   const release = `dpl-${suffix}`;
   const fullname = `${release}-imagestream-operator`;

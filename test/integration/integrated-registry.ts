@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { CoreV1Api, type KubernetesObject, KubernetesObjectApi } from "@kubernetes/client-node";
 import type { Operator } from "../../src/operator/index.ts";
 import {
+  type ChartRegistry,
   type ControlPlane,
   chartRegistry,
   eventually,
@@ -31,6 +32,8 @@ export interface IntegratedRegistryRig {
   /** The chart's ClusterRole names: image-puller, image-pusher, image-builder. */
   roles: { puller: string; pusher: string; builder: string };
   hooksUrl: string;
+  /** The shared secret the registry sends with its notifications (`Authorization: Bearer <it>`). */
+  notificationToken: string;
   /** The registry as a client logged in with `token` sees it (user name ignored). */
   as(token: string): RegistryConnection;
   /** Restarts the operator with the same settings (e.g. after stopOperator). */
@@ -39,6 +42,29 @@ export interface IntegratedRegistryRig {
   /** Stops the registry (its in-memory notification queue is lost) and starts it again with its images. */
   restartRegistry(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * The operator's settings for an integrated registry on loopback as the chart configures it:
+ * hooks listener, registry URL, signing Secret and CA ConfigMap in `opsNamespace`, the
+ * notification secret read from `tokenFile`, and the chart's issuer and service.
+ */
+export function integratedRegistryFlags(o: {
+  chart: ChartRegistry;
+  hooksPort: number;
+  registryPort: number;
+  opsNamespace: string;
+  tokenFile: string;
+}): string[] {
+  return [
+    `--hooks-address=127.0.0.1:${o.hooksPort}`,
+    `--integrated-registry-url=http://127.0.0.1:${o.registryPort}`,
+    `--registry-token-signing-secret=${o.opsNamespace}/registry-token-key`,
+    `--registry-token-ca-configmap=${o.opsNamespace}/registry-token-ca`,
+    `--registry-notifications-token-file=${o.tokenFile}`,
+    `--registry-token-issuer=${o.chart.token.issuer}`,
+    `--registry-token-service=${o.chart.token.service}`,
+  ];
 }
 
 export async function startIntegratedRegistry(
@@ -61,13 +87,7 @@ export async function startIntegratedRegistry(
 
   const ops = options.opsNamespace;
   const flags = [
-    `--hooks-address=127.0.0.1:${hooksPort}`,
-    `--integrated-registry-url=http://127.0.0.1:${registryPort}`,
-    `--registry-token-signing-secret=${ops}/registry-token-key`,
-    `--registry-token-ca-configmap=${ops}/registry-token-ca`,
-    `--registry-notifications-token-file=${tokenFile}`,
-    `--registry-token-issuer=${chart.token.issuer}`,
-    `--registry-token-service=${chart.token.service}`,
+    ...integratedRegistryFlags({ chart, hooksPort, registryPort, opsNamespace: ops, tokenFile }),
     ...(options.publicRegistry ? [`--public-registry=${options.publicRegistry}`] : []),
     ...(options.extraFlags ?? []),
   ];
@@ -104,6 +124,7 @@ export async function startIntegratedRegistry(
       builder: roleName("-image-builder"),
     },
     hooksUrl,
+    notificationToken: chart.notificationToken,
     as: (token) => ({
       variant: "plain",
       host: registry.host,

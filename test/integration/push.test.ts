@@ -4,11 +4,14 @@
 // endpoint, ServiceAccount tokens from `kubectl create token`, the chart's roles, and
 // kube-controller-manager rolling out a triggered Deployment.
 
+import { randomUUID } from "node:crypto";
 import { CoreV1Api, KubernetesObjectApi } from "@kubernetes/client-node";
+import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImageStream } from "../../src/api/index.ts";
 import {
   createNamespace,
+  deleteManifest,
   eventually,
   kubectl,
   pushImage,
@@ -236,5 +239,127 @@ describe("push-driven imports through the integrated registry", () => {
     } finally {
       await client.close();
     }
+  });
+  /** A notification as distribution sends it: one tagged manifest push to `<namespace>/<stream>:<tag>`. */
+  const notify = (stream: string, tag: string, digest: string, secret: string) =>
+    request(`${rig.hooksUrl}/registry/notifications`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/vnd.docker.distribution.events.v1+json",
+        authorization: `Bearer ${secret}`,
+      },
+      body: JSON.stringify({
+        events: [
+          {
+            id: randomUUID(),
+            timestamp: new Date().toISOString(),
+            action: "push",
+            target: {
+              mediaType: "application/vnd.docker.distribution.manifest.v2+json",
+              digest,
+              repository: `${namespace}/${stream}`,
+              url: `${rig.registry.url}/v2/${namespace}/${stream}/manifests/${digest}`,
+              tag,
+            },
+            request: { id: randomUUID(), host: rig.registry.host, method: "PUT", useragent: "test" },
+            actor: { name: "system:serviceaccount:test:builder" },
+            source: { addr: rig.registry.host },
+          },
+        ],
+      }),
+    }).then(async (res) => ({ status: res.statusCode, body: await res.body.text() }));
+  const pushMetric = async (result: string, reason = "") =>
+    Number(
+      (await rig.operator.metrics.exposition()).body.match(
+        new RegExp(
+          `imagestream_registry_push_events_total\\{result="${result}",reason="${reason}"\\} (\\d+)`,
+        ),
+      )?.[1] ?? 0,
+    );
+
+  it("a repeated or late notification records nothing twice; one without the shared secret gets 401 and changes nothing", async () => {
+    const builder = rig.as(tokens.builder ?? "");
+    const v1 = await pushImage(builder, `${namespace}/replay`, "dev", { layerContent: "replay 1" });
+    await eventually(
+      async () => ((await newest("replay", "dev"))?.[0]?.image === v1.digest ? true : undefined),
+      "replay:dev at v1",
+    );
+    const v2 = await pushImage(builder, `${namespace}/replay`, "dev", { layerContent: "replay 2" });
+    await eventually(
+      async () => ((await newest("replay", "dev"))?.[0]?.image === v2.digest ? true : undefined),
+      "replay:dev at v2",
+    );
+    // v2's event again, and v1's arriving late (out of order): the registry says the tag is v2.
+    const unchanged = await pushMetric("unchanged");
+    expect((await notify("replay", "dev", v2.digest, rig.notificationToken)).status).toBe(200);
+    expect((await notify("replay", "dev", v1.digest, rig.notificationToken)).status).toBe(200);
+    await eventually(
+      async () => ((await pushMetric("unchanged")) >= unchanged + 2 ? true : undefined),
+      "both events handled",
+    );
+    expect((await newest("replay", "dev"))?.map((i) => i.image)).toEqual([v2.digest, v1.digest]);
+
+    // Without the stream, a genuine event would create it: a wrong or missing secret must not.
+    expect((await kubectl(cp, ["-n", namespace, "delete", "is", "replay"])).code).toBe(0);
+    await eventually(
+      async () => ((await stream("replay")) === undefined ? true : undefined),
+      "replay deleted",
+    );
+    const forged = await notify("replay", "dev", v2.digest, "not-the-secret");
+    expect(forged.status).toBe(401);
+    const anonymous = await request(`${rig.hooksUrl}/registry/notifications`, {
+      method: "POST",
+      headers: { "content-type": "application/vnd.docker.distribution.events.v1+json" },
+      body: JSON.stringify({ events: [] }),
+    });
+    await anonymous.body.dump();
+    expect(anonymous.statusCode).toBe(401);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await stream("replay")).toBeUndefined();
+    // The same event with the registry's secret does create it.
+    expect((await notify("replay", "dev", v2.digest, rig.notificationToken)).status).toBe(200);
+    await eventually(
+      async () => ((await newest("replay", "dev"))?.[0]?.image === v2.digest ? true : undefined),
+      "replay recreated by the genuine event",
+    );
+  });
+
+  it("a delete in the registry is ignored: the stream keeps its history", async () => {
+    const objects = cp.kubeConfig.makeApiClient(KubernetesObjectApi);
+    const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+    // Deleting needs delete on imagestreams/layers, which none of the chart's roles grants.
+    await objects.create({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name: "janitor", namespace },
+      rules: [{ apiGroups: ["image.openshift.io"], resources: ["imagestreams/layers"], verbs: ["delete"] }],
+    } as never);
+    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: "janitor" } } });
+    await objects.create({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: "janitor", namespace },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "janitor" },
+      subjects: [{ kind: "ServiceAccount", name: "janitor", namespace }],
+    } as never);
+    const janitor = (await kubectl(cp, ["-n", namespace, "create", "token", "janitor"])).stdout.trim();
+
+    const pushed = await pushImage(rig.as(tokens.builder ?? ""), `${namespace}/old`, "1", {
+      layerContent: "old",
+    });
+    await eventually(
+      async () => ((await newest("old", "1"))?.[0]?.image === pushed.digest ? true : undefined),
+      "old:1",
+    );
+    const before = await stream("old");
+    const deletes = await pushMetric("ignored", "delete");
+    await deleteManifest(rig.as(janitor), `${namespace}/old`, pushed.digest);
+    await eventually(
+      async () => ((await pushMetric("ignored", "delete")) > deletes ? true : undefined),
+      "the registry's delete event, ignored",
+    );
+    const after = await stream("old");
+    expect(after?.status?.tags).toEqual(before?.status?.tags);
+    expect(after?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
   });
 });

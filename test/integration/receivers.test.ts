@@ -211,6 +211,47 @@ describe("receivers: each provider's payload imports exactly the tags it names",
     );
   });
 
+  it("refuses a wrong token from the providers that send one (Harbor, GitLab, distribution) with 401, importing nothing", async () => {
+    const wrong = randomBytes(24).toString("hex");
+    const forged: Record<string, Record<string, string>> = {
+      harbor: { authorization: wrong },
+      gitlab: { "x-gitlab-event": "Pipeline Hook", "x-gitlab-token": wrong },
+      distribution: {
+        authorization: `Bearer ${wrong}`,
+        "content-type": "application/vnd.docker.distribution.events.v1+json",
+      },
+    };
+    for (const [provider, headers] of Object.entries(forged)) {
+      const c = CASES[provider as Provider];
+      const url = await eventually(async () => (await receiverOf(provider)).status?.url, `${provider}'s URL`);
+      const answer = await post(url, fixture(c.payload), headers);
+      expect(answer.status, provider).toBe(401);
+      // And without any token at all.
+      const bare = await post(url, fixture(c.payload), { "x-gitlab-event": "Pipeline Hook" });
+      expect(bare.status, provider).toBe(401);
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const provider of Object.keys(forged)) {
+      const c = CASES[provider as Provider];
+      const stream: ImageStream = await streams.get(namespace, c.stream);
+      expect(
+        stream.metadata.annotations?.["image.openshift.io/import-requested-tags"],
+        provider,
+      ).toBeUndefined();
+      for (const [tag, source] of Object.entries(c.tags)) {
+        expect(await newest(c.stream, tag), `${provider} ${tag}`).toBe(first[source]);
+      }
+    }
+    const metrics = (await operator.metrics.exposition()).body;
+    for (const provider of Object.keys(forged)) {
+      expect(metrics).toMatch(
+        new RegExp(
+          `imagestream_receiver_requests_total\\{provider="${provider}",result="bad-token"\\} [1-9]`,
+        ),
+      );
+    }
+  });
+
   it.each(Object.keys(CASES) as Provider[])("%s", async (provider) => {
     const c = CASES[provider];
     const url = await eventually(async () => (await receiverOf(provider)).status?.url, `${provider}'s URL`);
