@@ -1,6 +1,6 @@
 // Benchmark of the trigger controller against a real local control plane (loopback only).
 //
-//   node scripts/bench-trigger.ts [--annotated N] [--plain M] [--rounds R] [--timeout SECONDS]
+//   node scripts/bench-trigger.ts [--annotated N] [--plain M] [--rounds R] [--workers W] [--timeout SECONDS]
 //
 // Creates N annotated Deployments following one ImageStreamTag, then runs the controller in a
 // child process (so its memory is measured alone) and changes the tag R times, printing:
@@ -64,7 +64,10 @@ function digestRef(label: string): string {
 
 // ---------------------------------------------------------------- controller process
 
-async function runController(kubeconfigPath: string, namespace: string): Promise<void> {
+/** --workers as given (empty: the operator's default --trigger-workers). */
+let benchWorkers = "";
+
+async function runController(kubeconfigPath: string, namespace: string, workers: string): Promise<void> {
   const send = (message: ChildMessage): void => {
     process.send?.(message);
   };
@@ -73,7 +76,11 @@ async function runController(kubeconfigPath: string, namespace: string): Promise
   // As buildOperator does: every client of the controller shares one connection pool.
   const kc = withSharedConnections(loaded);
   const log = createLogger({ level: "error", name: "bench-trigger" });
-  const config = { ...parseConfig([], {}), namespaces: [namespace] };
+  // The operator's defaults, but for --workers (--trigger-workers; empty: the default).
+  const config = {
+    ...parseConfig(workers ? [`--trigger-workers=${workers}`] : [], {}),
+    namespaces: [namespace],
+  };
   const informers = new SharedInformers(kc, log, [namespace]);
   const events = new EventRecorder({
     sink: eventSinkFromClient(kc),
@@ -248,7 +255,7 @@ async function runPhase(
   roundOffset: number,
   deadline: number,
 ): Promise<PhaseResult> {
-  const child = fork(import.meta.filename, ["--child", kubeconfigPath, namespace], {
+  const child = fork(import.meta.filename, ["--child", kubeconfigPath, namespace, benchWorkers], {
     execArgv: [...process.execArgv, "--expose-gc"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
@@ -339,12 +346,14 @@ async function main(): Promise<void> {
       plain: { type: "string", default: "3000" },
       rounds: { type: "string", default: "3" },
       timeout: { type: "string", default: "900" },
+      workers: { type: "string", default: "" },
     },
   });
   const annotated = Number(values.annotated);
   const plain = Number(values.plain);
   const rounds = Number(values.rounds);
   const deadline = Date.now() + Number(values.timeout) * 1000;
+  benchWorkers = values.workers;
   for (const [name, value] of Object.entries({ annotated, plain, rounds })) {
     if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a non-negative integer`);
   }
@@ -422,8 +431,8 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === "--child") {
-  const [, , , kubeconfigPath = "", namespace = ""] = process.argv;
-  await runController(kubeconfigPath, namespace);
+  const [, , , kubeconfigPath = "", namespace = "", workers = ""] = process.argv;
+  await runController(kubeconfigPath, namespace, workers);
 } else {
   await main();
 }
