@@ -2,6 +2,7 @@
 // counts, cleanup of everything a run started (on exit, on error, on Ctrl-C and at --timeout),
 // bulk creation of objects, a watched view of a collection, and Prometheus text scraping.
 
+import { readFileSync } from "node:fs";
 import { request as httpsRequest, type RequestOptions } from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
@@ -144,6 +145,16 @@ export async function runBenchmark(name: string, main: () => Promise<void>): Pro
   } finally {
     await cleanUp();
   }
+}
+
+/** The script's leading `//` comment (its usage and what it measures), for `--help`. */
+export function usageOf(scriptUrl: string): string {
+  const lines: string[] = [];
+  for (const line of readFileSync(new URL(scriptUrl), "utf8").split("\n")) {
+    if (!line.startsWith("//")) break;
+    lines.push(line.replace(/^\/\/ ?/, ""));
+  }
+  return lines.join("\n");
 }
 
 /** Parses numeric options; each must be an integer of at least `min` (default 1). */

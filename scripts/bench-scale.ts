@@ -4,7 +4,8 @@
 //
 //   node scripts/bench-scale.ts [--streams 10000] [--tags 3] [--references 30] [--plain 5000]
 //       [--triggered 0] [--interval 300] [--intervals 3] [--per-minute N] [--import-workers 4]
-//       [--operator-dir DIR] [--out DIR] [--heap-snapshot] [--timeout 14400]
+//       [--operator-dir DIR] [--node-flags "FLAGS"] [--out DIR] [--heap-snapshot] [--timeout 14400]
+//   npm run bench:scale -- --help    prints this text
 //
 // Pushes R distinct images, creates S ImageStreams of T scheduled tags naming them (tag j of
 // stream i names reference (i*T + j) mod R), P Deployments without triggers and D with a trigger
@@ -23,7 +24,8 @@
 // operator's debug lines that name the tags checked.
 // With --heap-snapshot (needs --out) the operator writes a heap snapshot (SIGUSR2) at the end;
 // `node scripts/heap-summary.ts FILE` summarizes it. --operator-dir runs another checkout's
-// operator (e.g. the code before a change) under the same benchmark.
+// operator (e.g. the code before a change) under the same benchmark; --node-flags passes flags
+// to its node (e.g. "--max-semi-space-size=2" to see what a V8 setting does to memory).
 // Everything it starts (control plane, registry, proxy, operator, watches) is stopped on exit,
 // on error, on Ctrl-C and when --timeout passes.
 
@@ -65,6 +67,7 @@ import {
   stopAtTimeout,
   sumBy,
   total,
+  usageOf,
   VERSION,
   WatchView,
   waitUntil,
@@ -204,11 +207,17 @@ async function main(): Promise<void> {
       "per-minute": { type: "string", default: "0" },
       "import-workers": { type: "string", default: "4" },
       "operator-dir": { type: "string", default: ROOT },
+      "node-flags": { type: "string", default: "" },
       out: { type: "string" },
       "heap-snapshot": { type: "boolean", default: false },
       timeout: { type: "string", default: "14400" },
+      help: { type: "boolean", short: "h", default: false },
     },
   });
+  if (values.help) {
+    console.log(usageOf(import.meta.url));
+    return;
+  }
   const o = integerOptions(
     values,
     [
@@ -238,7 +247,7 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
 
   console.log(
-    `scale benchmark: ${o.streams} ImageStreams x ${o.tags} scheduled tags = ${totalTags} tags naming ${o.references} references, ${o.plain} Deployments without triggers, ${o.triggered} with; interval ${o.interval} s, ${perMinute} scheduled imports per minute, ${o["import-workers"]} import workers; operator from ${operatorDir}`,
+    `scale benchmark: ${o.streams} ImageStreams x ${o.tags} scheduled tags = ${totalTags} tags naming ${o.references} references, ${o.plain} Deployments without triggers, ${o.triggered} with; interval ${o.interval} s, ${perMinute} scheduled imports per minute, ${o["import-workers"]} import workers; operator from ${operatorDir}${values["node-flags"] ? ` with node ${values["node-flags"]}` : ""}`,
   );
   console.log(
     "starting a control plane (etcd, kube-apiserver, kube-controller-manager) and a plain-HTTP registry behind a counting proxy on loopback...",
@@ -437,6 +446,7 @@ async function main(): Promise<void> {
       "--disable-warning=ExperimentalWarning",
       `--diagnostic-dir=${outDir}`,
       "--heapsnapshot-signal=SIGUSR2",
+      ...values["node-flags"].split(/\s+/).filter(Boolean),
       join(operatorDir, "src/main.ts"),
       `--kubeconfig=${cp.kubeconfigPath}`,
       `--namespaces=${namespace}`,
@@ -635,11 +645,18 @@ async function main(): Promise<void> {
   const checks = await checksFromLog(logFile, mark.at, next.at);
   const perTag: number[] = [];
   const gaps: number[] = [];
+  const intervalMs = o.interval * 1000;
+  let skipped = 0; // tags with two checks more than 1.1 intervals apart: an interval without a check
+  let crowded = 0; // tags with two checks less than 0.9 intervals apart: more than their share
   for (let i = 0; i < o.streams; i++) {
     for (let j = 0; j < o.tags; j++) {
       const times = checks.get(`${namespace}/s${i}/t${j}`) ?? [];
       perTag.push(times.length);
-      for (let k = 1; k < times.length; k++) gaps.push((times[k] ?? 0) - (times[k - 1] ?? 0));
+      const own: number[] = [];
+      for (let k = 1; k < times.length; k++) own.push((times[k] ?? 0) - (times[k - 1] ?? 0));
+      if (own.some((g) => g > 1.1 * intervalMs)) skipped++;
+      if (own.some((g) => g < 0.9 * intervalMs)) crowded++;
+      gaps.push(...own);
     }
   }
   perTag.sort((a, b) => a - b);
@@ -647,7 +664,7 @@ async function main(): Promise<void> {
   const histogram = new Map<number, number>();
   for (const n of perTag) histogram.set(n, (histogram.get(n) ?? 0) + 1);
   const never = histogram.get(0) ?? 0;
-  const scheduleLine = `min ${perTag[0]} / median ${percentile(perTag, 50)} / max ${perTag.at(-1)} per tag (expected ${o.intervals}); ${never} of ${totalTags} tags never checked`;
+  const scheduleLine = `min ${perTag[0]} / median ${percentile(perTag, 50)} / max ${perTag.at(-1)} per tag (expected ${o.intervals}); ${never} of ${totalTags} tags never checked, ${skipped} went more than 1.1 intervals without a check, ${crowded} were checked twice within 0.9 intervals`;
   console.log(`\nscheduled checks per tag in the steady window (${o.intervals} intervals)`);
   console.log(`  ${scheduleLine}`);
   console.log(
@@ -670,22 +687,20 @@ async function main(): Promise<void> {
     console.log("\nwriting a heap snapshot of the operator (SIGUSR2)...");
     process.kill(operator.pid, "SIGUSR2");
     let file: string | undefined;
-    let size = -1;
-    let stableSince = Date.now();
+    let size = 0;
+    // The process writes the snapshot on its main thread: it answers /readyz again once done.
     await waitUntil(
       "the heap snapshot",
       async () => {
         alive();
         file ??= readdirSync(outDir).find((f) => f.endsWith(".heapsnapshot") && !before.has(f));
-        if (!file) return false;
+        if (!file || !(await probe.ready())) return false;
         const now = statSync(join(outDir, file)).size;
-        if (now !== size) {
-          size = now;
-          stableSince = Date.now();
-        }
-        return Date.now() - stableSince > 3000 && (await probe.ready());
+        const done = now > 0 && now === size;
+        size = now;
+        return done;
       },
-      1000,
+      3000,
     );
     console.log(
       `  ${join(outDir, file ?? "")} (${mib(size)}); summarize with: node scripts/heap-summary.ts <file>`,

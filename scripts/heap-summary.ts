@@ -439,6 +439,49 @@ function analyse(snap: Snapshot, top: number): void {
     console.log(
       `  ${label.padEnd(48)} ${mib(bytes).padStart(11)}  ${entries} objects${entries > 0 ? `, ${Math.round(bytes / entries)} bytes each` : ""}`,
     );
+    if (table !== undefined && entries > 0) {
+      // Bytes per object by field, counting what the object alone holds (two levels deep).
+      const fields = new Map<string, number>();
+      const owned = (parent: number, child: number): boolean =>
+        (postIndex[child] as number) >= 0 && idom[postIndex[child] as number] === postIndex[parent];
+      for (let e = firstEdge[table] as number; e < (firstEdge[table + 1] as number); e++) {
+        const obj = edgeTo(e);
+        if (type(obj) !== T_OBJECT) continue;
+        for (let f = firstEdge[obj] as number; f < (firstEdge[obj + 1] as number); f++) {
+          const child = edgeTo(f);
+          const key = edgeName(f);
+          if (key === "map" || key === "__proto__" || !owned(obj, child)) continue;
+          const nested = type(child) === T_OBJECT && ["metadata", "spec", "status", "image"].includes(key);
+          let inner = 0;
+          if (nested) {
+            for (let g = firstEdge[child] as number; g < (firstEdge[child + 1] as number); g++) {
+              const grand = edgeTo(g);
+              const sub = edgeName(g);
+              if (sub === "map" || sub === "__proto__" || !owned(child, grand)) continue;
+              fields.set(`${key}.${sub}`, (fields.get(`${key}.${sub}`) ?? 0) + retainedOf(grand));
+              inner += retainedOf(grand);
+            }
+          }
+          fields.set(
+            nested ? `${key} (rest)` : key,
+            (fields.get(nested ? `${key} (rest)` : key) ?? 0) + retainedOf(child) - inner,
+          );
+        }
+      }
+      let own = 0;
+      for (let e = firstEdge[table] as number; e < (firstEdge[table + 1] as number); e++) {
+        if (type(edgeTo(e)) === T_OBJECT) own += retainedOf(edgeTo(e));
+      }
+      console.log(
+        `      each object's own retained size, summed: ${mib(own)} (${Math.round(own / entries)} bytes each; more than the Map's when other structures share the objects)`,
+      );
+      const parts = [...fields]
+        .filter(([, b]) => b / entries >= 16)
+        .sort((a, b) => b[1] - a[1])
+        .map(([field, b]) => `${field} ${Math.round(b / entries)}`)
+        .join(", ");
+      console.log(`      bytes per object by field: ${parts}`);
+    }
   }
   console.log(`  ${"all informer caches".padEnd(48)} ${mib(cacheTotal).padStart(11)}`);
 
