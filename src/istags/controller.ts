@@ -130,6 +130,7 @@ export function createImageStreamTagController(
   const controller = ctx
     .controller<ObjectKey>({
       name: ISTAG_CONTROLLER_NAME,
+      concurrency: ctx.config.istagWorkers,
       reconcile: (key, rctx) => reconcile(key, rctx),
     })
     // An edit can move an ImageStreamTag to another stream: both streams take a look.
