@@ -2,12 +2,16 @@
 // stream (`namespace/stream`), so users' ImageStreamTag writes and the stream's own changes
 // are applied one at a time: first what users asked of the stream (write model), then the
 // ImageStreamTags the stream implies (read model). Nothing is written when nothing changed.
+// Streams are reconciled in parallel (--imagestreamtag-workers), one at a time each; the
+// events of this controller's own writes, and stream updates of metadata alone, are not
+// reconciled again: one reconcile per stream change.
 import type { ImageStream, ImageStreamTag } from "../api/index.ts";
-import { API_VERSION, IMAGESTREAMS, IMAGESTREAMTAGS, sameJson } from "../api/index.ts";
+import { API_VERSION, IMAGESTREAMS, IMAGESTREAMTAGS } from "../api/index.ts";
 import { pullSecretInformers } from "../imports/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { RegistryClient } from "../registry/index.ts";
 import {
+  allOf,
   type ControllerContext,
   type ControllerHandle,
   eachVersion,
@@ -18,24 +22,27 @@ import {
   type ObjectKey,
   objectRefOf,
   ownKey,
+  type Predicate,
   type ReconcileContext,
   type ReconcileResult,
   resourceVersionChanged,
   updateStatusWithRetry,
+  type WatchEvent,
 } from "../runtime/index.ts";
 import {
   type DesiredIstag,
-  desiredIstagStatus,
   desiredTags,
   diffIstags,
   ISTAG_FINALIZER,
   isDeleting,
   isOwnedBy,
+  istagStatusUpdate,
   type NameProblem,
   nextSpecTags,
   planWrites,
   reusableImage,
   statusWithoutTags,
+  streamChangeConcernsIstags,
   streamNameOf,
   withImageDetails,
   withoutFinalizer,
@@ -47,8 +54,8 @@ export const ISTAG_CONTROLLER_NAME = "imagestreamtag";
 const STREAM_INDEX = "istag-stream";
 /** How soon a stream is looked at again while the cache still shows what this controller replaced. */
 const STALE_CACHE_RETRY_MS = 1000;
-/** A version this controller superseded is forgotten after this long (bounds memory). */
-const SUPERSEDED_TTL_MS = 5 * 60_000;
+/** A version this controller superseded or wrote is forgotten after this long (bounds memory). */
+const VERSION_MARK_TTL_MS = 5 * 60_000;
 
 export interface ImageStreamTagControllerOptions {
   /** Registry client for image details (share the import controller's: its cache is by digest). */
@@ -62,32 +69,50 @@ export interface ImageStreamTagControllerOptions {
 }
 
 /**
- * Resource versions this controller replaced with its own writes: while the cache still shows
- * one, acting on it would undo or repeat the write (recreate an ImageStreamTag whose tag was just
- * removed, remove a finalizer twice).
+ * Resource versions per object key (`is/ns/name`, `istag/ns/name`), each forgotten after
+ * VERSION_MARK_TTL_MS; expired entries are swept on the next mark after a TTL has passed, so
+ * versions whose event never comes (the object deleted, the event seen before the write's
+ * answer) do not pile up.
  */
-class SupersededVersions {
+class VersionMarks {
   readonly #entries = new Map<string, { versions: Set<string>; until: number }>();
   readonly #now: () => number;
+  #sweepAt = 0;
   constructor(now: () => number) {
     this.#now = now;
   }
   mark(key: string, resourceVersion: string | undefined): void {
     if (!resourceVersion) return;
+    const now = this.#now();
+    if (now >= this.#sweepAt) {
+      for (const [k, entry] of this.#entries) if (entry.until < now) this.#entries.delete(k);
+      this.#sweepAt = now + VERSION_MARK_TTL_MS;
+    }
     const entry = this.#entries.get(key) ?? { versions: new Set<string>(), until: 0 };
     entry.versions.add(resourceVersion);
-    entry.until = this.#now() + SUPERSEDED_TTL_MS;
+    entry.until = now + VERSION_MARK_TTL_MS;
     this.#entries.set(key, entry);
   }
-  isStale(key: string, resourceVersion: string | undefined): boolean {
+  /** Whether `resourceVersion` is marked for `key` (and not expired). */
+  has(key: string, resourceVersion: string | undefined): boolean {
     const entry = this.#entries.get(key);
     if (!entry) return false;
-    if (entry.until < this.#now() || !resourceVersion || !entry.versions.has(resourceVersion)) {
-      // The cache moved past every version replaced (or they expired).
+    if (entry.until < this.#now()) {
       this.#entries.delete(key);
       return false;
     }
+    return resourceVersion !== undefined && entry.versions.has(resourceVersion);
+  }
+  /** Forgets one version; true when `key` has none left. */
+  unmark(key: string, resourceVersion: string | undefined): boolean {
+    const entry = this.#entries.get(key);
+    if (entry && resourceVersion !== undefined) entry.versions.delete(resourceVersion);
+    if (entry && entry.versions.size > 0) return false;
+    this.#entries.delete(key);
     return true;
+  }
+  forget(key: string): void {
+    this.#entries.delete(key);
   }
 }
 
@@ -96,7 +121,13 @@ export function createImageStreamTagController(
   options: ImageStreamTagControllerOptions = {},
 ): ControllerHandle {
   const now = options.now ?? Date.now;
-  const api = options.api ?? istagApi(ctx.objects);
+  /** Versions this controller replaced with its own writes (the cache may still show them). */
+  const superseded = new VersionMarks(now);
+  /** Versions this controller's writes produced: their events need no reconcile. */
+  const ownWrites = new VersionMarks(now);
+  const api = recordingWrites(options.api ?? istagApi(ctx.objects), (kind, obj) =>
+    ownWrites.mark(`${kind}/${keyString(keyOf(obj))}`, obj.metadata.resourceVersion),
+  );
   const detailsRetryMs = options.detailsRetryMs ?? 60_000;
   // The import controller requests the same informer: one cache, one watch.
   const streams = ctx.informers.for<ImageStream>(IMAGESTREAMS);
@@ -109,7 +140,6 @@ export function createImageStreamTagController(
       secrets,
     });
   }
-  const superseded = new SupersededVersions(now);
   /** Per digest and pull spec: when fetching its details may be tried again. */
   const failedDetails = new Map<string, number>();
   /** Per stream: the name problems last reported, so each is reported once, not every reconcile. */
@@ -127,6 +157,24 @@ export function createImageStreamTagController(
     return stream ? [keyString(stream)] : [];
   });
 
+  /**
+   * Lets through what this controller did not write itself. The event of its own write is
+   * consumed: the reconcile that wrote it already acted on what it shows. Deletes always pass.
+   */
+  const notOwnWrite =
+    (kind: "is" | "istag"): Predicate<ImageStream | ImageStreamTag> =>
+    (event) => {
+      if (event.type === "deleted") return true;
+      const markKey = `${kind}/${keyString(keyOf(event.object))}`;
+      const version = event.object.metadata.resourceVersion;
+      if (!ownWrites.has(markKey, version)) return true;
+      // The cache now shows this controller's last write: nothing it replaced is shown any more.
+      if (ownWrites.unmark(markKey, version)) superseded.forget(markKey);
+      return false;
+    };
+  const streamChanged = (event: WatchEvent<ImageStream>): boolean =>
+    event.type !== "updated" || streamChangeConcernsIstags(event.old, event.object);
+
   const controller = ctx
     .controller<ObjectKey>({
       name: ISTAG_CONTROLLER_NAME,
@@ -136,9 +184,19 @@ export function createImageStreamTagController(
     // An edit can move an ImageStreamTag to another stream: both streams take a look.
     .watch(istags, {
       map: eachVersion((istag: ImageStreamTag) => [streamKeyOf(istag)]),
-      predicate: resourceVersionChanged,
+      predicate: allOf(resourceVersionChanged, notOwnWrite("istag")),
     })
-    .watch(streams, { map: ownKey, predicate: resourceVersionChanged });
+    .watch(streams, {
+      map: ownKey,
+      predicate: allOf(resourceVersionChanged, notOwnWrite("is"), streamChanged),
+    });
+
+  /** Whether the cache still shows a version this controller replaced (forgotten once it does not). */
+  const isStale = (markKey: string, version: string | undefined): boolean => {
+    if (superseded.has(markKey, version)) return true;
+    superseded.forget(markKey);
+    return false;
+  };
 
   async function reconcile(streamKey: ObjectKey, rctx: ReconcileContext): Promise<ReconcileResult> {
     const { namespace = "", name: streamName } = streamKey;
@@ -149,8 +207,8 @@ export function createImageStreamTagController(
     if (!stream) reportedProblems.delete(key);
     const related = istags.byIndex(STREAM_INDEX, key);
     if (
-      superseded.isStale(`is/${key}`, stream?.metadata.resourceVersion) ||
-      related.some((i) => superseded.isStale(`istag/${istagKey(i)}`, i.metadata.resourceVersion))
+      isStale(`is/${key}`, stream?.metadata.resourceVersion) ||
+      related.some((i) => isStale(`istag/${istagKey(i)}`, i.metadata.resourceVersion))
     ) {
       log.debug("cache still shows objects this controller replaced; waiting for it");
       return { requeueAfter: STALE_CACHE_RETRY_MS };
@@ -235,8 +293,8 @@ export function createImageStreamTagController(
     for (const want of filled) {
       const obj = current.get(want.name) ?? existingByName.get(want.name);
       if (!obj || isDeleting(obj) || (!current.has(want.name) && !isOwnedBy(obj, stream))) continue;
-      const status = desiredIstagStatus(want.event, obj.metadata.generation);
-      if (sameJson(obj.status ?? {}, status)) continue;
+      const status = istagStatusUpdate(obj, want.event);
+      if (!status) continue;
       superseded.mark(`istag/${istagKey(obj)}`, obj.metadata.resourceVersion);
       // One attempt: a conflict means someone edited the object, which the next round must see
       // as an edit rather than have its generation recorded as synced.
@@ -342,7 +400,9 @@ export function createImageStreamTagController(
         note: problem.message,
       });
     }
-    reportedProblems.set(key, new Set(problems.map((p) => p.message)));
+    // Most streams have none: no empty Set kept per stream.
+    if (problems.length > 0) reportedProblems.set(key, new Set(problems.map((p) => p.message)));
+    else reportedProblems.delete(key);
   }
 
   function reportRejection(istag: ImageStreamTag, reason: string, message: string, log: Logger): void {
@@ -360,6 +420,33 @@ export function createImageStreamTagController(
   }
 
   return controller;
+}
+
+/** `api` with every write's answer passed to `record` (its resourceVersion is this controller's). */
+function recordingWrites(
+  api: IstagApi,
+  record: (kind: "is" | "istag", obj: ImageStream | ImageStreamTag) => void,
+): IstagApi {
+  const stream = async (write: Promise<ImageStream>): Promise<ImageStream> => {
+    const written = await write;
+    record("is", written);
+    return written;
+  };
+  const istag = async (write: Promise<ImageStreamTag>): Promise<ImageStreamTag> => {
+    const written = await write;
+    record("istag", written);
+    return written;
+  };
+  return {
+    ...api,
+    createStream: (namespace, name, tags) => stream(api.createStream(namespace, name, tags)),
+    patchSpecTags: (current, tags) => stream(api.patchSpecTags(current, tags)),
+    replaceStreamStatus: (current, status) => stream(api.replaceStreamStatus(current, status)),
+    createIstag: (obj) => istag(api.createIstag(obj)),
+    replaceIstag: (obj) => istag(api.replaceIstag(obj)),
+    replaceIstagStatus: (obj, status) => istag(api.replaceIstagStatus(obj, status)),
+    setFinalizers: (obj, finalizers) => istag(api.setFinalizers(obj, finalizers)),
+  };
 }
 
 function istagKey(istag: ImageStreamTag): string {
