@@ -22,7 +22,6 @@ import {
   type ObjectKey,
   objectRefOf,
   ownKey,
-  type Predicate,
   type ReconcileContext,
   type ReconcileResult,
   resourceVersionChanged,
@@ -49,13 +48,12 @@ import {
 } from "./core.ts";
 import { type ImageDetailsSource, insecureFor, registryImageDetails } from "./image-details.ts";
 import { type IstagApi, istagApi } from "./kube.ts";
+import { OwnWrites, VersionMarks } from "./versions.ts";
 
 export const ISTAG_CONTROLLER_NAME = "imagestreamtag";
 const STREAM_INDEX = "istag-stream";
 /** How soon a stream is looked at again while the cache still shows what this controller replaced. */
 const STALE_CACHE_RETRY_MS = 1000;
-/** A version this controller superseded or wrote is forgotten after this long (bounds memory). */
-const VERSION_MARK_TTL_MS = 5 * 60_000;
 
 export interface ImageStreamTagControllerOptions {
   /** Registry client for image details (share the import controller's: its cache is by digest). */
@@ -68,54 +66,6 @@ export interface ImageStreamTagControllerOptions {
   now?: () => number;
 }
 
-/**
- * Resource versions per object key (`is/ns/name`, `istag/ns/name`), each forgotten after
- * VERSION_MARK_TTL_MS; expired entries are swept on the next mark after a TTL has passed, so
- * versions whose event never comes (the object deleted, the event seen before the write's
- * answer) do not pile up.
- */
-class VersionMarks {
-  readonly #entries = new Map<string, { versions: Set<string>; until: number }>();
-  readonly #now: () => number;
-  #sweepAt = 0;
-  constructor(now: () => number) {
-    this.#now = now;
-  }
-  mark(key: string, resourceVersion: string | undefined): void {
-    if (!resourceVersion) return;
-    const now = this.#now();
-    if (now >= this.#sweepAt) {
-      for (const [k, entry] of this.#entries) if (entry.until < now) this.#entries.delete(k);
-      this.#sweepAt = now + VERSION_MARK_TTL_MS;
-    }
-    const entry = this.#entries.get(key) ?? { versions: new Set<string>(), until: 0 };
-    entry.versions.add(resourceVersion);
-    entry.until = now + VERSION_MARK_TTL_MS;
-    this.#entries.set(key, entry);
-  }
-  /** Whether `resourceVersion` is marked for `key` (and not expired). */
-  has(key: string, resourceVersion: string | undefined): boolean {
-    const entry = this.#entries.get(key);
-    if (!entry) return false;
-    if (entry.until < this.#now()) {
-      this.#entries.delete(key);
-      return false;
-    }
-    return resourceVersion !== undefined && entry.versions.has(resourceVersion);
-  }
-  /** Forgets one version; true when `key` has none left. */
-  unmark(key: string, resourceVersion: string | undefined): boolean {
-    const entry = this.#entries.get(key);
-    if (entry && resourceVersion !== undefined) entry.versions.delete(resourceVersion);
-    if (entry && entry.versions.size > 0) return false;
-    this.#entries.delete(key);
-    return true;
-  }
-  forget(key: string): void {
-    this.#entries.delete(key);
-  }
-}
-
 export function createImageStreamTagController(
   ctx: ControllerContext,
   options: ImageStreamTagControllerOptions = {},
@@ -123,11 +73,14 @@ export function createImageStreamTagController(
   const now = options.now ?? Date.now;
   /** Versions this controller replaced with its own writes (the cache may still show them). */
   const superseded = new VersionMarks(now);
-  /** Versions this controller's writes produced: their events need no reconcile. */
-  const ownWrites = new VersionMarks(now);
-  const api = recordingWrites(options.api ?? istagApi(ctx.objects), (kind, obj) =>
-    ownWrites.mark(`${kind}/${keyString(keyOf(obj))}`, obj.metadata.resourceVersion),
-  );
+  /** The versions this controller's writes produced: their events need no reconcile. */
+  const ownWrites = new OwnWrites(now, (markKey) => superseded.forget(markKey));
+  const api = recordingWrites(options.api ?? istagApi(ctx.objects), {
+    begin: (markKey) => ownWrites.begin(markKey),
+    end: (markKey, version) => {
+      for (const key of ownWrites.end(markKey, version)) controller.enqueue(key);
+    },
+  });
   const detailsRetryMs = options.detailsRetryMs ?? 60_000;
   // The import controller requests the same informer: one cache, one watch.
   const streams = ctx.informers.for<ImageStream>(IMAGESTREAMS);
@@ -158,19 +111,21 @@ export function createImageStreamTagController(
   });
 
   /**
-   * Lets through what this controller did not write itself. The event of its own write is
-   * consumed: the reconcile that wrote it already acted on what it shows. Deletes always pass.
+   * Lets through what this controller did not write itself: the reconcile that wrote an object
+   * already acted on what its event shows. Deletes always pass.
    */
   const notOwnWrite =
-    (kind: "is" | "istag"): Predicate<ImageStream | ImageStreamTag> =>
-    (event) => {
+    <T extends ImageStream | ImageStreamTag>(
+      kind: WriteKind,
+      keys: (object: T) => (ObjectKey | undefined)[],
+    ) =>
+    (event: WatchEvent<T>): boolean => {
       if (event.type === "deleted") return true;
-      const markKey = `${kind}/${keyString(keyOf(event.object))}`;
-      const version = event.object.metadata.resourceVersion;
-      if (!ownWrites.has(markKey, version)) return true;
-      // The cache now shows this controller's last write: nothing it replaced is shown any more.
-      if (ownWrites.unmark(markKey, version)) superseded.forget(markKey);
-      return false;
+      const affected = (): ObjectKey[] =>
+        [...(event.type === "updated" ? keys(event.old) : []), ...keys(event.object)].filter(
+          (k): k is ObjectKey => k !== undefined,
+        );
+      return ownWrites.admit(markKeyOf(kind, event.object), event.object.metadata.resourceVersion, affected);
     };
   const streamChanged = (event: WatchEvent<ImageStream>): boolean =>
     event.type !== "updated" || streamChangeConcernsIstags(event.old, event.object);
@@ -184,11 +139,18 @@ export function createImageStreamTagController(
     // An edit can move an ImageStreamTag to another stream: both streams take a look.
     .watch(istags, {
       map: eachVersion((istag: ImageStreamTag) => [streamKeyOf(istag)]),
-      predicate: allOf(resourceVersionChanged, notOwnWrite("istag")),
+      predicate: allOf(
+        resourceVersionChanged,
+        notOwnWrite<ImageStreamTag>("istag", (istag) => [streamKeyOf(istag)]),
+      ),
     })
     .watch(streams, {
       map: ownKey,
-      predicate: allOf(resourceVersionChanged, notOwnWrite("is"), streamChanged),
+      predicate: allOf(
+        resourceVersionChanged,
+        notOwnWrite<ImageStream>("is", (stream) => [keyOf(stream)]),
+        streamChanged,
+      ),
     });
 
   /** Whether the cache still shows a version this controller replaced (forgotten once it does not). */
@@ -422,30 +384,47 @@ export function createImageStreamTagController(
   return controller;
 }
 
-/** `api` with every write's answer passed to `record` (its resourceVersion is this controller's). */
+type WriteKind = "is" | "istag";
+
+/** The key of an object's versions in OwnWrites and the superseded marks. */
+function markKeyOf(kind: WriteKind, obj: { metadata: { namespace?: string; name?: string } }): string {
+  return `${kind}/${keyString(keyOf(obj))}`;
+}
+
+/** `api` with every write announced before it is sent and its answer's version after. */
 function recordingWrites(
   api: IstagApi,
-  record: (kind: "is" | "istag", obj: ImageStream | ImageStreamTag) => void,
+  hooks: { begin(markKey: string): void; end(markKey: string, version: string | undefined): void },
 ): IstagApi {
-  const stream = async (write: Promise<ImageStream>): Promise<ImageStream> => {
-    const written = await write;
-    record("is", written);
-    return written;
-  };
-  const istag = async (write: Promise<ImageStreamTag>): Promise<ImageStreamTag> => {
-    const written = await write;
-    record("istag", written);
-    return written;
+  const write = async <T extends ImageStream | ImageStreamTag>(
+    markKey: string,
+    send: () => Promise<T>,
+  ): Promise<T> => {
+    hooks.begin(markKey);
+    let version: string | undefined;
+    try {
+      const written = await send();
+      version = written.metadata.resourceVersion;
+      return written;
+    } finally {
+      hooks.end(markKey, version);
+    }
   };
   return {
     ...api,
-    createStream: (namespace, name, tags) => stream(api.createStream(namespace, name, tags)),
-    patchSpecTags: (current, tags) => stream(api.patchSpecTags(current, tags)),
-    replaceStreamStatus: (current, status) => stream(api.replaceStreamStatus(current, status)),
-    createIstag: (obj) => istag(api.createIstag(obj)),
-    replaceIstag: (obj) => istag(api.replaceIstag(obj)),
-    replaceIstagStatus: (obj, status) => istag(api.replaceIstagStatus(obj, status)),
-    setFinalizers: (obj, finalizers) => istag(api.setFinalizers(obj, finalizers)),
+    createStream: (namespace, name, tags) =>
+      write(markKeyOf("is", { metadata: { namespace, name } }), () =>
+        api.createStream(namespace, name, tags),
+      ),
+    patchSpecTags: (stream, tags) => write(markKeyOf("is", stream), () => api.patchSpecTags(stream, tags)),
+    replaceStreamStatus: (stream, status) =>
+      write(markKeyOf("is", stream), () => api.replaceStreamStatus(stream, status)),
+    createIstag: (obj) => write(markKeyOf("istag", obj), () => api.createIstag(obj)),
+    replaceIstag: (obj) => write(markKeyOf("istag", obj), () => api.replaceIstag(obj)),
+    replaceIstagStatus: (obj, status) =>
+      write(markKeyOf("istag", obj), () => api.replaceIstagStatus(obj, status)),
+    setFinalizers: (obj, finalizers) =>
+      write(markKeyOf("istag", obj), () => api.setFinalizers(obj, finalizers)),
   };
 }
 
