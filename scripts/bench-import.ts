@@ -20,17 +20,10 @@
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import {
-  CustomObjectsApi,
-  type KubeConfig,
-  PatchStrategy,
-  type RequestContext,
-  setHeaderOptions,
-  Watch,
-} from "@kubernetes/client-node";
+import { CustomObjectsApi, type KubeConfig, type RequestContext } from "@kubernetes/client-node";
 import type { ImageStream } from "../src/api/types.ts";
 import { parseConfig } from "../src/config/index.ts";
-import { IMPORT_REQUESTED_ANNOTATION, IMPORT_REQUESTED_HANDLED_ANNOTATION } from "../src/imports/index.ts";
+import { IMPORT_REQUESTED_HANDLED_ANNOTATION } from "../src/imports/index.ts";
 import { createLogger } from "../src/log/logger.ts";
 import { createMetrics, type OperatorMetrics } from "../src/metrics/index.ts";
 import { buildOperator, type Operator } from "../src/operator/index.ts";
@@ -44,10 +37,25 @@ import {
   startControlPlane,
   startRegistry,
 } from "../test/harness/index.ts";
-import { cleanUp, mib, onCleanup, parallel, percentile } from "./bench-lib.ts";
+import {
+  describeCounts as describe,
+  GROUP,
+  integerOptions,
+  mib,
+  onCleanup,
+  parallel,
+  percentile,
+  ratio,
+  requestImport,
+  runBenchmark,
+  stopAtTimeout,
+  Tally,
+  total,
+  VERSION,
+  WatchView,
+  waitUntil,
+} from "./bench-lib.ts";
 
-const GROUP = "image.openshift.io";
-const VERSION = "v1";
 const PLURAL = "imagestreams";
 /** The registry client reuses a tag's resolution for 5 s (resultTtlMs); cycles start after that. */
 const RESULT_CACHE_MS = 5_000;
@@ -55,45 +63,6 @@ const RESULT_CACHE_MS = 5_000;
 const QUIET_MS = 2_000;
 
 // ---------------------------------------------------------------- small helpers
-
-function ratio(count: number, per: number): string {
-  return per === 0 ? "n/a" : (count / per).toFixed(2);
-}
-
-/** Counts by label; phases take snapshots and report differences. */
-class Tally {
-  readonly counts = new Map<string, number>();
-  lastAt = 0;
-  add(label: string): void {
-    this.counts.set(label, (this.counts.get(label) ?? 0) + 1);
-    this.lastAt = Date.now();
-  }
-  snapshot(): Map<string, number> {
-    return new Map(this.counts);
-  }
-  since(snapshot: Map<string, number>): Map<string, number> {
-    const diff = new Map<string, number>();
-    for (const [label, count] of this.counts) {
-      const delta = count - (snapshot.get(label) ?? 0);
-      if (delta > 0) diff.set(label, delta);
-    }
-    return diff;
-  }
-}
-
-function total(counts: Map<string, number>, filter: (label: string) => boolean = () => true): number {
-  let sum = 0;
-  for (const [label, count] of counts) if (filter(label)) sum += count;
-  return sum;
-}
-
-function describe(counts: Map<string, number>, perTag?: number): string {
-  if (counts.size === 0) return "none";
-  return [...counts]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([label, count]) => `${label} ${count}${perTag ? ` (${ratio(count, perTag)}/tag)` : ""}`)
-    .join(", ");
-}
 
 /** Labels an operator request to the API server, or undefined for reads and watches. */
 function writeLabel(method: string, url: string): string | undefined {
@@ -145,71 +114,20 @@ class RssSampler {
   }
 }
 
-// ---------------------------------------------------------------- cleanup and time limit
-
-let deadline = Number.POSITIVE_INFINITY;
-
-async function waitUntil(what: string, done: () => boolean | Promise<boolean>, pollMs = 25): Promise<void> {
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`--timeout passed while waiting for ${what}`);
-    await sleep(pollMs);
-  }
-}
-
 // ---------------------------------------------------------------- the driver's view of the streams
 
-/** A watch on the benchmark namespace's ImageStreams: the latest object per name, as a user sees it. */
-class StreamView {
-  readonly streams = new Map<string, ImageStream>();
-  modifiedEvents = 0;
-  #abort: AbortController | undefined;
-  #stopped = false;
-  readonly #kc: KubeConfig;
-  readonly #namespace: string;
-
+/** The benchmark namespace's ImageStreams as a user watching them sees them. */
+class StreamView extends WatchView<ImageStream> {
   constructor(kc: KubeConfig, namespace: string) {
-    this.#kc = kc;
-    this.#namespace = namespace;
-  }
-
-  async start(): Promise<void> {
-    const api = this.#kc.makeApiClient(CustomObjectsApi);
-    const list = (await api.listNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: this.#namespace,
-      plural: PLURAL,
-    })) as { items: ImageStream[]; metadata?: { resourceVersion?: string } };
-    for (const s of list.items) this.streams.set(s.metadata.name ?? "", s);
-    this.#abort = await new Watch(this.#kc).watch(
-      `/apis/${GROUP}/${VERSION}/namespaces/${this.#namespace}/${PLURAL}`,
-      { resourceVersion: list.metadata?.resourceVersion },
-      (phase: string, obj: ImageStream) => {
-        const name = obj.metadata?.name ?? "";
-        if (phase === "DELETED") this.streams.delete(name);
-        else if (phase === "ADDED" || phase === "MODIFIED") {
-          if (phase === "MODIFIED") this.modifiedEvents++;
-          this.streams.set(name, obj);
-        }
-      },
-      () => {
-        // Server-side watch timeouts are far longer than a run; start over if one ends anyway.
-        if (!this.#stopped) setTimeout(() => void this.start().catch(() => {}), 200);
-      },
-    );
-  }
-
-  stop(): void {
-    this.#stopped = true;
-    this.#abort?.abort();
+    super(kc, { group: GROUP, version: VERSION, namespace, plural: PLURAL }, (s) => s);
   }
 
   image(stream: string, tag: string): string | undefined {
-    return this.streams.get(stream)?.status?.tags?.find((t) => t.tag === tag)?.items?.[0]?.image;
+    return this.items.get(stream)?.status?.tags?.find((t) => t.tag === tag)?.items?.[0]?.image;
   }
 
   annotation(stream: string, key: string): string | undefined {
-    return this.streams.get(stream)?.metadata.annotations?.[key];
+    return this.items.get(stream)?.metadata.annotations?.[key];
   }
 }
 
@@ -237,25 +155,6 @@ function layoutFor(streams: number, shared: boolean): Layout {
   };
 }
 
-function requestImport(
-  api: CustomObjectsApi,
-  namespace: string,
-  name: string,
-  value: string,
-): Promise<unknown> {
-  return api.patchNamespacedCustomObject(
-    {
-      group: GROUP,
-      version: VERSION,
-      namespace,
-      plural: PLURAL,
-      name,
-      body: { metadata: { annotations: { [IMPORT_REQUESTED_ANNOTATION]: value } } },
-    },
-    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-  );
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -268,32 +167,17 @@ async function main(): Promise<void> {
       timeout: { type: "string", default: "900" },
     },
   });
-  const streams = Number(values.streams);
-  const tags = Number(values.tags);
-  const samples = Number(values.samples);
-  const intervalS = Number(values.interval);
-  const importWorkers = Number(values["import-workers"]);
-  const timeoutS = Number(values.timeout);
-  for (const [name, value] of Object.entries({
+  const {
     streams,
     tags,
     samples,
     interval: intervalS,
     "import-workers": importWorkers,
     timeout: timeoutS,
-  })) {
-    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
-  }
-  if (intervalS < 10) throw new Error("--interval must be at least 10 (the operator's minimum)");
-  deadline = Date.now() + timeoutS * 1000;
-  // Waits fail at the deadline; this catches anything else that hangs (a stuck stop, a push).
-  setTimeout(
-    () => {
-      console.error(`--timeout ${timeoutS} s passed: stopping everything this benchmark started...`);
-      void cleanUp().finally(() => process.exit(1));
-    },
-    (timeoutS + 60) * 1000,
-  ).unref();
+  } = integerOptions(values, ["streams", "tags", "samples", "interval", "import-workers", "timeout"], {
+    interval: 10,
+  });
+  stopAtTimeout("bench-import", timeoutS);
   const totalTags = streams * tags;
   const layout = layoutFor(streams, values.shared);
   const rss = new RssSampler();
@@ -577,11 +461,4 @@ async function main(): Promise<void> {
   );
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(`bench-import failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  process.exitCode = 1;
-} finally {
-  await cleanUp();
-}
+await runBenchmark("bench-import", main);

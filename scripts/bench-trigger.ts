@@ -20,7 +20,6 @@ import {
   KubeConfig,
   PatchStrategy,
   setHeaderOptions,
-  type V1Container,
 } from "@kubernetes/client-node";
 import { parseConfig } from "../src/config/index.ts";
 import { createLogger } from "../src/log/logger.ts";
@@ -39,7 +38,7 @@ import {
   workloadClient,
 } from "../src/triggers/index.ts";
 import { createNamespace, startControlPlane } from "../test/harness/index.ts";
-import { mib, percentile } from "./bench-lib.ts";
+import { createDeployments, largeContainers, mib, percentile } from "./bench-lib.ts";
 
 /** Messages from the controller process to the driver. */
 type ChildMessage =
@@ -171,48 +170,6 @@ interface PhaseResult {
   cachedWorkloads: number;
   cachedJsonBytes: number;
   managedFieldsJsonBytes: number;
-}
-
-function largeContainers(index: number): V1Container[] {
-  // About 10 kB of pod spec per Deployment: what the metadata-only watch keeps out of memory.
-  return [0, 1, 2].map((c) => ({
-    name: `c${c}`,
-    image: `registry.bench:5000/plain/app-${index}:v1`,
-    args: ["--serve", "--port", String(8000 + c)],
-    env: Array.from({ length: 40 }, (_, i) => ({
-      name: `SETTING_${i}`,
-      value: `value-${index}-${c}-${i}-${"x".repeat(40)}`,
-    })),
-    resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
-  }));
-}
-
-async function createDeployments(
-  apps: AppsV1Api,
-  namespace: string,
-  count: number,
-  make: (index: number) => { name: string; annotations?: Record<string, string>; containers: V1Container[] },
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < count) {
-      const index = next++;
-      const { name, annotations, containers } = make(index);
-      const labels = { app: name };
-      await apps.createNamespacedDeployment({
-        namespace,
-        body: {
-          metadata: { name, ...(annotations ? { annotations } : {}) },
-          spec: {
-            replicas: 0,
-            selector: { matchLabels: labels },
-            template: { metadata: { labels }, spec: { containers } },
-          },
-        },
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
 }
 
 async function setTag(custom: CustomObjectsApi, namespace: string, reference: string): Promise<void> {

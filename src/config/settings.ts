@@ -22,6 +22,7 @@ export interface Config {
   namespaces: string[];
   controllers: ControllerName[];
   importWorkers: number;
+  istagWorkers: number;
   triggerWorkers: number;
   scheduledImportIntervalMs: number;
   scheduledImportsPerMinute: number;
@@ -282,6 +283,14 @@ export const SETTINGS: SettingTable = [
     default: "4",
     parse: integer(1),
     help: "ImageStreams reconciled in parallel.",
+  },
+  {
+    key: "istagWorkers",
+    flag: "imagestreamtag-workers",
+    env: "IMAGESTREAM_IMAGESTREAMTAG_WORKERS",
+    default: "4",
+    parse: integer(1),
+    help: "ImageStreams whose ImageStreamTags are reconciled in parallel.",
   },
   {
     key: "triggerWorkers",

@@ -4,15 +4,23 @@
 import type { PlannedTagImport, StreamImportState } from "./model.ts";
 import { newImportState } from "./plan.ts";
 
-/** Slots of the budget, spread evenly: one every `spacingMs`, handed out in the order asked. */
+/**
+ * Slots of the budget, one every `spacingMs` on average, handed out in the order asked (a
+ * generic cell rate algorithm): a slot may be taken up to `toleranceMs` ahead of the even
+ * spacing, so one second's worth of slots can go at once and a tag due a moment after another
+ * does not wait for the next slot (nor cost the controller a second round to get it).
+ */
 export interface ScheduledImportBudget {
   readonly spacingMs: number;
-  /** Epoch ms of the first slot nobody holds (-Infinity when none was ever taken). */
+  readonly toleranceMs: number;
+  /** Epoch ms at which the next slot falls on the even spacing (-Infinity when none was ever taken). */
   readonly nextFreeAt: number;
 }
 
 export function scheduledImportBudget(perMinute: number): ScheduledImportBudget {
-  return { spacingMs: 60_000 / perMinute, nextFreeAt: Number.NEGATIVE_INFINITY };
+  const spacingMs = 60_000 / perMinute;
+  const perSecond = Math.max(1, Math.floor(perMinute / 60));
+  return { spacingMs, toleranceMs: (perSecond - 1) * spacingMs, nextFreeAt: Number.NEGATIVE_INFINITY };
 }
 
 export interface Admission {
@@ -52,8 +60,9 @@ export function admitScheduledImports(
       if (held <= now) tags.push(tag);
       continue;
     }
-    const slot = Math.max(nextFreeAt, now);
-    nextFreeAt = slot + budget.spacingMs;
+    const onSpacing = Math.max(nextFreeAt, now);
+    nextFreeAt = onSpacing + budget.spacingMs;
+    const slot = onSpacing - budget.toleranceMs;
     if (slot <= now) tags.push(tag);
     else reserved[tag.tag] = slot;
   }

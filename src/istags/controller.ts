@@ -2,12 +2,16 @@
 // stream (`namespace/stream`), so users' ImageStreamTag writes and the stream's own changes
 // are applied one at a time: first what users asked of the stream (write model), then the
 // ImageStreamTags the stream implies (read model). Nothing is written when nothing changed.
+// Streams are reconciled in parallel (--imagestreamtag-workers), one at a time each; the
+// events of this controller's own writes, and stream updates of metadata alone, are not
+// reconciled again: one reconcile per stream change.
 import type { ImageStream, ImageStreamTag } from "../api/index.ts";
-import { API_VERSION, IMAGESTREAMS, IMAGESTREAMTAGS, sameJson } from "../api/index.ts";
+import { API_VERSION, IMAGESTREAMS, IMAGESTREAMTAGS } from "../api/index.ts";
 import { pullSecretInformers } from "../imports/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { RegistryClient } from "../registry/index.ts";
 import {
+  allOf,
   type ControllerContext,
   type ControllerHandle,
   eachVersion,
@@ -22,33 +26,34 @@ import {
   type ReconcileResult,
   resourceVersionChanged,
   updateStatusWithRetry,
+  type WatchEvent,
 } from "../runtime/index.ts";
 import {
   type DesiredIstag,
-  desiredIstagStatus,
   desiredTags,
   diffIstags,
   ISTAG_FINALIZER,
   isDeleting,
   isOwnedBy,
+  istagStatusUpdate,
   type NameProblem,
   nextSpecTags,
   planWrites,
   reusableImage,
   statusWithoutTags,
+  streamChangeConcernsIstags,
   streamNameOf,
   withImageDetails,
   withoutFinalizer,
 } from "./core.ts";
 import { type ImageDetailsSource, insecureFor, registryImageDetails } from "./image-details.ts";
 import { type IstagApi, istagApi } from "./kube.ts";
+import { OwnWrites, VersionMarks } from "./versions.ts";
 
 export const ISTAG_CONTROLLER_NAME = "imagestreamtag";
 const STREAM_INDEX = "istag-stream";
 /** How soon a stream is looked at again while the cache still shows what this controller replaced. */
 const STALE_CACHE_RETRY_MS = 1000;
-/** A version this controller superseded is forgotten after this long (bounds memory). */
-const SUPERSEDED_TTL_MS = 5 * 60_000;
 
 export interface ImageStreamTagControllerOptions {
   /** Registry client for image details (share the import controller's: its cache is by digest). */
@@ -61,42 +66,21 @@ export interface ImageStreamTagControllerOptions {
   now?: () => number;
 }
 
-/**
- * Resource versions this controller replaced with its own writes: while the cache still shows
- * one, acting on it would undo or repeat the write (recreate an ImageStreamTag whose tag was just
- * removed, remove a finalizer twice).
- */
-class SupersededVersions {
-  readonly #entries = new Map<string, { versions: Set<string>; until: number }>();
-  readonly #now: () => number;
-  constructor(now: () => number) {
-    this.#now = now;
-  }
-  mark(key: string, resourceVersion: string | undefined): void {
-    if (!resourceVersion) return;
-    const entry = this.#entries.get(key) ?? { versions: new Set<string>(), until: 0 };
-    entry.versions.add(resourceVersion);
-    entry.until = this.#now() + SUPERSEDED_TTL_MS;
-    this.#entries.set(key, entry);
-  }
-  isStale(key: string, resourceVersion: string | undefined): boolean {
-    const entry = this.#entries.get(key);
-    if (!entry) return false;
-    if (entry.until < this.#now() || !resourceVersion || !entry.versions.has(resourceVersion)) {
-      // The cache moved past every version replaced (or they expired).
-      this.#entries.delete(key);
-      return false;
-    }
-    return true;
-  }
-}
-
 export function createImageStreamTagController(
   ctx: ControllerContext,
   options: ImageStreamTagControllerOptions = {},
 ): ControllerHandle {
   const now = options.now ?? Date.now;
-  const api = options.api ?? istagApi(ctx.objects);
+  /** Versions this controller replaced with its own writes (the cache may still show them). */
+  const superseded = new VersionMarks(now);
+  /** The versions this controller's writes produced: their events need no reconcile. */
+  const ownWrites = new OwnWrites(now, (markKey) => superseded.forget(markKey));
+  const api = recordingWrites(options.api ?? istagApi(ctx.objects), {
+    begin: (markKey) => ownWrites.begin(markKey),
+    end: (markKey, version) => {
+      for (const key of ownWrites.end(markKey, version)) controller.enqueue(key);
+    },
+  });
   const detailsRetryMs = options.detailsRetryMs ?? 60_000;
   // The import controller requests the same informer: one cache, one watch.
   const streams = ctx.informers.for<ImageStream>(IMAGESTREAMS);
@@ -109,7 +93,6 @@ export function createImageStreamTagController(
       secrets,
     });
   }
-  const superseded = new SupersededVersions(now);
   /** Per digest and pull spec: when fetching its details may be tried again. */
   const failedDetails = new Map<string, number>();
   /** Per stream: the name problems last reported, so each is reported once, not every reconcile. */
@@ -127,17 +110,55 @@ export function createImageStreamTagController(
     return stream ? [keyString(stream)] : [];
   });
 
+  /**
+   * Lets through what this controller did not write itself: the reconcile that wrote an object
+   * already acted on what its event shows. Deletes always pass.
+   */
+  const notOwnWrite =
+    <T extends ImageStream | ImageStreamTag>(
+      kind: WriteKind,
+      keys: (object: T) => (ObjectKey | undefined)[],
+    ) =>
+    (event: WatchEvent<T>): boolean => {
+      if (event.type === "deleted") return true;
+      const affected = (): ObjectKey[] =>
+        [...(event.type === "updated" ? keys(event.old) : []), ...keys(event.object)].filter(
+          (k): k is ObjectKey => k !== undefined,
+        );
+      return ownWrites.admit(markKeyOf(kind, event.object), event.object.metadata.resourceVersion, affected);
+    };
+  const streamChanged = (event: WatchEvent<ImageStream>): boolean =>
+    event.type !== "updated" || streamChangeConcernsIstags(event.old, event.object);
+
   const controller = ctx
     .controller<ObjectKey>({
       name: ISTAG_CONTROLLER_NAME,
+      concurrency: ctx.config.istagWorkers,
       reconcile: (key, rctx) => reconcile(key, rctx),
     })
     // An edit can move an ImageStreamTag to another stream: both streams take a look.
     .watch(istags, {
       map: eachVersion((istag: ImageStreamTag) => [streamKeyOf(istag)]),
-      predicate: resourceVersionChanged,
+      predicate: allOf(
+        resourceVersionChanged,
+        notOwnWrite<ImageStreamTag>("istag", (istag) => [streamKeyOf(istag)]),
+      ),
     })
-    .watch(streams, { map: ownKey, predicate: resourceVersionChanged });
+    .watch(streams, {
+      map: ownKey,
+      predicate: allOf(
+        resourceVersionChanged,
+        notOwnWrite<ImageStream>("is", (stream) => [keyOf(stream)]),
+        streamChanged,
+      ),
+    });
+
+  /** Whether the cache still shows a version this controller replaced (forgotten once it does not). */
+  const isStale = (markKey: string, version: string | undefined): boolean => {
+    if (superseded.has(markKey, version)) return true;
+    superseded.forget(markKey);
+    return false;
+  };
 
   async function reconcile(streamKey: ObjectKey, rctx: ReconcileContext): Promise<ReconcileResult> {
     const { namespace = "", name: streamName } = streamKey;
@@ -148,8 +169,8 @@ export function createImageStreamTagController(
     if (!stream) reportedProblems.delete(key);
     const related = istags.byIndex(STREAM_INDEX, key);
     if (
-      superseded.isStale(`is/${key}`, stream?.metadata.resourceVersion) ||
-      related.some((i) => superseded.isStale(`istag/${istagKey(i)}`, i.metadata.resourceVersion))
+      isStale(`is/${key}`, stream?.metadata.resourceVersion) ||
+      related.some((i) => isStale(`istag/${istagKey(i)}`, i.metadata.resourceVersion))
     ) {
       log.debug("cache still shows objects this controller replaced; waiting for it");
       return { requeueAfter: STALE_CACHE_RETRY_MS };
@@ -234,8 +255,8 @@ export function createImageStreamTagController(
     for (const want of filled) {
       const obj = current.get(want.name) ?? existingByName.get(want.name);
       if (!obj || isDeleting(obj) || (!current.has(want.name) && !isOwnedBy(obj, stream))) continue;
-      const status = desiredIstagStatus(want.event, obj.metadata.generation);
-      if (sameJson(obj.status ?? {}, status)) continue;
+      const status = istagStatusUpdate(obj, want.event);
+      if (!status) continue;
       superseded.mark(`istag/${istagKey(obj)}`, obj.metadata.resourceVersion);
       // One attempt: a conflict means someone edited the object, which the next round must see
       // as an edit rather than have its generation recorded as synced.
@@ -341,7 +362,9 @@ export function createImageStreamTagController(
         note: problem.message,
       });
     }
-    reportedProblems.set(key, new Set(problems.map((p) => p.message)));
+    // Most streams have none: no empty Set kept per stream.
+    if (problems.length > 0) reportedProblems.set(key, new Set(problems.map((p) => p.message)));
+    else reportedProblems.delete(key);
   }
 
   function reportRejection(istag: ImageStreamTag, reason: string, message: string, log: Logger): void {
@@ -359,6 +382,50 @@ export function createImageStreamTagController(
   }
 
   return controller;
+}
+
+type WriteKind = "is" | "istag";
+
+/** The key of an object's versions in OwnWrites and the superseded marks. */
+function markKeyOf(kind: WriteKind, obj: { metadata: { namespace?: string; name?: string } }): string {
+  return `${kind}/${keyString(keyOf(obj))}`;
+}
+
+/** `api` with every write announced before it is sent and its answer's version after. */
+function recordingWrites(
+  api: IstagApi,
+  hooks: { begin(markKey: string): void; end(markKey: string, version: string | undefined): void },
+): IstagApi {
+  const write = async <T extends ImageStream | ImageStreamTag>(
+    markKey: string,
+    send: () => Promise<T>,
+  ): Promise<T> => {
+    hooks.begin(markKey);
+    let version: string | undefined;
+    try {
+      const written = await send();
+      version = written.metadata.resourceVersion;
+      return written;
+    } finally {
+      hooks.end(markKey, version);
+    }
+  };
+  return {
+    ...api,
+    createStream: (namespace, name, tags) =>
+      write(markKeyOf("is", { metadata: { namespace, name } }), () =>
+        api.createStream(namespace, name, tags),
+      ),
+    patchSpecTags: (stream, tags) => write(markKeyOf("is", stream), () => api.patchSpecTags(stream, tags)),
+    replaceStreamStatus: (stream, status) =>
+      write(markKeyOf("is", stream), () => api.replaceStreamStatus(stream, status)),
+    createIstag: (obj) => write(markKeyOf("istag", obj), () => api.createIstag(obj)),
+    replaceIstag: (obj) => write(markKeyOf("istag", obj), () => api.replaceIstag(obj)),
+    replaceIstagStatus: (obj, status) =>
+      write(markKeyOf("istag", obj), () => api.replaceIstagStatus(obj, status)),
+    setFinalizers: (obj, finalizers) =>
+      write(markKeyOf("istag", obj), () => api.setFinalizers(obj, finalizers)),
+  };
 }
 
 function istagKey(istag: ImageStreamTag): string {

@@ -18,7 +18,7 @@ import {
   type TagReference,
   validateIstagObjectName,
 } from "../api/index.ts";
-import { summarizeTags } from "../imports/index.ts";
+import { INSECURE_REPOSITORY_ANNOTATION, summarizeTags } from "../imports/index.ts";
 
 /** On every ImageStreamTag the controller manages, so a user's delete is seen even after downtime. */
 export const ISTAG_FINALIZER = "image.openshift.io/imagestreamtag-controller";
@@ -228,6 +228,37 @@ export function desiredIstagStatus(
   if (event?.created) status.lastUpdated = event.created;
   if (generation !== undefined) status.observedGeneration = generation;
   return status;
+}
+
+/** The status to write on `istag` for its tag's newest event, or undefined when it already shows it. */
+export function istagStatusUpdate(
+  istag: ImageStreamTag,
+  event: TagEvent | undefined,
+): ImageStreamTagStatus | undefined {
+  const status = desiredIstagStatus(event, istag.metadata.generation);
+  return sameJson(istag.status ?? {}, status) ? undefined : status;
+}
+
+/**
+ * Whether a stream update can change what this controller does with it: its spec (generation),
+ * status, identity, deletion, or the insecure annotation that decides how image details are
+ * fetched. Metadata alone (the import controller's handled-request annotation, a user's request,
+ * labels) cannot, so it costs no reconcile.
+ */
+export function streamChangeConcernsIstags(before: ImageStream, after: ImageStream): boolean {
+  const was = before.metadata;
+  const is = after.metadata;
+  const specChanged =
+    was.generation !== undefined && is.generation !== undefined
+      ? was.generation !== is.generation
+      : !sameJson(before.spec ?? {}, after.spec ?? {});
+  return (
+    specChanged ||
+    was.uid !== is.uid ||
+    isDeleting(before) !== isDeleting(after) ||
+    was.annotations?.[INSECURE_REPOSITORY_ANNOTATION] !== is.annotations?.[INSECURE_REPOSITORY_ANNOTATION] ||
+    !sameJson(before.status ?? {}, after.status ?? {})
+  );
 }
 
 /** The fields of an ImageStreamTag the read model owns. */

@@ -39,6 +39,8 @@ export interface ControlPlane {
 export interface ControlPlaneOptions {
   controllerManager?: boolean;
   installCrds?: boolean;
+  /** Extra kube-controller-manager flags (processes backend), e.g. a higher --kube-api-qps for benchmarks. */
+  controllerManagerArgs?: string[];
 }
 
 /** Extra knobs for `scripts/cluster.ts`: a fixed directory and processes that outlive this one. */
@@ -244,6 +246,7 @@ export async function launchControlPlane(opts: LaunchOptions = {}): Promise<Laun
         `--cluster-signing-key-file=${pki.ca.keyFile}`,
         "--profiling=false",
         "--v=1",
+        ...(opts.controllerManagerArgs ?? []),
       ]);
       // Its self-signed serving cert is made at startup; only /healthz is probed, on loopback.
       const kcmAgent = new Agent({ connect: { rejectUnauthorized: false } });

@@ -32,7 +32,7 @@ export {
 } from "./image.ts";
 export { createNamespace, kubectl } from "./kubectl.ts";
 export { type PodContainerOptions, podContainerSpec } from "./kubelet.ts";
-export { freePort } from "./process.ts";
+export { freePort, type ManagedProcess, makeTempDir, spawnLogged } from "./process.ts";
 export {
   deleteManifest,
   type ImageConfigFields,

@@ -9,6 +9,8 @@ describe("parseConfig", () => {
     expect(c.scheduledImportIntervalMs).toBe(15 * 60_000);
     expect(c.scheduledImportsPerMinute).toBe(60);
     expect(c.bulkImportLimit).toBe(50);
+    expect(c.importWorkers).toBe(4);
+    expect(c.istagWorkers).toBe(4);
     expect(c.registryRequestsPerSecond).toBe(50);
     expect(c.registryConcurrency).toBe(8);
     expect(c.defaultPlatform).toEqual({ os: "linux", architecture: "amd64" });
@@ -55,6 +57,7 @@ describe("parseConfig", () => {
   it.each([
     [["--import-workers=0"], {}, "--import-workers", "below the minimum 1"],
     [["--import-workers=two"], {}, "--import-workers", "not an integer"],
+    [["--imagestreamtag-workers=0"], {}, "--imagestreamtag-workers", "below the minimum 1"],
     [
       [],
       { IMAGESTREAM_SCHEDULED_IMPORT_INTERVAL: "soon" },

@@ -38,6 +38,20 @@ describe("admitScheduledImports", () => {
     expect(budget.nextFreeAt).toBe(NOW + 5000);
   });
 
+  it("lets one second's worth of slots go at once, then spaces them at the budget's rate", () => {
+    let budget = scheduledImportBudget(600); // ten per second
+    const admitted: number[] = [];
+    const held: number[] = [];
+    for (let i = 0; i < 25; i++) {
+      const round = admitScheduledImports([planned(`t${i}`)], undefined, budget, NOW);
+      budget = round.budget;
+      if (round.tags.length > 0) admitted.push(i);
+      else held.push((round.state.reservedSlots?.[`t${i}`] ?? Number.NaN) - NOW);
+    }
+    expect(admitted).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(held.map(Math.round)).toEqual(Array.from({ length: 15 }, (_, k) => (k + 1) * 100));
+  });
+
   it("keeps a reserved slot when the stream is looked at early, and runs the tag at it without another", () => {
     let budget = scheduledImportBudget(60);
     budget = admitScheduledImports([planned("x")], undefined, budget, NOW).budget; // someone took "now"

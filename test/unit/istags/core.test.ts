@@ -12,10 +12,12 @@ import {
   desiredTags,
   diffIstags,
   ISTAG_FINALIZER,
+  istagStatusUpdate,
   nextSpecTags,
   planWrites,
   reusableImage,
   statusWithoutTags,
+  streamChangeConcernsIstags,
   streamNameOf,
   withImageDetails,
   withoutFinalizer,
@@ -324,6 +326,135 @@ describe("diffIstags", () => {
     });
     const plan = diffIstags(after, desiredTags(after), [gone, v2, foreign]);
     expect(plan.deletes.map((d) => d.metadata.name)).toEqual(["app.gone"]);
+  });
+});
+
+describe("writes only when content differs", () => {
+  const details = {
+    metadata: { name: DIGEST_A, creationTimestamp: "2023-01-01T00:00:00Z" },
+    dockerImageReference: "",
+    dockerImageMetadata: { Architecture: "amd64" },
+    dockerImageLayers: [{ name: DIGEST_B, size: 3, mediaType: "m" }],
+  };
+
+  /** One pass of the controller's read model over `existing`, image details from the registry or reused. */
+  function pass(s: ImageStream, existing: ImageStreamTag[]) {
+    const desired = desiredTags(s);
+    const filled = desired.istags.map((want) => {
+      const have = existing.find((e) => e.metadata.name === want.name);
+      const digest = want.event?.image ?? "";
+      return withImageDetails(want, reusableImage(have, digest) ?? details);
+    });
+    return { filled, plan: diffIstags(s, { ...desired, istags: filled }, existing) };
+  }
+
+  it("a second pass over what the first wrote writes nothing (no update, no status)", () => {
+    const s = stream();
+    const first = pass(s, []);
+    expect(first.plan.creates).toHaveLength(1);
+    // What the API server keeps of the create, then of the status write that follows it.
+    const created = first.plan.creates[0] as ImageStreamTag;
+    const stored: ImageStreamTag = {
+      ...structuredClone(created),
+      metadata: { ...created.metadata, uid: "u", resourceVersion: "20", generation: 1 },
+    };
+    const status = istagStatusUpdate(stored, first.filled[0]?.event);
+    expect(status).toEqual({ lastUpdated: "2024-01-01T00:00:00Z", observedGeneration: 1 });
+    stored.status = status;
+
+    const second = pass(s, [stored]);
+    expect(second.plan).toEqual({ creates: [], updates: [], deletes: [], conflicts: [] });
+    expect(istagStatusUpdate(stored, second.filled[0]?.event)).toBeUndefined();
+  });
+
+  it("writes the status when the generation or the tag's newest event moved", () => {
+    const s = stream();
+    const obj = managed(s, "v1");
+    obj.status = { lastUpdated: "2024-01-01T00:00:00Z", observedGeneration: 2 };
+    expect(istagStatusUpdate(obj, event(DIGEST_A))).toBeUndefined();
+    expect(
+      istagStatusUpdate({ ...obj, metadata: { ...obj.metadata, generation: 3 } }, event(DIGEST_A)),
+    ).toEqual({
+      lastUpdated: "2024-01-01T00:00:00Z",
+      observedGeneration: 3,
+    });
+    expect(istagStatusUpdate(obj, event(DIGEST_B, "2024-02-02T00:00:00Z"))).toEqual({
+      lastUpdated: "2024-02-02T00:00:00Z",
+      observedGeneration: 2,
+    });
+    expect(istagStatusUpdate({ ...obj, status: undefined }, event(DIGEST_A))).toBeDefined();
+  });
+});
+
+describe("streamChangeConcernsIstags", () => {
+  const before = stream({
+    metadata: { name: "app", namespace: "ns", uid: "uid-1", resourceVersion: "10", generation: 3 },
+  });
+  const changed = (change: (s: ImageStream) => void): ImageStream => {
+    const s = structuredClone(before);
+    s.metadata.resourceVersion = "11";
+    change(s);
+    return s;
+  };
+
+  it("ignores updates of metadata alone (annotations, labels, finalizers)", () => {
+    const annotated = changed((s) => {
+      s.metadata.annotations = { "image.openshift.io/import-requested-handled": "2024-01-01T00:00:00Z" };
+      s.metadata.labels = { team: "a" };
+      s.metadata.finalizers = ["x/y"];
+    });
+    expect(streamChangeConcernsIstags(before, annotated)).toBe(false);
+    // Status compared as JSON: key order and nulls do not count.
+    const reordered = changed((s) => {
+      s.status = { tags: [{ items: s.status?.tags?.[0]?.items ?? [], tag: "v1" }] };
+    });
+    expect(streamChangeConcernsIstags(before, reordered)).toBe(false);
+  });
+
+  it("takes spec (generation), status, identity, deletion and the insecure annotation", () => {
+    expect(
+      streamChangeConcernsIstags(
+        before,
+        changed((s) => (s.metadata.generation = 4)),
+      ),
+    ).toBe(true);
+    expect(
+      streamChangeConcernsIstags(
+        before,
+        changed((s) => {
+          s.status = { tags: [{ tag: "v1", items: [event(DIGEST_B), event(DIGEST_A)] }] };
+        }),
+      ),
+    ).toBe(true);
+    expect(
+      streamChangeConcernsIstags(
+        before,
+        changed((s) => (s.metadata.uid = "uid-2")),
+      ),
+    ).toBe(true);
+    expect(
+      streamChangeConcernsIstags(
+        before,
+        changed((s) => (s.metadata.deletionTimestamp = "2024-01-01T00:00:00Z")),
+      ),
+    ).toBe(true);
+    expect(
+      streamChangeConcernsIstags(
+        before,
+        changed((s) => {
+          s.metadata.annotations = { "openshift.io/image.insecureRepository": "true" };
+        }),
+      ),
+    ).toBe(true);
+  });
+
+  it("compares spec as JSON where the objects carry no generation", () => {
+    const plain = structuredClone(before);
+    delete plain.metadata.generation;
+    const edited = structuredClone(plain);
+    edited.spec = { tags: [{ name: "v2" }] };
+    expect(streamChangeConcernsIstags(plain, structuredClone(plain))).toBe(false);
+    expect(streamChangeConcernsIstags(plain, edited)).toBe(true);
   });
 });
 
