@@ -183,12 +183,8 @@ export class Informer<T extends KubeObjectLike> {
       this.#progressAt = Date.now();
       if (needList) {
         try {
-          const { items, resourceVersion } = await this.#source.list();
-          this.#progressAt = Date.now();
-          if (this.#stop.signal.aborted) return;
-          this.#replace(items, resourceVersion);
+          if (!(await this.#list())) return;
           needList = false;
-          this.#log.debug({ items: items.length, resourceVersion }, "listed");
         } catch (err) {
           if (this.#stop.signal.aborted) return;
           const delay = this.#backoff.when(RESTART_KEY);
@@ -233,6 +229,20 @@ export class Informer<T extends KubeObjectLike> {
         }
       }
     }
+  }
+
+  /**
+   * Lists and replaces the cache; false when stopped meanwhile. A method of its own so that the
+   * listed array dies here: kept in #run's suspended frame, it would hold every object as first
+   * listed for as long as the watch runs (docs/memory.md).
+   */
+  async #list(): Promise<boolean> {
+    const { items, resourceVersion } = await this.#source.list();
+    this.#progressAt = Date.now();
+    if (this.#stop.signal.aborted) return false;
+    this.#replace(items, resourceVersion);
+    this.#log.debug({ items: items.length, resourceVersion }, "listed");
+    return true;
   }
 
   #watchOnce(resourceVersion: string): Promise<WatchOutcome> {
