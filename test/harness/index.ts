@@ -61,4 +61,4 @@ export {
 } from "./registry.ts";
 export { type SharedHarnessInfo, useSharedControlPlane, useSharedRegistry } from "./shared.ts";
 export { skopeoArgs } from "./skopeo.ts";
-export { eventually } from "./wait.ts";
+export { eventually, untilQuiet } from "./wait.ts";

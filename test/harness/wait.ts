@@ -25,3 +25,19 @@ export async function eventually<T>(
     await sleep(200);
   }
 }
+
+/**
+ * Waits until `state` (e.g. the resourceVersions of some objects) reads the same twice `quietMs`
+ * apart: the controllers are done writing them. For tests that replay a client sending the
+ * resourceVersion of its GET, which any later write would turn into a 409.
+ */
+export async function untilQuiet(state: () => Promise<string>, what: string, quietMs = 1000): Promise<void> {
+  let last: string | undefined;
+  await eventually(async () => {
+    const now = await state();
+    if (now === last) return true;
+    last = now;
+    await sleep(quietMs);
+    return undefined;
+  }, `${what} to stop changing`);
+}

@@ -17,6 +17,7 @@ import {
   kubectl,
   type PushedImage,
   pushImage,
+  untilQuiet,
   useSharedControlPlane,
   useSharedRegistry,
 } from "../harness/index.ts";
@@ -87,15 +88,12 @@ async function resetStream(given: ImageStream | null): Promise<ImageStream | und
   // The controller imports the given tags (real images); the test starts from that stream once
   // the controllers are done writing it (status, then the repository-check annotation), since oc's
   // POST carries the resourceVersion of its GET and any later write would make it a 409.
-  let last = "";
-  await eventually(async () => {
-    const stream = await objects.get<ImageStream>(IMAGESTREAMS, { namespace: ns, name: "mystream" });
-    const rv = stream.metadata.resourceVersion ?? "";
-    const quiet = (stream.status?.tags?.length ?? 0) > 0 && rv === last;
-    last = rv;
-    if (!quiet) await new Promise((r) => setTimeout(r, 1000));
-    return quiet ? stream : undefined;
-  }, "the given stream imported, and no controller writing it for a second");
+  const get = () => objects.get<ImageStream>(IMAGESTREAMS, { namespace: ns, name: "mystream" });
+  await eventually(
+    async () => ((await get()).status?.tags?.length ? true : undefined),
+    "the given stream imported",
+  );
+  await untilQuiet(async () => (await get()).metadata.resourceVersion ?? "", "the given stream");
   return created;
 }
 

@@ -13,6 +13,7 @@ import {
   eventually,
   type PushedImage,
   pushImage,
+  untilQuiet,
   useSharedControlPlane,
   useSharedRegistry,
 } from "../harness/index.ts";
@@ -68,6 +69,18 @@ async function reset(): Promise<void> {
       replaceStatus: (obj) => objects.replaceStatus(STREAMS, obj),
     });
   }
+  // oc's fallback PUTs the stream with the resourceVersion of its GET: start once the
+  // controllers are done writing the given streams, or a late write makes it a 409.
+  await untilQuiet(async () => {
+    const versions: string[] = [];
+    for (const namespace of namespaces.values()) {
+      const list = (await custom.listNamespacedCustomObject({ ...STREAMS, namespace })) as {
+        items?: ImageStream[];
+      };
+      for (const s of list.items ?? []) versions.push(`${s.metadata.name}@${s.metadata.resourceVersion}`);
+    }
+    return versions.sort().join(",");
+  }, "the given streams");
 }
 
 beforeAll(async () => {
