@@ -81,6 +81,21 @@ async function mustSucceed(what: string, result: Promise<Result>): Promise<strin
 }
 
 /** Renders the chart through scripts/render-manifests.ts into a fresh directory. */
+/**
+ * Removes what `kubectl apply -k` of a rendered release created: its namespaces and its
+ * cluster-scoped objects, the webhooks' configuration included (left behind without its Service,
+ * its failurePolicy Fail would refuse every later suite's ImageStreamImport).
+ */
+async function removeApplied(release: string, namespaces: string[]): Promise<void> {
+  await kubectl(cp, ["delete", "namespace", ...namespaces, "--wait=false"]);
+  await kubectl(cp, [
+    "delete",
+    "clusterrole,clusterrolebinding,mutatingwebhookconfiguration",
+    "-l",
+    `app.kubernetes.io/instance=${release}`,
+  ]);
+}
+
 async function renderManifests(release: string, namespace: string, sets: string[] = []): Promise<string> {
   const out = join(work, release);
   await mustSucceed(
@@ -604,15 +619,7 @@ describe("plain manifests, applied cluster-wide", () => {
     applied = await kubectl(cp, ["apply", "--server-side", "-k", manifests]);
   }, 15 * 60_000); // a first run builds helm
 
-  afterAll(async () => {
-    await kubectl(cp, ["delete", "namespace", releaseNs, appNs, "--wait=false"]);
-    await kubectl(cp, [
-      "delete",
-      "clusterrole,clusterrolebinding,mutatingwebhookconfiguration",
-      "-l",
-      `app.kubernetes.io/instance=${release}`,
-    ]);
-  });
+  afterAll(() => removeApplied(release, [releaseNs, appNs]));
 
   it("applies with a server-side dry run, then for real", async () => {
     expect(dryRun.code, dryRun.stderr).toBe(0);
@@ -782,17 +789,7 @@ describe("plain manifests with the integrated registry and receivers", () => {
     applied = await kubectl(cp, ["apply", "--server-side", "-k", manifests]);
   }, 15 * 60_000);
 
-  afterAll(async () => {
-    await kubectl(cp, ["delete", "namespace", releaseNs, appNs, "--wait=false"]);
-    // The webhooks' configuration too: left behind without its Service, its failurePolicy Fail
-    // would refuse every other suite's ImageStreamImport.
-    await kubectl(cp, [
-      "delete",
-      "clusterrole,clusterrolebinding,mutatingwebhookconfiguration",
-      "-l",
-      `app.kubernetes.io/instance=${release}`,
-    ]);
-  });
+  afterAll(() => removeApplied(release, [releaseNs, appNs]));
 
   it("grants the hooks listener and the push controllers everything they call", async () => {
     expect(applied.code, applied.stderr).toBe(0);
