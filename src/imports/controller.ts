@@ -40,13 +40,15 @@ import {
   type TagChange,
 } from "./model.ts";
 import { pendingImportRequest, planImports, recordImportAttempts } from "./plan.ts";
-import { type HonouredRequests, pendingTagRequests, withHandledRequest } from "./requests.ts";
+import { type HonouredRequests, pendingTagRequests, RequestBatches, withHandledRequest } from "./requests.ts";
 import { admitScheduledImports, scheduledImportBudget } from "./schedule.ts";
 import { pullSecretInformers } from "./secret-informers.ts";
 import { crossNamespaceSource, sourceStreamKeys } from "./sources.ts";
 import { computeStatus } from "./status.ts";
 
 const SOURCE_INDEX = "source-stream";
+/** Streams given the same request value at most this far apart are one request (RequestBatches). */
+const REQUEST_BATCH_GAP_MS = 10_000;
 
 export interface ImportControllerOptions {
   registry: RegistryClient;
@@ -101,10 +103,11 @@ export function createImportController(
    * are shared by every stream and tag that asked for the same reference.
    */
   const requestSeen = new Map<string, { request: string; at: number }>();
+  const requestBatches = new RequestBatches(REQUEST_BATCH_GAP_MS);
   const noteRequest = (s: ImageStream): void => {
     const request = requestIdentity(s);
     if (request !== undefined && requestSeen.get(keyString(keyOf(s)))?.request !== request) {
-      requestSeen.set(keyString(keyOf(s)), { request, at: now() });
+      requestSeen.set(keyString(keyOf(s)), { request, at: requestBatches.madeAt(request, now()) });
     }
   };
   /** Per tag: the manifest-list digest a Legacy import last resolved, so an unchanged list costs one HEAD. */
