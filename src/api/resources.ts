@@ -12,6 +12,11 @@ export interface ResourceType {
   readonly kind?: string;
   /** False for cluster-scoped resources (default true). */
   readonly namespaced?: boolean;
+  /**
+   * Top-level fields that are content, often equal between objects and never edited in place:
+   * informers keep one frozen copy per distinct value (src/runtime/compact.ts).
+   */
+  readonly sharedFields?: readonly string[];
 }
 
 /** `group/version`, or `version` for the core group (an object's apiVersion). */
@@ -31,6 +36,8 @@ export const IMAGESTREAMTAGS: ResourceType = Object.freeze({
   version: API_VERSION_NAME,
   plural: "imagestreamtags",
   kind: "ImageStreamTag",
+  // Every ImageStreamTag of an image carries the same image metadata and layers.
+  sharedFields: Object.freeze(["tag", "image", "lookupPolicy"]),
 });
 
 export const IMAGESTREAMIMPORTS: ResourceType = Object.freeze({

@@ -4,6 +4,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { ResourceType } from "../api/index.ts";
 import type { Logger } from "../log/index.ts";
+import { Compactor } from "./compact.ts";
 import { type IndexFunc, Informer, type InformerHandlers } from "./informer.ts";
 import type { KubeObjectLike, ObjectKey } from "./keys.ts";
 import { listWatchFromClient } from "./kube-source.ts";
@@ -84,6 +85,8 @@ export class SharedInformers implements InformerFactory {
   readonly #log: Logger;
   readonly #namespaces: string[];
   readonly #informers = new Map<string, MultiNamespaceInformer<KubeObjectLike>>();
+  /** One for every informer: a namespace or image named by many kinds is kept once. */
+  readonly #compactor = new Compactor();
   #started = false;
 
   /** `namespaces` empty means the whole cluster. */
@@ -109,7 +112,9 @@ export class SharedInformers implements InformerFactory {
           ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
         });
         const name = ns ? `${type.plural}/${ns}` : type.plural;
-        informers.set(ns, new Informer({ source, logger: this.#log, name }));
+        const transform = (obj: KubeObjectLike): KubeObjectLike =>
+          this.#compactor.compact(obj, type.sharedFields);
+        informers.set(ns, new Informer({ source, logger: this.#log, name, transform }));
       }
       shared = new MultiNamespaceInformer(informers);
       this.#informers.set(id, shared);
