@@ -27,6 +27,7 @@ import {
   resourceVersionChanged,
   updateStatusWithRetry,
 } from "../runtime/index.ts";
+import { changeEvents } from "./change-events.ts";
 import { retryFailedTagsOnNewSecrets, secretVersions } from "./credential-changes.ts";
 import { failureOf } from "./failures.ts";
 import { fetchTagImage, repositoryTags } from "./fetch.ts";
@@ -235,7 +236,7 @@ export function createImportController(
     } else if (outcomes.length > 0) {
       log.debug({ checked: outcomes.length, tags: checked }, "imagestream unchanged");
     }
-    for (const change of changes) recordEvent(stream, change);
+    recordEvents(stream, changes);
 
     const nextPlan = planImports(
       withHandledRequest(written.object, honouredRequests.get(key)),
@@ -349,23 +350,9 @@ export function createImportController(
     return outcomes;
   }
 
-  function recordEvent(stream: ImageStream, change: TagChange): void {
+  function recordEvents(stream: ImageStream, changes: readonly TagChange[]): void {
     const ref = objectRefOf(withKind(stream));
-    if (change.kind === "Updated") {
-      void ctx.events.record(ref, {
-        type: "Normal",
-        reason: "Imported",
-        action: "Import",
-        note: `tag ${change.tag} now points to ${change.dockerImageReference}`,
-      });
-    } else {
-      void ctx.events.record(ref, {
-        type: "Warning",
-        reason: "ImportFailed",
-        action: "Import",
-        note: `tag ${change.tag}: ${change.reason}: ${change.message}`,
-      });
-    }
+    for (const event of changeEvents(changes)) void ctx.events.record(ref, { ...event, action: "Import" });
   }
 
   return controller;

@@ -15,7 +15,9 @@ const istag = (name: string, digest: string) => ({
   image: {
     metadata: { name: digest },
     dockerImageReference: `registry.local/app@${digest}`,
-    dockerImageLayers: [{ name: "sha256:layer", size: 10, mediaType: "application/vnd.oci.image.layer.v1.tar+gzip" }],
+    dockerImageLayers: [
+      { name: "sha256:layer", size: 10, mediaType: "application/vnd.oci.image.layer.v1.tar+gzip" },
+    ],
   },
 });
 
@@ -40,7 +42,6 @@ describe("Compactor", () => {
     expect(Object.isFrozen(a.image)).toBe(true);
     expect(Object.isFrozen(a.image.dockerImageLayers[0])).toBe(true);
     expect(() => {
-      "use strict";
       (a.image as { dockerImageReference: string }).dockerImageReference = "changed";
     }).toThrow(TypeError);
     // fields not declared shared stay the object's own
