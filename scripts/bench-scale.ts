@@ -130,6 +130,8 @@ interface PhaseFigures {
   apiWrites: Map<string, number>;
   reconciles: Map<string, number>;
   clientRequests: number;
+  /** The operator's tag lookups by `freshness result` (request sent, recent shared, ...). */
+  tagLookups: Map<string, number>;
   cpuSeconds: number;
   rssMax: number;
   rssMean: number;
@@ -535,6 +537,10 @@ async function main(): Promise<void> {
       apiWrites: difference(to.apiWrites, from.apiWrites),
       reconciles: counter("imagestream_reconcile_total", (s) => s.labels.controller),
       clientRequests: total(counter("imagestream_registry_requests_total")),
+      tagLookups: counter(
+        "imagestream_registry_tag_lookups_total",
+        (s) => `${s.labels.freshness} ${s.labels.result}`,
+      ),
       cpuSeconds: total(counter("process_cpu_seconds_total")),
       rssMax: rss.max,
       rssMean: rss.mean,
@@ -549,7 +555,9 @@ async function main(): Promise<void> {
     console.log(
       `  registry requests (registry side): ${total(figures.registry)}: ${describeCounts(figures.registry)}`,
     );
-    console.log(`  registry requests (operator's own counter): ${figures.clientRequests}`);
+    console.log(
+      `  registry requests (operator's own counter): ${figures.clientRequests}; tag lookups: ${describeCounts(figures.tagLookups) || "none"}`,
+    );
     console.log(
       `  API writes (kube-apiserver, all clients): ${total(figures.apiWrites)}: ${describeCounts(figures.apiWrites)}`,
     );
@@ -776,7 +784,7 @@ async function main(): Promise<void> {
         : []),
       row(
         `re-import request on all ${o.streams} streams`,
-        `${(reimport.ms / 1000).toFixed(1)} s, ${registryTotal(reimport)}`,
+        `${(reimport.ms / 1000).toFixed(1)} s, ${registryTotal(reimport)}; of these, sent for the request: ${reimport.tagLookups.get("request sent") ?? 0} (${reimport.tagLookups.get("request shared") ?? 0} request lookups shared; the rest are scheduled checks)`,
       ),
       row("API writes during the re-import request", writes(reimport)),
       row(`steady window (${o.intervals} x ${o.interval} s): registry requests`, registryTotal(steady)),

@@ -84,6 +84,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
     perRegistryConcurrency: config.registryConcurrency,
     cacheSize: config.registryCacheSize,
     onCacheLookup: (cache, hit) => metrics.registryCacheLookup(cache, hit),
+    onTagLookup: (lookup) => metrics.registryTagLookup(lookup),
     // Allow list: the registries users may import from (and the integrated one); block list:
     // every host and address the client may connect to (redirects and token realms included).
     hostPolicy: {
