@@ -13,8 +13,8 @@ export interface ResourceType {
   /** False for cluster-scoped resources (default true). */
   readonly namespaced?: boolean;
   /**
-   * Top-level fields that are content, often equal between objects and never edited in place:
-   * informers keep one frozen copy per distinct value (src/runtime/compact.ts).
+   * Fields (top-level, or `metadata.<key>`) that are often equal between objects and never
+   * edited in place: informers keep one frozen copy per distinct value (src/runtime/compact.ts).
    */
   readonly sharedFields?: readonly string[];
 }
@@ -36,8 +36,15 @@ export const IMAGESTREAMTAGS: ResourceType = Object.freeze({
   version: API_VERSION_NAME,
   plural: "imagestreamtags",
   kind: "ImageStreamTag",
-  // Every ImageStreamTag of an image carries the same image metadata and layers.
-  sharedFields: Object.freeze(["tag", "image", "lookupPolicy"]),
+  // Every ImageStreamTag of an image carries the same image metadata and layers; those of a
+  // stream the same owner reference, and all the operator's finalizer.
+  sharedFields: Object.freeze([
+    "tag",
+    "image",
+    "lookupPolicy",
+    "metadata.ownerReferences",
+    "metadata.finalizers",
+  ]),
 });
 
 export const IMAGESTREAMIMPORTS: ResourceType = Object.freeze({

@@ -59,7 +59,7 @@ export class Compactor {
   /**
    * `obj` without `metadata.managedFields` (no controller reads it, and it grows with the
    * object's spec), its strings interned, and each field named in `sharedFields` (a top-level
-   * key such as `image`) replaced by the one frozen copy of equal content. Never mutate a
+   * key such as `image`, or `metadata.<key>`) replaced by the one frozen copy of equal content. Never mutate a
    * cached object: shared values are frozen, so a mutation fails loudly.
    */
   compact<T>(obj: T, sharedFields: readonly string[] = []): T {
@@ -70,14 +70,29 @@ export class Compactor {
         // Rebuilt rather than `delete`d: a deleted property turns every cached metadata into a
         // dictionary-mode object (about 800 bytes instead of 400, docs/memory.md).
         const { managedFields: _dropped, ...metadata } = value;
-        out[key] = this.#intern(metadata, key);
-      } else if (sharedFields.includes(key) && value !== null && typeof value === "object") {
-        out[key] = this.#share(value);
+        out[key] = this.#fields(metadata, sharedFields, "metadata.");
       } else {
-        out[key] = this.#intern(value, key);
+        out[key] = this.#field(key, value, sharedFields.includes(key));
       }
     }
     return out as T;
+  }
+
+  /** `record`'s fields, those named `prefix + key` in `sharedFields` shared (in place). */
+  #fields(
+    record: Record<string, unknown>,
+    sharedFields: readonly string[],
+    prefix: string,
+  ): Record<string, unknown> {
+    for (const key of Object.keys(record))
+      record[key] = this.#field(key, record[key], sharedFields.includes(prefix + key));
+    return record;
+  }
+
+  #field(key: string, value: unknown, shared: boolean): unknown {
+    return shared && value !== null && typeof value === "object"
+      ? this.#share(value)
+      : this.#intern(value, key);
   }
 
   /** The value with its strings replaced by their canonical copies (objects rebuilt in place). */

@@ -49,6 +49,25 @@ describe("Compactor", () => {
     expect(Object.isFrozen(a.metadata)).toBe(false);
   });
 
+  it("shares metadata fields named metadata.<key>", () => {
+    const compactor = new Compactor();
+    const owned = (name: string) => ({
+      ...istag(name, "sha256:a"),
+      metadata: {
+        ...istag(name, "sha256:a").metadata,
+        finalizers: ["example.io/cleanup"],
+        ownerReferences: [{ uid: "u1" }],
+      },
+    });
+    const fields = ["metadata.finalizers", "metadata.ownerReferences"];
+    const a = compactor.compact(owned("a:latest"), fields);
+    const b = compactor.compact(owned("b:latest"), fields);
+    expect(b.metadata.finalizers).toBe(a.metadata.finalizers);
+    expect(b.metadata.ownerReferences).toBe(a.metadata.ownerReferences);
+    expect(Object.isFrozen(a.metadata.finalizers)).toBe(true);
+    expect(b.metadata.name).toBe("b:latest");
+  });
+
   it("forgets shared values no longer seen, so its tables stay bounded", () => {
     const compactor = new Compactor({ shared: 1 });
     const first = compactor.compact(istag("a:latest", "sha256:a"), ["image"]).image;
