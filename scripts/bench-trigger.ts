@@ -14,13 +14,7 @@ import { fork } from "node:child_process";
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import {
-  AppsV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from "@kubernetes/client-node";
+import { AppsV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { parseConfig } from "../src/config/index.ts";
 import { createLogger } from "../src/log/logger.ts";
 import { createMetrics } from "../src/metrics/index.ts";
@@ -28,8 +22,8 @@ import {
   createControllerContext,
   EventRecorder,
   eventSinkFromClient,
+  loadKubeConfig,
   SharedInformers,
-  withSharedConnections,
 } from "../src/runtime/index.ts";
 import {
   createTriggerController,
@@ -70,10 +64,8 @@ async function runController(kubeconfigPath: string, namespace: string, workers:
   const send = (message: ChildMessage): void => {
     process.send?.(message);
   };
-  const loaded = new KubeConfig();
-  loaded.loadFromFile(kubeconfigPath);
-  // As buildOperator does: every client of the controller shares one connection pool.
-  const kc = withSharedConnections(loaded);
+  // As main.ts does: one connection (one pool) for every client of the controller.
+  const kc = loadKubeConfig(kubeconfigPath);
   const log = createLogger({ level: "error", name: "bench-trigger" });
   // The operator's defaults, but for --workers (--trigger-workers; empty: the default).
   const config = {

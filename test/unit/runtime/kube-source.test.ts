@@ -1,9 +1,13 @@
-// The client-node adapter against a tiny HTTP server on 127.0.0.1 that speaks the list and
+// The list/watch source against a tiny HTTP server on 127.0.0.1 that speaks the list and
 // watch wire format: checks the requests it sends and how it reports what comes back.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
-import { httpStatusOf, listWatchFromClient, type WatchEventType } from "../../../src/runtime/index.ts";
+import {
+  httpStatusOf,
+  type KubeConnection,
+  listWatchFromClient,
+  type WatchEventType,
+} from "../../../src/runtime/index.ts";
 import { closeServer, listenLoopback } from "./helpers.ts";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
@@ -11,7 +15,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
 let server: Server | undefined;
 const requests: { url: URL; headers: IncomingMessage["headers"] }[] = [];
 
-async function serve(handler: Handler): Promise<KubeConfig> {
+async function serve(handler: Handler): Promise<KubeConnection> {
   requests.length = 0;
   server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
