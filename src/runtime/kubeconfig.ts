@@ -237,7 +237,7 @@ export async function runExecPlugin(plugin: ExecPlugin): Promise<{ token: string
           resolvePromise(out);
           return;
         }
-        const code = (err as NodeJS.ErrnoException).code;
+        const code: unknown = err.code;
         if (code === "ENOENT") {
           reject(
             new Error(
@@ -246,10 +246,14 @@ export async function runExecPlugin(plugin: ExecPlugin): Promise<{ token: string
           );
           return;
         }
+        // The plugin's own words (stderr), not its stdout: that is where a credential would be.
         const stderr = errOut.trim().slice(0, 500);
-        reject(
-          new Error(`exec plugin ${plugin.command} failed: ${err.message}${stderr ? `: ${stderr}` : ""}`),
-        );
+        const how = err.killed
+          ? `did not answer within ${EXEC_TIMEOUT_MS / 1000} s`
+          : typeof code === "number"
+            ? `exited with code ${code}`
+            : err.message;
+        reject(new Error(`exec plugin ${plugin.command} failed: ${how}${stderr ? `: ${stderr}` : ""}`));
       },
     );
   });

@@ -156,6 +156,28 @@ describe("listWatchFromClient", () => {
     expect(httpStatusOf(await watch.done)).toBe(410);
   });
 
+  it("ends the watch with an error when a line is not a watch event", async () => {
+    const kc = await serve((_req, res) => {
+      res.write(`${JSON.stringify({ type: "ADDED", object: item("a", "2") })}\n<html>\n`);
+    });
+    const source = listWatchFromClient<ReturnType<typeof item>>(kc, { path: PATH });
+    const watch = collectWatch();
+    await source.watch("1", watch.onEvent, watch.onDone);
+    expect(String(await watch.done)).toContain("watch stream: a line is not JSON: <html>");
+    expect(watch.events).toEqual([["ADDED", "a"]]);
+  });
+
+  it("fails a watch that received no bytes for inactivityTimeoutMs", async () => {
+    const kc = await serve((_req, res) => {
+      res.write(`${JSON.stringify({ type: "ADDED", object: item("a", "2") })}\n`);
+    });
+    const source = listWatchFromClient<ReturnType<typeof item>>(kc, { path: PATH, inactivityTimeoutMs: 200 });
+    const watch = collectWatch();
+    await source.watch("1", watch.onEvent, watch.onDone);
+    expect(await watch.done).toMatchObject({ code: "UND_ERR_BODY_TIMEOUT" });
+    expect(watch.events).toEqual([["ADDED", "a"]]);
+  });
+
   it("abort() closes the connection and reports nothing afterwards", async () => {
     let closed = false;
     const kc = await serve((req, res) => {
