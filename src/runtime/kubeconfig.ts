@@ -2,7 +2,7 @@
 // which credentials go with each request, and one undici connection pool. Read from kubeconfig
 // files or the in-cluster service account by this module rather than by @kubernetes/client-node,
 // whose KubeConfig alone loads every generated API and model (about 80 MiB of RSS, docs/memory.md).
-// What is supported and why: docs/configuration.md, "Connecting to the API server".
+// What is supported and why: docs/development.md, "Connecting to the API server".
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
