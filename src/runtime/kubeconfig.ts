@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { delimiter, dirname, isAbsolute, join, resolve, sep } from "node:path";
+import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { load as loadYaml } from "js-yaml";
 import { Agent, type Dispatcher } from "undici";
 import { isRecord } from "../api/index.ts";
@@ -462,8 +462,7 @@ function execOptions(exec: unknown, entry: Entry, where: string, cluster: Entry)
       `${where}: exec.interactiveMode Always needs a terminal, which the operator does not have`,
     );
   // client-go resolves a command with a path separator against the kubeconfig's folder.
-  const command =
-    exec.command.includes(sep) || exec.command.includes("/") ? pathOf(entry, exec.command) : exec.command;
+  const command = exec.command.includes("/") ? pathOf(entry, exec.command) : exec.command;
   const args = Array.isArray(exec.args) ? exec.args.map(String) : [];
   const env: Record<string, string> = {};
   if (Array.isArray(exec.env)) {
