@@ -59,9 +59,8 @@ export interface OperatorDeps {
 }
 
 export function buildOperator(deps: OperatorDeps): Operator {
-  const { config, log } = deps;
-  // One connection pool for every request and watch of the operator (the connection's).
-  const kc = deps.kc;
+  // One connection (one pool) for every request and watch of the operator.
+  const { config, log, kc } = deps;
   const informers = new SharedInformers(kc, log, config.namespaces);
   const events = new EventRecorder({
     sink: eventSinkFromClient(kc),
