@@ -1,7 +1,8 @@
 // The trigger controller: the imperative shell around the pure core. It watches workloads as
 // metadata only, indexes them by the tags their triggers follow, and on a change of a tag's
-// newest image (or of the workload) reads the workload, asks the core what to write, and
-// writes one guarded JSON Patch.
+// newest image (or of the workload) asks the core what to write and writes one guarded JSON
+// Patch. The workload is read in full only when the spec may have changed since the last read
+// or write (projection.ts); otherwise its remembered container names and images are enough.
 
 import { type AccessReview, AuthorizationCache, subjectAccessReviewFromClient } from "../access/index.ts";
 import { IMAGESTREAMS, type ImageStream } from "../api/index.ts";
@@ -26,6 +27,12 @@ import { changedTags, tagKeysForStream, tagLookupFromStreams } from "./keys.ts";
 import { WORKLOAD_KINDS, type WorkloadKind, workloadKindInfo } from "./kinds.ts";
 import { parseWorkloadTriggers } from "./parse.ts";
 import { evaluateWorkload } from "./plan.ts";
+import {
+  projectedWorkload,
+  projectionIsCurrent,
+  projectWorkload,
+  type WorkloadProjection,
+} from "./projection.ts";
 import type { Problem, TagLookup } from "./types.ts";
 import { type WorkloadClient, type WorkloadResource, workloadClient } from "./workload-client.ts";
 import {
@@ -67,6 +74,8 @@ export function createTriggerController(
     options.authorizationTtlMs === undefined ? {} : { ttlMs: options.authorizationTtlMs },
   );
   const reported = new ReportedProblems();
+  /** Container names and images per triggered workload, from its last GET or PATCH answer. */
+  const projections = new Map<string, WorkloadProjection>();
 
   const streams = ctx.informers.for<ImageStream>(IMAGESTREAMS);
   const lookupTag = tagLookupFromStreams(
@@ -120,17 +129,27 @@ export function createTriggerController(
     if (cached === undefined || !wantsReconcile(cached)) {
       // Deleted, or no longer triggered: its problems are forgotten, so a comeback reports them.
       reported.forget(id);
+      projections.delete(id);
       return;
     }
 
     let workload: WorkloadResource;
-    try {
-      workload = await client.get(kind, namespace, name);
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
+    const projection = projections.get(id);
+    if (projection !== undefined && projectionIsCurrent(projection, cached)) {
+      workload = projectedWorkload(projection, cached);
+    } else {
+      try {
+        workload = await client.get(kind, namespace, name);
+      } catch (err) {
+        if (isNotFound(err)) {
+          projections.delete(id);
+          return;
+        }
+        throw err;
+      }
+      projections.set(id, projectWorkload(workload, kind));
+      if (annotationOf(workload) === undefined || isControlledByOwner(workload as WorkloadMetadata)) return;
     }
-    if (annotationOf(workload) === undefined || isControlledByOwner(workload as WorkloadMetadata)) return;
 
     const access = await authorize(workload, kind, namespace, klog);
     const evaluation = evaluateWorkload(workload, kind, access.lookup);
@@ -149,9 +168,14 @@ export function createTriggerController(
 
     if (evaluation.patch.length > 0) {
       try {
-        await client.patch(kind, namespace, name, evaluation.patch);
+        projections.set(
+          id,
+          projectWorkload(await client.patch(kind, namespace, name, evaluation.patch), kind),
+        );
         ctx.metrics.triggerWrite("success");
       } catch (err) {
+        // Whatever went wrong, the next run reads the workload afresh.
+        projections.delete(id);
         // A failed `test` answers 422 (Invalid); a lost race with another writer 409.
         const conflict = isConflict(err) || isInvalid(err);
         ctx.metrics.triggerWrite(conflict ? "conflict" : "failure");

@@ -1,5 +1,6 @@
 // Pure core of the image trigger controller (`image.openshift.io/triggers`): parsing,
-// container resolution, update planning, JSON Patch, index keys and event texts (no I/O);
+// container resolution, update planning, JSON Patch, the remembered container projection, index
+// keys and event texts (no I/O);
 // then the controller around it (controller.ts) and its I/O helpers.
 
 // The imperative shell: the controller and the I/O it needs.
@@ -60,6 +61,12 @@ export {
   type TriggerPlan,
   type WorkloadEvaluation,
 } from "./plan.ts";
+export {
+  projectedWorkload,
+  projectionIsCurrent,
+  projectWorkload,
+  type WorkloadProjection,
+} from "./projection.ts";
 export { jsonPointer, type ResolvedContainer, type ResolveResult, resolveContainer } from "./resolve.ts";
 export {
   type ContainerList,
