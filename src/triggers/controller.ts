@@ -5,7 +5,7 @@
 // or write (projection.ts); otherwise its remembered container names and images are enough.
 
 import { type AccessReview, AuthorizationCache, subjectAccessReviewFromClient } from "../access/index.ts";
-import { IMAGESTREAMS, type ImageStream } from "../api/index.ts";
+import { API_VERSION, IMAGESTREAMS, type ImageStream } from "../api/index.ts";
 import {
   beforeAndAfter,
   type ControllerContext,
@@ -22,7 +22,8 @@ import {
   type SharedInformer,
   type WatchEvent,
 } from "../runtime/index.ts";
-import { firedEvent, notAuthorizedProblem, problemEvent } from "./events.ts";
+import { type Firing, firedEvent, notAuthorizedProblem, planFiredEvents, problemEvent } from "./events.ts";
+import { FiredBatches } from "./fired-batches.ts";
 import { changedTags, tagKeysForStream, tagLookupFromStreams } from "./keys.ts";
 import { WORKLOAD_KINDS, type WorkloadKind, workloadKindInfo } from "./kinds.ts";
 import { parseWorkloadTriggers } from "./parse.ts";
@@ -57,6 +58,8 @@ export interface TriggerControllerOptions {
   accessReview?: AccessReview;
   /** How long an authorization decision is reused (default 1 minute). */
   authorizationTtlMs?: number;
+  /** A tag change's ImageTriggerFired Events are planned once no firing joined for this long (default 1 s). */
+  firedEventsQuietMs?: number;
 }
 
 /** A retryable failure: the runtime requeues the key with backoff and the next run re-reads. */
@@ -82,6 +85,10 @@ export function createTriggerController(
     (namespace, name) => streams.get({ namespace, name }),
     ctx.config.localRegistry,
   );
+  const fired = new FiredBatches({
+    ...(options.firedEventsQuietMs === undefined ? {} : { quietMs: options.firedEventsQuietMs }),
+    report: (firings) => recordFired(firings),
+  });
   const workloads = new Map<WorkloadKind, SharedInformer<WorkloadMetadata>>();
   for (const info of WORKLOAD_KINDS) {
     const informer = ctx.informers.for<WorkloadMetadata>(info, { metadataOnly: true });
@@ -192,17 +199,11 @@ export function createTriggerController(
         throw err;
       }
       for (const change of evaluation.changes) {
-        const event = firedEvent(change);
         klog.info(
           { container: change.name, oldImage: change.oldImage, newImage: change.newImage },
-          event.message,
+          firedEvent(change).message,
         );
-        void ctx.events.record(ref, {
-          type: event.type,
-          reason: event.reason,
-          note: event.message,
-          action: "UpdateImage",
-        });
+        fired.add({ workload: { ...ref, kind, namespace }, change });
       }
     }
 
@@ -254,7 +255,36 @@ export function createTriggerController(
     return { lookup, problems, denied, failed };
   }
 
-  return controller;
+  /** Records a batch's Events: one per workload, or one on the stream for a large fan-out. */
+  function recordFired(firings: Firing[]): void {
+    const from = firings[0]?.change.trigger.from;
+    if (from === undefined) return;
+    const stream = streams.get({ namespace: from.namespace, name: from.stream });
+    const streamRef = objectRefOf({
+      apiVersion: API_VERSION,
+      kind: "ImageStream",
+      metadata: stream?.metadata ?? { namespace: from.namespace, name: from.stream },
+    });
+    for (const { regarding, event } of planFiredEvents(firings, streamRef)) {
+      void ctx.events.record(regarding, {
+        type: event.type,
+        reason: event.reason,
+        note: event.message,
+        action: "UpdateImage",
+      });
+    }
+  }
+
+  return {
+    name: controller.name,
+    start: () => controller.start(),
+    stop: async () => {
+      const drained = await controller.stop();
+      // The Events of the last firings are written now rather than lost.
+      fired.flush();
+      return drained;
+    },
+  };
 }
 
 function eventRef(kind: WorkloadKind, workload: WorkloadResource): EventObjectRef {

@@ -10,11 +10,16 @@ export {
   type TriggerControllerOptions,
 } from "./controller.ts";
 export {
+  FIRED_EVENTS_PER_WORKLOAD_MAX,
   FIRED_REASON,
+  type Firing,
   firedEvent,
   firedMessage,
+  firingBatchKey,
   notAuthorizedProblem,
+  type PlannedEvent,
   type ProblemReport,
+  planFiredEvents,
   problemEvent,
   problemFingerprint,
   problemSetFingerprint,
@@ -27,6 +32,7 @@ export {
   isValidContainerName,
   parseFieldPath,
 } from "./fieldpath.ts";
+export { FiredBatches, type FiredBatchesOptions } from "./fired-batches.ts";
 export {
   changedTags,
   newestTagImage,

@@ -161,6 +161,7 @@ function setup(options: { accessReview?: AccessReview; beforePatch?: (workload: 
   const handle = createTriggerController(ctx, {
     client,
     accessReview: options.accessReview ?? (async () => true),
+    firedEventsQuietMs: 10,
   });
   handles.push(handle);
   handle.start();
@@ -246,6 +247,7 @@ describe("trigger controller loop", () => {
     await vi.waitFor(async () => expect(await reconciles(t.metrics)).toBeGreaterThanOrEqual(4));
     expect(t.calls).toEqual(["PATCH Deployment a"]);
     expect(imageOf(t.objects.get("team/b"), "app")).toBe("nginx:1");
+    await vi.waitFor(() => expect(t.events).toHaveLength(1));
     expect(t.events.map((e) => [e.type, e.reason, e.regarding?.name])).toEqual([
       ["Normal", "ImageTriggerFired", "a"],
     ]);
@@ -392,5 +394,32 @@ describe("trigger controller loop", () => {
     t.store(again);
     await vi.waitFor(() => expect(imageOf(t.objects.get("team/web"), "app")).toBe("reg/app@sha256:8"));
     expect(t.calls.slice(0, 2)).toEqual(["GET Deployment web", "PATCH Deployment web"]);
+  });
+  it("reports a fan-out to many workloads of a namespace with one Event on the stream", async () => {
+    const t = setup();
+    const names = Array.from({ length: 12 }, (_, i) => `w${i}`);
+    for (const name of names) t.store(deployment(name, follow("app:latest")));
+    t.store(deployment("elsewhere", follow("app:latest", "0", "team"), undefined, "other"));
+    await vi.waitFor(() => expect(t.calls.filter((c) => c.startsWith("GET"))).toHaveLength(13));
+
+    t.setTag("team", "app", "latest", "reg/app@sha256:9");
+    for (const name of names) {
+      await vi.waitFor(() => expect(imageOf(t.objects.get(`team/${name}`), "app")).toBe("reg/app@sha256:9"));
+    }
+    await vi.waitFor(() => expect(imageOf(t.objects.get("other/elsewhere"), "app")).toBe("reg/app@sha256:9"));
+    await vi.waitFor(() => expect(t.events).toHaveLength(2));
+    const byNamespace = Object.fromEntries(t.events.map((e) => [e.metadata?.namespace, e]));
+    // The workload in another namespace than the stream has its own Event, as a single one would.
+    expect(byNamespace.other?.regarding).toMatchObject({ kind: "Deployment", name: "elsewhere" });
+    expect(byNamespace.team?.regarding).toMatchObject({
+      kind: "ImageStream",
+      name: "app",
+      namespace: "team",
+    });
+    expect(byNamespace.team?.reason).toBe("ImageTriggerFired");
+    expect(byNamespace.team?.note).toMatch(
+      /^Image of 12 workloads set to reg\/app@sha256:9 by trigger ImageStreamTag team\/app:latest: Deployment w/,
+    );
+    for (const name of names) expect(byNamespace.team?.note).toContain(`Deployment ${name}`);
   });
 });
