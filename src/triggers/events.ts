@@ -50,8 +50,8 @@ export interface PlannedEvent {
 
 /**
  * Up to this many workloads of one namespace updated by one tag change get an Event each; more
- * share one Event on the ImageStream (client-go's event correlator also starts combining
- * after 10 similar events).
+ * share one Event on the ImageStream (client-go's event correlator also combines similar
+ * Events of one object after 10).
  */
 export const FIRED_EVENTS_PER_WORKLOAD_MAX = 10;
 
