@@ -413,6 +413,33 @@ describe("trigger controller", () => {
     expect(metadataOf(job).generation).toBe(metadataOf(after).generation);
   });
 
+  it("reports a fan-out to more than 10 workloads of a namespace with one Event on the ImageStream", async () => {
+    const image = digestRef("fanout-1");
+    await setStreamStatus("fanout", { latest: [digestRef("fanout-0")] });
+    const names = Array.from({ length: 12 }, (_, i) => `fanout-${i}`);
+    for (const name of names) {
+      await create(
+        "CronJob",
+        name,
+        [trigger("fanout:latest", "spec.jobTemplate.spec.template.spec.containers[0].image")],
+        [{ name: "job", image: digestRef("fanout-0") }],
+      );
+    }
+    await settle();
+    await setStreamStatus("fanout", { latest: [image] });
+    for (const name of names) await waitForImage("CronJob", name, "job", image);
+    const summary = await waitForEvent("fanout", "ImageTriggerFired");
+    expect(summary.regarding).toMatchObject({ kind: "ImageStream", name: "fanout", namespace: ns });
+    expect(summary.note).toMatch(
+      new RegExp(
+        `^Image of 12 workloads set to ${image.replaceAll(".", "\\.")} by trigger ImageStreamTag ${ns}/fanout:latest: CronJob fanout-`,
+      ),
+    );
+    for (const name of names) expect(summary.note).toContain(`CronJob ${name}`);
+    // Planned together with the summary: none of them has an Event of its own.
+    for (const name of names) expect(await eventsFor(name)).toEqual([]);
+  });
+
   it("skips paused triggers and does not write images that are already right", async () => {
     const image = digestRef("steady-1");
     await setStreamStatus("steady", { latest: [image] });
