@@ -1,10 +1,11 @@
 // The trigger controller: the imperative shell around the pure core. It watches workloads as
 // metadata only, indexes them by the tags their triggers follow, and on a change of a tag's
-// newest image (or of the workload) reads the workload, asks the core what to write, and
-// writes one guarded JSON Patch.
+// newest image (or of the workload) asks the core what to write and writes one guarded JSON
+// Patch. The workload is read in full only when the spec may have changed since the last read
+// or write (projection.ts); otherwise its remembered container names and images are enough.
 
 import { type AccessReview, AuthorizationCache, subjectAccessReviewFromClient } from "../access/index.ts";
-import { IMAGESTREAMS, type ImageStream } from "../api/index.ts";
+import { API_VERSION, IMAGESTREAMS, type ImageStream } from "../api/index.ts";
 import {
   beforeAndAfter,
   type ControllerContext,
@@ -21,11 +22,18 @@ import {
   type SharedInformer,
   type WatchEvent,
 } from "../runtime/index.ts";
-import { firedEvent, notAuthorizedProblem, problemEvent } from "./events.ts";
+import { type Firing, firedEvent, notAuthorizedProblem, planFiredEvents, problemEvent } from "./events.ts";
+import { FiredBatches } from "./fired-batches.ts";
 import { changedTags, tagKeysForStream, tagLookupFromStreams } from "./keys.ts";
 import { WORKLOAD_KINDS, type WorkloadKind, workloadKindInfo } from "./kinds.ts";
 import { parseWorkloadTriggers } from "./parse.ts";
 import { evaluateWorkload } from "./plan.ts";
+import {
+  projectedWorkload,
+  projectionIsCurrent,
+  projectWorkload,
+  type WorkloadProjection,
+} from "./projection.ts";
 import type { Problem, TagLookup } from "./types.ts";
 import { type WorkloadClient, type WorkloadResource, workloadClient } from "./workload-client.ts";
 import {
@@ -50,6 +58,8 @@ export interface TriggerControllerOptions {
   accessReview?: AccessReview;
   /** How long an authorization decision is reused (default 1 minute). */
   authorizationTtlMs?: number;
+  /** A tag change's ImageTriggerFired Events are planned once no firing joined for this long (default 1 s). */
+  firedEventsQuietMs?: number;
 }
 
 /** A retryable failure: the runtime requeues the key with backoff and the next run re-reads. */
@@ -67,12 +77,18 @@ export function createTriggerController(
     options.authorizationTtlMs === undefined ? {} : { ttlMs: options.authorizationTtlMs },
   );
   const reported = new ReportedProblems();
+  /** Container names and images per triggered workload, from its last GET or PATCH answer. */
+  const projections = new Map<string, WorkloadProjection>();
 
   const streams = ctx.informers.for<ImageStream>(IMAGESTREAMS);
   const lookupTag = tagLookupFromStreams(
     (namespace, name) => streams.get({ namespace, name }),
     ctx.config.localRegistry,
   );
+  const fired = new FiredBatches({
+    ...(options.firedEventsQuietMs === undefined ? {} : { quietMs: options.firedEventsQuietMs }),
+    report: (firings) => recordFired(firings),
+  });
   const workloads = new Map<WorkloadKind, SharedInformer<WorkloadMetadata>>();
   for (const info of WORKLOAD_KINDS) {
     const informer = ctx.informers.for<WorkloadMetadata>(info, { metadataOnly: true });
@@ -120,17 +136,27 @@ export function createTriggerController(
     if (cached === undefined || !wantsReconcile(cached)) {
       // Deleted, or no longer triggered: its problems are forgotten, so a comeback reports them.
       reported.forget(id);
+      projections.delete(id);
       return;
     }
 
     let workload: WorkloadResource;
-    try {
-      workload = await client.get(kind, namespace, name);
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
+    const projection = projections.get(id);
+    if (projection !== undefined && projectionIsCurrent(projection, cached)) {
+      workload = projectedWorkload(projection, cached);
+    } else {
+      try {
+        workload = await client.get(kind, namespace, name);
+      } catch (err) {
+        if (isNotFound(err)) {
+          projections.delete(id);
+          return;
+        }
+        throw err;
+      }
+      projections.set(id, projectWorkload(workload, kind));
+      if (annotationOf(workload) === undefined || isControlledByOwner(workload as WorkloadMetadata)) return;
     }
-    if (annotationOf(workload) === undefined || isControlledByOwner(workload as WorkloadMetadata)) return;
 
     const access = await authorize(workload, kind, namespace, klog);
     const evaluation = evaluateWorkload(workload, kind, access.lookup);
@@ -149,9 +175,14 @@ export function createTriggerController(
 
     if (evaluation.patch.length > 0) {
       try {
-        await client.patch(kind, namespace, name, evaluation.patch);
+        projections.set(
+          id,
+          projectWorkload(await client.patch(kind, namespace, name, evaluation.patch), kind),
+        );
         ctx.metrics.triggerWrite("success");
       } catch (err) {
+        // Whatever went wrong, the next run reads the workload afresh.
+        projections.delete(id);
         // A failed `test` answers 422 (Invalid); a lost race with another writer 409.
         const conflict = isConflict(err) || isInvalid(err);
         ctx.metrics.triggerWrite(conflict ? "conflict" : "failure");
@@ -168,17 +199,11 @@ export function createTriggerController(
         throw err;
       }
       for (const change of evaluation.changes) {
-        const event = firedEvent(change);
         klog.info(
           { container: change.name, oldImage: change.oldImage, newImage: change.newImage },
-          event.message,
+          firedEvent(change).message,
         );
-        void ctx.events.record(ref, {
-          type: event.type,
-          reason: event.reason,
-          note: event.message,
-          action: "UpdateImage",
-        });
+        fired.add({ workload: { ...ref, kind, namespace }, change });
       }
     }
 
@@ -230,7 +255,36 @@ export function createTriggerController(
     return { lookup, problems, denied, failed };
   }
 
-  return controller;
+  /** Records a batch's Events: one per workload, or one on the stream for a large fan-out. */
+  function recordFired(firings: Firing[]): void {
+    const from = firings[0]?.change.trigger.from;
+    if (from === undefined) return;
+    const stream = streams.get({ namespace: from.namespace, name: from.stream });
+    const streamRef = objectRefOf({
+      apiVersion: API_VERSION,
+      kind: "ImageStream",
+      metadata: stream?.metadata ?? { namespace: from.namespace, name: from.stream },
+    });
+    for (const { regarding, event } of planFiredEvents(firings, streamRef)) {
+      void ctx.events.record(regarding, {
+        type: event.type,
+        reason: event.reason,
+        note: event.message,
+        action: "UpdateImage",
+      });
+    }
+  }
+
+  return {
+    name: controller.name,
+    start: () => controller.start(),
+    stop: async () => {
+      const drained = await controller.stop();
+      // The Events of the last firings are written now rather than lost.
+      fired.flush();
+      return drained;
+    },
+  };
 }
 
 function eventRef(kind: WorkloadKind, workload: WorkloadResource): EventObjectRef {

@@ -1,5 +1,6 @@
 // Pure core of the image trigger controller (`image.openshift.io/triggers`): parsing,
-// container resolution, update planning, JSON Patch, index keys and event texts (no I/O);
+// container resolution, update planning, JSON Patch, the remembered container projection, index
+// keys and event texts (no I/O);
 // then the controller around it (controller.ts) and its I/O helpers.
 
 // The imperative shell: the controller and the I/O it needs.
@@ -9,11 +10,16 @@ export {
   type TriggerControllerOptions,
 } from "./controller.ts";
 export {
+  FIRED_EVENTS_PER_WORKLOAD_MAX,
   FIRED_REASON,
+  type Firing,
   firedEvent,
   firedMessage,
+  firingBatchKey,
   notAuthorizedProblem,
+  type PlannedEvent,
   type ProblemReport,
+  planFiredEvents,
   problemEvent,
   problemFingerprint,
   problemSetFingerprint,
@@ -26,6 +32,7 @@ export {
   isValidContainerName,
   parseFieldPath,
 } from "./fieldpath.ts";
+export { FiredBatches, type FiredBatchesOptions } from "./fired-batches.ts";
 export {
   changedTags,
   newestTagImage,
@@ -60,6 +67,12 @@ export {
   type TriggerPlan,
   type WorkloadEvaluation,
 } from "./plan.ts";
+export {
+  projectedWorkload,
+  projectionIsCurrent,
+  projectWorkload,
+  type WorkloadProjection,
+} from "./projection.ts";
 export { jsonPointer, type ResolvedContainer, type ResolveResult, resolveContainer } from "./resolve.ts";
 export {
   type ContainerList,

@@ -1,7 +1,8 @@
 // Live reads and JSON Patch writes of workload objects. The controller keeps no cache of full
 // workloads (memory would grow with every pod spec in the cluster); it reads an object only
-// when its metadata carries the trigger annotation. Every kind goes through the generic object
-// API, addressed by its row of the kinds table.
+// when its metadata carries the trigger annotation, and remembers only its container names and
+// images (projection.ts). Every kind goes through the generic object API, addressed by its row
+// of the kinds table.
 
 import type { ObjectApi } from "../runtime/index.ts";
 import { type WorkloadKind, workloadKindInfo } from "./kinds.ts";

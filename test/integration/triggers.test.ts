@@ -8,7 +8,6 @@ import {
   CustomObjectsApi,
   EventsV1Api,
   type EventsV1Event,
-  type KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
   RbacAuthorizationV1Api,
@@ -24,6 +23,7 @@ import {
   EventRecorder,
   eventSinkFromClient,
   FIELD_MANAGER,
+  type KubeConnection,
   SharedInformers,
 } from "../../src/runtime/index.ts";
 import {
@@ -44,7 +44,7 @@ interface RunningController {
 }
 
 /** An operator context as main.ts would build it, scoped to the test's namespaces. */
-async function startTriggerController(kc: KubeConfig, namespaces: string[]): Promise<RunningController> {
+async function startTriggerController(kc: KubeConnection, namespaces: string[]): Promise<RunningController> {
   const log = createLogger({ level: "error", name: "trigger-test" });
   const config = { ...parseConfig([], {}), namespaces, triggerWorkers: 2 };
   const informers = new SharedInformers(kc, log, namespaces);
@@ -301,7 +301,7 @@ describe("trigger controller", () => {
         ],
       },
     });
-    running = await startTriggerController(kc, [ns, shared, secret]);
+    running = await startTriggerController(cp.connection, [ns, shared, secret]);
   });
 
   afterAll(async () => {
@@ -411,6 +411,33 @@ describe("trigger controller", () => {
     // The second image is a new problem (another message); the first is not repeated.
     expect(immutable.map((e) => e.series?.count ?? 1)).toEqual([1, 1]);
     expect(metadataOf(job).generation).toBe(metadataOf(after).generation);
+  });
+
+  it("reports a fan-out to more than 10 workloads of a namespace with one Event on the ImageStream", async () => {
+    const image = digestRef("fanout-1");
+    await setStreamStatus("fanout", { latest: [digestRef("fanout-0")] });
+    const names = Array.from({ length: 12 }, (_, i) => `fanout-${i}`);
+    for (const name of names) {
+      await create(
+        "CronJob",
+        name,
+        [trigger("fanout:latest", "spec.jobTemplate.spec.template.spec.containers[0].image")],
+        [{ name: "job", image: digestRef("fanout-0") }],
+      );
+    }
+    await settle();
+    await setStreamStatus("fanout", { latest: [image] });
+    for (const name of names) await waitForImage("CronJob", name, "job", image);
+    const summary = await waitForEvent("fanout", "ImageTriggerFired");
+    expect(summary.regarding).toMatchObject({ kind: "ImageStream", name: "fanout", namespace: ns });
+    expect(summary.note).toMatch(
+      new RegExp(
+        `^Image of 12 workloads set to ${image.replaceAll(".", "\\.")} by trigger ImageStreamTag ${ns}/fanout:latest: CronJob fanout-`,
+      ),
+    );
+    for (const name of names) expect(summary.note).toContain(`CronJob ${name}`);
+    // Planned together with the summary: none of them has an Event of its own.
+    for (const name of names) expect(await eventsFor(name)).toEqual([]);
   });
 
   it("skips paused triggers and does not write images that are already right", async () => {
@@ -565,7 +592,7 @@ describe("trigger controller", () => {
     await sleep(1000);
     expect(imageOf("Deployment", await read("Deployment", "restart"), "app")).toBe(first);
 
-    running = await startTriggerController(kc, [ns, shared, secret]);
+    running = await startTriggerController(cp.connection, [ns, shared, secret]);
     await waitForImage("Deployment", "restart", "app", second);
   });
 });

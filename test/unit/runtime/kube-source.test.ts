@@ -1,9 +1,13 @@
-// The client-node adapter against a tiny HTTP server on 127.0.0.1 that speaks the list and
+// The list/watch source against a tiny HTTP server on 127.0.0.1 that speaks the list and
 // watch wire format: checks the requests it sends and how it reports what comes back.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
-import { httpStatusOf, listWatchFromClient, type WatchEventType } from "../../../src/runtime/index.ts";
+import {
+  httpStatusOf,
+  type KubeConnection,
+  listWatchFromClient,
+  type WatchEventType,
+} from "../../../src/runtime/index.ts";
 import { closeServer, listenLoopback } from "./helpers.ts";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
@@ -11,7 +15,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
 let server: Server | undefined;
 const requests: { url: URL; headers: IncomingMessage["headers"] }[] = [];
 
-async function serve(handler: Handler): Promise<KubeConfig> {
+async function serve(handler: Handler): Promise<KubeConnection> {
   requests.length = 0;
   server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -150,6 +154,28 @@ describe("listWatchFromClient", () => {
     const watch = collectWatch();
     await source.watch("1", watch.onEvent, watch.onDone);
     expect(httpStatusOf(await watch.done)).toBe(410);
+  });
+
+  it("ends the watch with an error when a line is not a watch event", async () => {
+    const kc = await serve((_req, res) => {
+      res.write(`${JSON.stringify({ type: "ADDED", object: item("a", "2") })}\n<html>\n`);
+    });
+    const source = listWatchFromClient<ReturnType<typeof item>>(kc, { path: PATH });
+    const watch = collectWatch();
+    await source.watch("1", watch.onEvent, watch.onDone);
+    expect(String(await watch.done)).toContain("watch stream: a line is not JSON: <html>");
+    expect(watch.events).toEqual([["ADDED", "a"]]);
+  });
+
+  it("fails a watch that received no bytes for inactivityTimeoutMs", async () => {
+    const kc = await serve((_req, res) => {
+      res.write(`${JSON.stringify({ type: "ADDED", object: item("a", "2") })}\n`);
+    });
+    const source = listWatchFromClient<ReturnType<typeof item>>(kc, { path: PATH, inactivityTimeoutMs: 200 });
+    const watch = collectWatch();
+    await source.watch("1", watch.onEvent, watch.onDone);
+    expect(await watch.done).toMatchObject({ code: "UND_ERR_BODY_TIMEOUT" });
+    expect(watch.events).toEqual([["ADDED", "a"]]);
   });
 
   it("abort() closes the connection and reports nothing afterwards", async () => {

@@ -1,8 +1,6 @@
 // The trigger controller's loop against in-memory informers and a fake API: what it reads,
 // what it patches, and which Events it records. Real clusters are in test/integration.
 
-import type { EventsV1Event } from "@kubernetes/client-node";
-import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AccessReview } from "../../../src/access/index.ts";
 import type { ImageStream } from "../../../src/api/types.ts";
@@ -11,12 +9,14 @@ import { createLogger } from "../../../src/log/logger.ts";
 import { createMetrics } from "../../../src/metrics/index.ts";
 import {
   type ControllerHandle,
+  connectKube,
   createControllerContext,
   EventRecorder,
   type EventSink,
   type IndexFunc,
   type InformerFactory,
   type InformerHandlers,
+  type KubeEvent,
   keyString,
   type ObjectKey,
 } from "../../../src/runtime/index.ts";
@@ -140,18 +140,18 @@ function setup(options: { accessReview?: AccessReview; beforePatch?: (workload: 
     // What a metadata-only watch delivers: no spec.
     informer("deployments").put({ metadata: { name, namespace, uid, generation, annotations } } as Meta);
   };
-  const events: EventsV1Event[] = [];
+  const events: KubeEvent[] = [];
   const sink: EventSink = {
     create: async (_namespace, event) => {
       events.push(event);
       return event;
     },
-    patchSeries: async () => ({}) as EventsV1Event,
+    patchSeries: async () => {},
   };
   const log = createLogger({ level: "silent" });
   const metrics = createMetrics({ defaultMetrics: false });
   const ctx = createControllerContext({
-    kc: new KubeConfig(),
+    kc: connectKube({ server: "https://cluster.invalid" }),
     log,
     config: { ...parseConfig([], {}), triggerWorkers: 1 },
     informers: fakeInformers as unknown as InformerFactory,
@@ -161,6 +161,7 @@ function setup(options: { accessReview?: AccessReview; beforePatch?: (workload: 
   const handle = createTriggerController(ctx, {
     client,
     accessReview: options.accessReview ?? (async () => true),
+    firedEventsQuietMs: 10,
   });
   handles.push(handle);
   handle.start();
@@ -206,6 +207,18 @@ const follow = (stream: string, selector = "0", namespace?: string) => [
   },
 ];
 
+/** Reconciles the trigger controller finished, whatever their outcome. */
+async function reconciles(metrics: ReturnType<typeof createMetrics>): Promise<number> {
+  const { body } = await metrics.exposition();
+  let sum = 0;
+  for (const m of body.matchAll(
+    /^imagestream_reconcile_total\{controller="trigger",result="[a-z_]+"\} (\d+)$/gm,
+  )) {
+    sum += Number(m[1]);
+  }
+  return sum;
+}
+
 function imageOf(workload: Workload | undefined, container: string): string | undefined {
   return workload?.spec.template.spec.containers.find((c) => c.name === container)?.image;
 }
@@ -229,11 +242,12 @@ describe("trigger controller loop", () => {
 
     t.setTag("team", "app", "latest", "reg/app@sha256:1");
     await vi.waitFor(() => expect(imageOf(t.objects.get("team/a"), "app")).toBe("reg/app@sha256:1"));
-    // The write's own watch event (new generation) is read once more and finds nothing to do.
-    await vi.waitFor(() =>
-      expect(t.calls).toEqual(["GET Deployment a", "PATCH Deployment a", "GET Deployment a"]),
-    );
+    // Planned from the containers remembered at the first read; the write's own watch event
+    // (new generation) is planned from the patch's answer and finds nothing to do.
+    await vi.waitFor(async () => expect(await reconciles(t.metrics)).toBeGreaterThanOrEqual(4));
+    expect(t.calls).toEqual(["PATCH Deployment a"]);
     expect(imageOf(t.objects.get("team/b"), "app")).toBe("nginx:1");
+    await vi.waitFor(() => expect(t.events).toHaveLength(1));
     expect(t.events.map((e) => [e.type, e.reason, e.regarding?.name])).toEqual([
       ["Normal", "ImageTriggerFired", "a"],
     ]);
@@ -277,8 +291,9 @@ describe("trigger controller loop", () => {
     t.store(broken);
     await vi.waitFor(() => expect(t.events).toHaveLength(1));
     t.store({ ...broken, metadata: { ...broken.metadata, generation: 2 } });
+    await vi.waitFor(() => expect(t.calls.filter((c) => c.startsWith("GET"))).toHaveLength(2));
     t.setTag("team", "app", "latest", "reg/app@sha256:3");
-    await vi.waitFor(() => expect(t.calls.filter((c) => c.startsWith("GET"))).toHaveLength(3));
+    await vi.waitFor(async () => expect(await reconciles(t.metrics)).toBe(3));
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(t.events.map((e) => [e.type, e.reason])).toEqual([["Warning", "TriggerContainerNotFound"]]);
     expect(t.calls.some((c) => c.startsWith("PATCH"))).toBe(false);
@@ -326,5 +341,85 @@ describe("trigger controller loop", () => {
     t.store(deployment("canary", follow("app:latest")));
     await vi.waitFor(() => expect(imageOf(t.objects.get("team/canary"), "app")).toBe("reg/app@sha256:4"));
     expect(t.calls.some((c) => c.includes("owned"))).toBe(false);
+  });
+  it("reads a workload again once its spec changed, and reverts an edited image", async () => {
+    const t = setup();
+    t.setTag("team", "app", "latest", "reg/app@sha256:5");
+    t.store(deployment("web", follow("app:latest")));
+    await vi.waitFor(() => expect(imageOf(t.objects.get("team/web"), "app")).toBe("reg/app@sha256:5"));
+    t.calls.length = 0;
+
+    // A user sets another image: the generation moves, so the remembered containers are stale.
+    const edited = structuredClone(t.objects.get("team/web") as Workload);
+    edited.spec.template.spec.containers[0] = { name: "app", image: "nginx:2" };
+    edited.metadata.generation++;
+    t.store(edited);
+    await vi.waitFor(() => expect(imageOf(t.objects.get("team/web"), "app")).toBe("reg/app@sha256:5"));
+    expect(t.calls.slice(0, 2)).toEqual(["GET Deployment web", "PATCH Deployment web"]);
+  });
+
+  it("falls back to a read when the remembered container list is stale and the patch's test fails", async () => {
+    const t = setup();
+    t.setTag("team", "app", "latest", "reg/app@sha256:6");
+    t.store(
+      deployment("web", follow("app:latest", '?(@.name=="app")'), [
+        { name: "app", image: "reg/app@sha256:6" },
+        { name: "sidecar", image: "busybox:1" },
+      ]),
+    );
+    await vi.waitFor(() => expect(t.calls).toEqual(["GET Deployment web"]));
+    // The list is reordered on the server, and the watch has not delivered it yet.
+    (t.objects.get("team/web") as Workload).spec.template.spec.containers.reverse();
+
+    t.setTag("team", "app", "latest", "reg/app@sha256:7");
+    await vi.waitFor(() => expect(imageOf(t.objects.get("team/web"), "app")).toBe("reg/app@sha256:7"));
+    expect(imageOf(t.objects.get("team/web"), "sidecar")).toBe("busybox:1");
+    expect(t.calls).toEqual([
+      "GET Deployment web",
+      "PATCH Deployment web",
+      "GET Deployment web",
+      "PATCH Deployment web",
+    ]);
+  });
+
+  it("reads a workload created anew under the same name (another uid)", async () => {
+    const t = setup();
+    t.setTag("team", "app", "latest", "reg/app@sha256:8");
+    t.store(deployment("web", follow("app:latest")));
+    await vi.waitFor(() => expect(imageOf(t.objects.get("team/web"), "app")).toBe("reg/app@sha256:8"));
+    t.calls.length = 0;
+
+    const again = deployment("web", follow("app:latest"), [{ name: "app", image: "nginx:3" }]);
+    again.metadata.uid = "uid-web-2";
+    t.store(again);
+    await vi.waitFor(() => expect(imageOf(t.objects.get("team/web"), "app")).toBe("reg/app@sha256:8"));
+    expect(t.calls.slice(0, 2)).toEqual(["GET Deployment web", "PATCH Deployment web"]);
+  });
+  it("reports a fan-out to many workloads of a namespace with one Event on the stream", async () => {
+    const t = setup();
+    const names = Array.from({ length: 12 }, (_, i) => `w${i}`);
+    for (const name of names) t.store(deployment(name, follow("app:latest")));
+    t.store(deployment("elsewhere", follow("app:latest", "0", "team"), undefined, "other"));
+    await vi.waitFor(() => expect(t.calls.filter((c) => c.startsWith("GET"))).toHaveLength(13));
+
+    t.setTag("team", "app", "latest", "reg/app@sha256:9");
+    for (const name of names) {
+      await vi.waitFor(() => expect(imageOf(t.objects.get(`team/${name}`), "app")).toBe("reg/app@sha256:9"));
+    }
+    await vi.waitFor(() => expect(imageOf(t.objects.get("other/elsewhere"), "app")).toBe("reg/app@sha256:9"));
+    await vi.waitFor(() => expect(t.events).toHaveLength(2));
+    const byNamespace = Object.fromEntries(t.events.map((e) => [e.metadata?.namespace, e]));
+    // The workload in another namespace than the stream has its own Event, as a single one would.
+    expect(byNamespace.other?.regarding).toMatchObject({ kind: "Deployment", name: "elsewhere" });
+    expect(byNamespace.team?.regarding).toMatchObject({
+      kind: "ImageStream",
+      name: "app",
+      namespace: "team",
+    });
+    expect(byNamespace.team?.reason).toBe("ImageTriggerFired");
+    expect(byNamespace.team?.note).toMatch(
+      /^Image of 12 workloads set to reg\/app@sha256:9 by trigger ImageStreamTag team\/app:latest: Deployment w/,
+    );
+    for (const name of names) expect(byNamespace.team?.note).toContain(`Deployment ${name}`);
   });
 });

@@ -1,12 +1,16 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { MAX_EVENT_NOTE_BYTES, truncateUtf8 } from "../../../src/runtime/index.ts";
 import {
+  FIRED_EVENTS_PER_WORKLOAD_MAX,
   FIRED_REASON,
+  FiredBatches,
   firedEvent,
+  firingBatchKey,
   type ImageChange,
   notAuthorizedProblem,
   type Problem,
   parseWorkloadTriggers,
+  planFiredEvents,
   planTriggerUpdates,
   problemEvent,
   problemFingerprint,
@@ -158,5 +162,108 @@ describe("problemsToReport", () => {
     const next = problemsToReport([notFound, invalid, { ...invalid }], reported);
     expect(next.toReport).toEqual([invalid]);
     expect(next.fingerprints).toHaveLength(2);
+  });
+});
+
+describe("planFiredEvents", () => {
+  const [change] = changes([{ name: "web", image: "nginx:1" }], "spec.template.spec.containers[0].image");
+  const stream = {
+    apiVersion: "image.openshift.io/v1",
+    kind: "ImageStream",
+    namespace: "images",
+    name: "app",
+  };
+  const firing = (name: string, namespace = "images") => ({
+    workload: { apiVersion: "apps/v1", kind: "Deployment", namespace, name },
+    change: change!,
+  });
+
+  it("gives each workload its own Event while few workloads are updated", () => {
+    const firings = Array.from({ length: FIRED_EVENTS_PER_WORKLOAD_MAX }, (_, i) => firing(`w${i}`));
+    const planned = planFiredEvents(firings, stream);
+    expect(planned).toHaveLength(FIRED_EVENTS_PER_WORKLOAD_MAX);
+    expect(planned[3]).toEqual({ regarding: firings[3]?.workload, event: firedEvent(change!) });
+  });
+
+  it("counts and names a larger fan-out in one Event on the stream, within the note limit", () => {
+    const firings = Array.from({ length: 1000 }, (_, i) => firing(`workload-${i}`));
+    const planned = planFiredEvents(firings, stream);
+    expect(planned).toHaveLength(1);
+    expect(planned[0]?.regarding).toBe(stream);
+    const { type, reason, message } = planned[0]?.event ?? {};
+    expect([type, reason]).toEqual(["Normal", FIRED_REASON]);
+    expect(message).toMatch(
+      /^Image of 1000 workloads set to r\/app@sha256:2 by trigger ImageStreamTag images\/app:latest: Deployment workload-0, Deployment workload-1, .* and \d+ more$/,
+    );
+    expect(new TextEncoder().encode(message).length).toBeLessThanOrEqual(MAX_EVENT_NOTE_BYTES);
+    const named = (message?.match(/Deployment workload-/g) ?? []).length;
+    expect(message?.endsWith(` and ${1000 - named} more`)).toBe(true);
+  });
+
+  it("counts a workload with several changed containers once", () => {
+    const firings = Array.from({ length: 11 }, (_, i) => firing(`w${i % 6}`));
+    expect(planFiredEvents(firings, stream)).toHaveLength(11);
+  });
+
+  it("keeps per-workload Events when the stream is in another namespace", () => {
+    const firings = Array.from({ length: 20 }, (_, i) => firing(`w${i}`, "team"));
+    expect(planFiredEvents(firings, stream).map((p) => p.regarding.namespace)).toEqual(
+      Array(20).fill("team"),
+    );
+  });
+
+  it("batches firings by workload namespace, tag and new image", () => {
+    const key = firingBatchKey(firing("a"));
+    expect(firingBatchKey(firing("b"))).toBe(key);
+    expect(firingBatchKey(firing("a", "team"))).not.toBe(key);
+    expect(firingBatchKey({ ...firing("a"), change: { ...change!, newImage: "r/app@sha256:3" } })).not.toBe(
+      key,
+    );
+  });
+});
+
+describe("FiredBatches", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const [change] = changes([{ name: "web", image: "nginx:1" }], "spec.template.spec.containers[0].image");
+  const firing = (name: string) => ({
+    workload: { kind: "Deployment", namespace: "images", name },
+    change: change!,
+  });
+
+  it("reports a batch once no firing joined it for the quiet period, at most maxWait after its first", () => {
+    vi.useFakeTimers();
+    const reported: string[][] = [];
+    const batches = new FiredBatches({
+      quietMs: 100,
+      maxWaitMs: 250,
+      report: (firings) => reported.push(firings.map((f) => f.workload.name)),
+    });
+    batches.add(firing("a"));
+    vi.advanceTimersByTime(90);
+    batches.add(firing("b"));
+    vi.advanceTimersByTime(90);
+    expect(reported).toEqual([]);
+    vi.advanceTimersByTime(10);
+    expect(reported).toEqual([["a", "b"]]);
+
+    for (let i = 0; i < 5; i++) {
+      batches.add(firing(`c${i}`));
+      vi.advanceTimersByTime(60);
+    }
+    expect(reported).toHaveLength(2);
+    expect(reported[1]).toEqual(["c0", "c1", "c2", "c3", "c4"]);
+    expect(batches.pending).toBe(0);
+  });
+
+  it("reports what is pending on flush", () => {
+    const reported: number[] = [];
+    const batches = new FiredBatches({ report: (firings) => reported.push(firings.length) });
+    batches.add(firing("a"));
+    batches.add(firing("b"));
+    batches.flush();
+    expect(reported).toEqual([2]);
+    expect(batches.pending).toBe(0);
   });
 });
