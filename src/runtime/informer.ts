@@ -42,8 +42,6 @@ export interface InformerOptions<T> {
   backoffMaxMs?: number;
   /** Jitter source for the restart backoff; injectable for deterministic tests. */
   random?: () => number;
-  /** Applied to every listed or watched object before it is cached or handed to handlers. */
-  transform?: (obj: T) => T;
 }
 
 export type IndexFunc<T> = (obj: T) => string[];
@@ -72,7 +70,6 @@ const RESTART_KEY = "watch";
 
 export class Informer<T extends KubeObjectLike> {
   readonly #source: ListWatchSource<T>;
-  readonly #transform: (obj: T) => T;
   readonly #log: Logger;
   readonly #silenceTimeoutMs: number;
   readonly #backoff: ExponentialBackoff;
@@ -91,7 +88,6 @@ export class Informer<T extends KubeObjectLike> {
 
   constructor(options: InformerOptions<T>) {
     this.#source = options.source;
-    this.#transform = options.transform ?? ((obj) => obj);
     this.#log = options.logger.child({ informer: options.name ?? "informer" });
     this.#silenceTimeoutMs = options.silenceTimeoutMs ?? 3 * 60_000;
     this.#backoff = new ExponentialBackoff({
@@ -244,7 +240,7 @@ export class Informer<T extends KubeObjectLike> {
     const { items, resourceVersion } = await this.#source.list();
     this.#progressAt = Date.now();
     if (this.#stop.signal.aborted) return false;
-    this.#replace(items.map(this.#transform), resourceVersion);
+    this.#replace(items, resourceVersion);
     this.#log.debug({ items: items.length, resourceVersion }, "listed");
     return true;
   }
@@ -274,7 +270,7 @@ export class Informer<T extends KubeObjectLike> {
         events++;
         this.#progressAt = Date.now();
         armSilenceTimer();
-        this.#apply(type, type === "BOOKMARK" ? obj : this.#transform(obj));
+        this.#apply(type, obj);
       };
       const onDone = (err?: unknown): void => {
         if (err === undefined || err === null) finish({ kind: "closed", events });

@@ -110,11 +110,10 @@ export class SharedInformers implements InformerFactory {
           ...(options.metadataOnly ? { metadataOnly: true } : {}),
           ...(options.fieldSelector ? { fieldSelector: options.fieldSelector } : {}),
           ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
+          transform: (obj) => this.#compactor.compact(obj, type.sharedFields),
         });
         const name = ns ? `${type.plural}/${ns}` : type.plural;
-        const transform = (obj: KubeObjectLike): KubeObjectLike =>
-          this.#compactor.compact(obj, type.sharedFields);
-        informers.set(ns, new Informer({ source, logger: this.#log, name, transform }));
+        informers.set(ns, new Informer({ source, logger: this.#log, name }));
       }
       shared = new MultiNamespaceInformer(informers);
       this.#informers.set(id, shared);

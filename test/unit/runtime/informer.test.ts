@@ -117,31 +117,6 @@ describe("Informer", () => {
     expect(source.current.resourceVersion).toBe("10");
   });
 
-  it("caches and hands out listed and watched objects as its transform made them", async () => {
-    const source = new FakeSource();
-    source.items = [obj("ns", "a", "5", ["x"])];
-    const seen: string[] = [];
-    informer = new Informer<Obj>({
-      source,
-      logger: silentLogger(),
-      random: () => 0,
-      transform: (o) => {
-        seen.push(o.metadata.name);
-        return { ...o, spec: { tags: (o.spec?.tags ?? []).map((t) => t.toUpperCase()) } };
-      },
-    });
-    const added: string[] = [];
-    informer.addHandlers({ onAdd: (o) => added.push(`${o.metadata.name}:${o.spec?.tags?.join(",")}`) });
-    informer.start();
-    await flush();
-    source.current.emit("ADDED", obj("ns", "b", "11", ["y"]));
-    source.current.emit("BOOKMARK", { metadata: { name: "", resourceVersion: "20" } });
-    expect(added).toEqual(["a:X", "b:Y"]);
-    expect(informer.get({ namespace: "ns", name: "b" })?.spec?.tags).toEqual(["Y"]);
-    // bookmarks carry no object worth transforming
-    expect(seen).toEqual(["a", "b"]);
-  });
-
   it("applies watch events to the cache and handlers; bookmarks only move the resourceVersion", async () => {
     const source = new FakeSource();
     source.items = [obj("ns", "a", "5")];

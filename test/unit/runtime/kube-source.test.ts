@@ -87,6 +87,37 @@ describe("listWatchFromClient", () => {
     expect(requests[1]?.url.searchParams.get("continue")).toBe("page2");
   });
 
+  it("hands out listed and watched objects as its transform made them, bookmarks untouched", async () => {
+    const kc = await serve((_req, res, url) => {
+      res.setHeader("Content-Type", "application/json");
+      if (url.searchParams.get("watch") === "true") {
+        res.write(`${JSON.stringify({ type: "ADDED", object: item("b", "21") })}\n`);
+        res.end(`${JSON.stringify({ type: "BOOKMARK", object: { metadata: { resourceVersion: "22" } } })}\n`);
+        return;
+      }
+      res.end(JSON.stringify({ metadata: { resourceVersion: "20" }, items: [item("a", "10")] }));
+    });
+    const transformed: string[] = [];
+    const source = listWatchFromClient<ReturnType<typeof item>>(kc, {
+      path: PATH,
+      transform: <T>(obj: T): T => {
+        const o = obj as ReturnType<typeof item>;
+        transformed.push(o.metadata.name);
+        return { ...o, metadata: { ...o.metadata, name: o.metadata.name.toUpperCase() } } as T;
+      },
+    });
+    const { items } = await source.list();
+    expect(items.map((i) => i.metadata.name)).toEqual(["A"]);
+    const watch = collectWatch();
+    await source.watch("20", watch.onEvent, watch.onDone);
+    await watch.done;
+    expect(watch.events).toEqual([
+      ["ADDED", "B"],
+      ["BOOKMARK", undefined],
+    ]);
+    expect(transformed).toEqual(["a", "b"]);
+  });
+
   it("turns an error response into an error carrying the HTTP status and reason", async () => {
     const kc = await serve((_req, res) => {
       res.statusCode = 410;
