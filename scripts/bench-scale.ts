@@ -4,7 +4,7 @@
 //
 //   node scripts/bench-scale.ts [--streams 10000] [--tags 3] [--references 30] [--plain 5000]
 //       [--triggered 0] [--interval 300] [--intervals 3] [--per-minute N] [--import-workers 4]
-//       [--operator-dir DIR] [--compiled] [--memory-limit MIB] [--node-flags "FLAGS"] [--out DIR]
+//       [--operator-dir DIR] [--compiled] [--memory-limit MIB] [--node-flags=FLAGS] [--out DIR]
 //       [--heap-snapshot] [--timeout 14400]
 //   npm run bench:scale -- --help    prints this text
 //
@@ -26,7 +26,7 @@
 // With --heap-snapshot (needs --out) the operator writes a heap snapshot (SIGUSR2) at the end;
 // `node scripts/heap-summary.ts FILE` summarizes it. --operator-dir runs another checkout's
 // operator (e.g. the code before a change) under the same benchmark; --node-flags passes flags
-// to its node (e.g. "--max-semi-space-size=2" to see what a V8 setting does to memory).
+// to its node (`--node-flags=--max-semi-space-size=2`, with `=`: the value starts with a dash).
 // --compiled builds the operator (`tsc -p tsconfig.build.json`) and runs `dist/main.js`, as the
 // container image does. --memory-limit runs it in a memory cgroup with that limit, as a pod with
 // `resources.limits.memory` runs (needs root and a writable cgroup v1 or v2 memory controller):
