@@ -40,4 +40,7 @@ COPY package.json ./
 # filesystem (with an emptyDir on /tmp). The operator writes no files.
 USER 1000:1000
 EXPOSE 8080 8081
-ENTRYPOINT ["node", "dist/main.js"]
+# Half of the container's memory limit for V8's old space: Node reads the limit from the cgroup,
+# and the other half is for what lives outside the JavaScript heap (code, buffers, TLS). Without
+# it V8 sizes its heap to about the whole limit and the pod is OOM-killed first (docs/install.md).
+ENTRYPOINT ["node", "--max-old-space-size-percentage=50", "dist/main.js"]

@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   const ns = await createNamespace(cp, "bench");
   const unselected = await createNamespace(cp, "bench-unselected");
   const operatorNs = await createNamespace(cp, "bench-operator");
-  const objects = objectApi(cp.kubeConfig, { fieldManager: "bench-admission" });
+  const objects = objectApi(cp.connection, { fieldManager: "bench-admission" });
   const created = await objects.create<ImageStream>(IMAGESTREAMS, {
     apiVersion: "image.openshift.io/v1",
     kind: "ImageStream",

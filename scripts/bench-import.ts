@@ -20,7 +20,7 @@
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { CustomObjectsApi, type KubeConfig, type RequestContext } from "@kubernetes/client-node";
+import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import type { ImageStream } from "../src/api/types.ts";
 import { parseConfig } from "../src/config/index.ts";
 import { IMPORT_REQUESTED_HANDLED_ANNOTATION } from "../src/imports/index.ts";
@@ -28,7 +28,7 @@ import { createLogger } from "../src/log/logger.ts";
 import { createMetrics, type OperatorMetrics } from "../src/metrics/index.ts";
 import { buildOperator, type Operator } from "../src/operator/index.ts";
 import type { RequestEvent } from "../src/registry/index.ts";
-import { withSharedConnections } from "../src/runtime/index.ts";
+import { type KubeConnection, loadKubeConfig } from "../src/runtime/index.ts";
 import {
   type ControlPlane,
   createNamespace,
@@ -54,6 +54,7 @@ import {
   VERSION,
   WatchView,
   waitUntil,
+  withSharedConnections,
 } from "./bench-lib.ts";
 
 const PLURAL = "imagestreams";
@@ -74,15 +75,16 @@ function writeLabel(method: string, url: string): string | undefined {
   return `${method} ${path.split("/").slice(-2).join("/")}`;
 }
 
-/** The operator's KubeConfig, counting every request its API clients and watches send. */
-function countingKubeConfig(kc: KubeConfig, writes: Tally): KubeConfig {
-  const wrapped = Object.create(kc) as KubeConfig;
-  wrapped.applySecurityAuthentication = async (ctx: RequestContext): Promise<void> => {
-    const label = writeLabel(String(ctx.getHttpMethod()), ctx.getUrl());
-    if (label) writes.add(label);
-    await kc.applySecurityAuthentication(ctx);
+/** The operator's connection, counting every request its API clients and watches send. */
+function countingConnection(kc: KubeConnection, writes: Tally): KubeConnection {
+  return {
+    ...kc,
+    dispatcher: kc.dispatcher.compose((dispatch) => (options, handler) => {
+      const label = writeLabel(options.method, new URL(options.path, kc.server).toString());
+      if (label) writes.add(label);
+      return dispatch(options, handler);
+    }),
   };
-  return wrapped;
 }
 
 async function importsCounted(metrics: OperatorMetrics): Promise<number> {
@@ -256,7 +258,7 @@ async function main(): Promise<void> {
 
   const requests = new Tally();
   const writes = new Tally();
-  const operatorKc = countingKubeConfig(cp.kubeConfig, writes);
+  const operatorKc = countingConnection(loadKubeConfig(cp.kubeconfigPath), writes);
   const log = createLogger({ level: "error", name: "bench-import" });
   let metrics = createMetrics({ defaultMetrics: false });
   const startOperator = async (

@@ -11,6 +11,7 @@ import {
   CustomObjectsApi,
   type KubeConfig,
   PatchStrategy,
+  type RequestContext,
   setHeaderOptions,
   type V1Container,
   Watch,
@@ -379,6 +380,30 @@ export function sumBy(
     if (key !== undefined) out.set(key, (out.get(key) ?? 0) + s.value);
   }
   return out;
+}
+
+type Dispatcher = NonNullable<ReturnType<RequestContext["getDispatcher"]>>;
+
+/**
+ * A client-node KubeConfig whose API clients share one connection pool, for the drivers' own
+ * requests: client-node 2.0.1 builds a new undici Agent, hence a new TLS connection, for every
+ * request. The first Agent is kept and reused (its TLS settings come from the kubeconfig).
+ */
+export function withSharedConnections(kc: KubeConfig): KubeConfig {
+  const wrapped = Object.create(kc) as KubeConfig;
+  let shared: Dispatcher | undefined;
+  wrapped.applySecurityAuthentication = async (ctx: RequestContext): Promise<void> => {
+    await kc.applySecurityAuthentication(ctx);
+    const created = ctx.getDispatcher();
+    if (created === undefined) return;
+    if (shared === undefined) {
+      shared = created;
+    } else {
+      ctx.setDispatcher(shared);
+      void created.close().catch(() => {});
+    }
+  };
+  return wrapped;
 }
 
 /** GET of a path on the API server with the kubeconfig's credentials (e.g. /metrics). */

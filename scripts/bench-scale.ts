@@ -4,7 +4,8 @@
 //
 //   node scripts/bench-scale.ts [--streams 10000] [--tags 3] [--references 30] [--plain 5000]
 //       [--triggered 0] [--interval 300] [--intervals 3] [--per-minute N] [--import-workers 4]
-//       [--operator-dir DIR] [--node-flags "FLAGS"] [--out DIR] [--heap-snapshot] [--timeout 14400]
+//       [--operator-dir DIR] [--compiled] [--memory-limit MIB] [--node-flags=FLAGS] [--out DIR]
+//       [--heap-snapshot] [--timeout 14400]
 //   npm run bench:scale -- --help    prints this text
 //
 // Pushes R distinct images, creates S ImageStreams of T scheduled tags naming them (tag j of
@@ -25,11 +26,25 @@
 // With --heap-snapshot (needs --out) the operator writes a heap snapshot (SIGUSR2) at the end;
 // `node scripts/heap-summary.ts FILE` summarizes it. --operator-dir runs another checkout's
 // operator (e.g. the code before a change) under the same benchmark; --node-flags passes flags
-// to its node (e.g. "--max-semi-space-size=2" to see what a V8 setting does to memory).
+// to its node (`--node-flags=--max-semi-space-size=2`, with `=`: the value starts with a dash).
+// --compiled builds the operator (`tsc -p tsconfig.build.json`) and runs `dist/main.js`, as the
+// container image does. --memory-limit runs it in a memory cgroup with that limit, as a pod with
+// `resources.limits.memory` runs (needs root and a writable cgroup v1 or v2 memory controller):
+// Node sizes V8's heap from the limit, and going over it gets the operator OOM-killed, which the
+// benchmark reports.
 // Everything it starts (control plane, registry, proxy, operator, watches) is stopped on exit,
 // on error, on Ctrl-C and when --timeout passes.
 
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
@@ -48,6 +63,7 @@ import {
   startFaultProxy,
   startRegistry,
 } from "../test/harness/index.ts";
+import { run } from "../test/harness/process.ts";
 import {
   apiServerGet,
   createDeployments,
@@ -114,6 +130,8 @@ interface PhaseFigures {
   apiWrites: Map<string, number>;
   reconciles: Map<string, number>;
   clientRequests: number;
+  /** The operator's tag lookups by `freshness result` (request sent, recent shared, ...). */
+  tagLookups: Map<string, number>;
   cpuSeconds: number;
   rssMax: number;
   rssMean: number;
@@ -208,6 +226,8 @@ async function main(): Promise<void> {
       "import-workers": { type: "string", default: "4" },
       "operator-dir": { type: "string", default: ROOT },
       "node-flags": { type: "string", default: "" },
+      compiled: { type: "boolean", default: false },
+      "memory-limit": { type: "string", default: "0" },
       out: { type: "string" },
       "heap-snapshot": { type: "boolean", default: false },
       timeout: { type: "string", default: "14400" },
@@ -231,8 +251,9 @@ async function main(): Promise<void> {
       "per-minute",
       "import-workers",
       "timeout",
+      "memory-limit",
     ],
-    { plain: 0, triggered: 0, "per-minute": 0, interval: 10 },
+    { plain: 0, triggered: 0, "per-minute": 0, interval: 10, "memory-limit": 0 },
   );
   stopAtTimeout("bench-scale", o.timeout);
   const operatorDir = resolve(values["operator-dir"]);
@@ -247,7 +268,7 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
 
   console.log(
-    `scale benchmark: ${o.streams} ImageStreams x ${o.tags} scheduled tags = ${totalTags} tags naming ${o.references} references, ${o.plain} Deployments without triggers, ${o.triggered} with; interval ${o.interval} s, ${perMinute} scheduled imports per minute, ${o["import-workers"]} import workers; operator from ${operatorDir}${values["node-flags"] ? ` with node ${values["node-flags"]}` : ""}`,
+    `scale benchmark: ${o.streams} ImageStreams x ${o.tags} scheduled tags = ${totalTags} tags naming ${o.references} references, ${o.plain} Deployments without triggers, ${o.triggered} with; interval ${o.interval} s, ${perMinute} scheduled imports per minute, ${o["import-workers"]} import workers; operator from ${operatorDir}${values.compiled ? " (compiled, dist/main.js)" : " (src/main.ts)"}${values["node-flags"] ? ` with node ${values["node-flags"]}` : ""}${o["memory-limit"] > 0 ? ` in a memory cgroup limited to ${o["memory-limit"]} MiB` : ""}`,
   );
   console.log(
     "starting a control plane (etcd, kube-apiserver, kube-controller-manager) and a plain-HTTP registry behind a counting proxy on loopback...",
@@ -438,16 +459,24 @@ async function main(): Promise<void> {
   // ---- the operator, as its own process
   const [metricsPort, healthPort] = [await freePort(), await freePort()];
   const logFile = join(outDir, "operator.log");
+  const entry = values.compiled ? await compiledEntry(operatorDir) : join(operatorDir, "src/main.ts");
+  const cgroup = o["memory-limit"] > 0 ? createMemoryCgroup(o["memory-limit"]) : undefined;
+  if (cgroup) onCleanup(async () => cgroup.remove());
+  const nodeArgs = [
+    "--disable-warning=ExperimentalWarning",
+    `--diagnostic-dir=${outDir}`,
+    "--heapsnapshot-signal=SIGUSR2",
+    ...values["node-flags"].split(/\s+/).filter(Boolean),
+  ];
   const spawnedAt = Date.now();
   const operator: ManagedProcess = spawnLogged({
     name: "operator",
-    command: process.execPath,
+    // In a cgroup: the shell joins it, then execs node (same pid), so V8 sizes itself from the limit.
+    command: cgroup ? "/bin/sh" : process.execPath,
     args: [
-      "--disable-warning=ExperimentalWarning",
-      `--diagnostic-dir=${outDir}`,
-      "--heapsnapshot-signal=SIGUSR2",
-      ...values["node-flags"].split(/\s+/).filter(Boolean),
-      join(operatorDir, "src/main.ts"),
+      ...(cgroup ? ["-c", 'echo $$ > "$0" && exec "$@"', cgroup.procsFile, process.execPath] : []),
+      ...nodeArgs,
+      entry,
       `--kubeconfig=${cp.kubeconfigPath}`,
       `--namespaces=${namespace}`,
       `--metrics-address=127.0.0.1:${metricsPort}`,
@@ -471,7 +500,10 @@ async function main(): Promise<void> {
   probe.start();
   onCleanup(async () => probe.stop());
   const alive = (): void => {
-    if (operator.exited()) throw new Error(`the operator exited; see ${logFile}`);
+    if (!operator.exited()) return;
+    const killed =
+      cgroup && cgroup.oomKills() > 0 ? ` (OOM-killed at its ${o["memory-limit"]} MiB limit)` : "";
+    throw new Error(`the operator exited${killed}; see ${logFile}`);
   };
 
   const snapshot = async (): Promise<Snapshot> => ({
@@ -505,6 +537,10 @@ async function main(): Promise<void> {
       apiWrites: difference(to.apiWrites, from.apiWrites),
       reconciles: counter("imagestream_reconcile_total", (s) => s.labels.controller),
       clientRequests: total(counter("imagestream_registry_requests_total")),
+      tagLookups: counter(
+        "imagestream_registry_tag_lookups_total",
+        (s) => `${s.labels.freshness} ${s.labels.result}`,
+      ),
       cpuSeconds: total(counter("process_cpu_seconds_total")),
       rssMax: rss.max,
       rssMean: rss.mean,
@@ -519,7 +555,9 @@ async function main(): Promise<void> {
     console.log(
       `  registry requests (registry side): ${total(figures.registry)}: ${describeCounts(figures.registry)}`,
     );
-    console.log(`  registry requests (operator's own counter): ${figures.clientRequests}`);
+    console.log(
+      `  registry requests (operator's own counter): ${figures.clientRequests}; tag lookups: ${describeCounts(figures.tagLookups) || "none"}`,
+    );
     console.log(
       `  API writes (kube-apiserver, all clients): ${total(figures.apiWrites)}: ${describeCounts(figures.apiWrites)}`,
     );
@@ -736,9 +774,17 @@ async function main(): Promise<void> {
         "operator RSS peak / steady (V8 heap used, steady)",
         `${mib(vmHwm)} (VmHWM) / ${mib(steady.rssMean)} mean, ${mib(steady.rssMax)} max (${mib(steadyHeap)})`,
       ),
+      ...(cgroup
+        ? [
+            row(
+              `memory cgroup (limit ${o["memory-limit"]} MiB): peak charged / OOM kills`,
+              `${mib(cgroup.peakBytes())} / ${cgroup.oomKills()}`,
+            ),
+          ]
+        : []),
       row(
         `re-import request on all ${o.streams} streams`,
-        `${(reimport.ms / 1000).toFixed(1)} s, ${registryTotal(reimport)}`,
+        `${(reimport.ms / 1000).toFixed(1)} s, ${registryTotal(reimport)}; of these, sent for the request: ${reimport.tagLookups.get("request sent") ?? 0} (${reimport.tagLookups.get("request shared") ?? 0} request lookups shared; the rest are scheduled checks)`,
       ),
       row("API writes during the re-import request", writes(reimport)),
       row(`steady window (${o.intervals} x ${o.interval} s): registry requests`, registryTotal(steady)),
@@ -796,3 +842,56 @@ async function checksFromLog(file: string, from: number, to: number): Promise<Ma
 }
 
 await runBenchmark("bench-scale", main);
+
+/** Builds `dir`'s operator as the container image does and returns its entry point. */
+async function compiledEntry(dir: string): Promise<string> {
+  const tsc = join(dir, "node_modules/typescript/bin/tsc");
+  if (!existsSync(tsc)) throw new Error(`--compiled: no ${tsc} (run npm ci in ${dir})`);
+  const build = await run(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: dir });
+  if (build.code !== 0) throw new Error(`--compiled: the build failed: ${build.stdout}${build.stderr}`);
+  const entry = join(dir, "dist/main.js");
+  if (!existsSync(entry)) throw new Error(`--compiled: the build made no ${entry}`);
+  return entry;
+}
+
+interface MemoryCgroup {
+  /** Writing a pid here moves that process into the cgroup. */
+  procsFile: string;
+  /** Highest memory use charged to the cgroup, in bytes. */
+  peakBytes(): number;
+  /** Times the kernel OOM-killed a process of the cgroup. */
+  oomKills(): number;
+  remove(): void;
+}
+
+/** A memory cgroup limited to `mib` MiB, as a pod's `resources.limits.memory` (v2 or v1). */
+function createMemoryCgroup(mib: number): MemoryCgroup {
+  const name = `imagestream-bench-${process.pid}`;
+  const read = (file: string): string => (existsSync(file) ? readFileSync(file, "utf8") : "");
+  const field = (text: string, key: string): number =>
+    Number(text.match(new RegExp(`^${key} (\\d+)$`, "m"))?.[1] ?? 0);
+  const v2 = existsSync("/sys/fs/cgroup/cgroup.controllers");
+  const dir = v2 ? join("/sys/fs/cgroup", name) : join("/sys/fs/cgroup/memory", name);
+  try {
+    mkdirSync(dir);
+    writeFileSync(join(dir, v2 ? "memory.max" : "memory.limit_in_bytes"), String(mib * 1024 * 1024));
+    // no swap to hide behind: going over the limit is an OOM kill, as in most clusters
+    if (v2) writeFileSync(join(dir, "memory.swap.max"), "0");
+  } catch (err) {
+    throw new Error(
+      `--memory-limit: cannot create the memory cgroup ${dir} (needs root and a writable cgroup memory controller): ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  return {
+    procsFile: join(dir, "cgroup.procs"),
+    peakBytes: () => Number(read(join(dir, v2 ? "memory.peak" : "memory.max_usage_in_bytes")).trim() || 0),
+    oomKills: () => field(read(join(dir, v2 ? "memory.events" : "memory.oom_control")), "oom_kill"),
+    remove: () => {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // still has a process (already reported by the operator's own cleanup)
+      }
+    },
+  };
+}

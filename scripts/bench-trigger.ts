@@ -21,7 +21,7 @@ import { parseArgs } from "node:util";
 import {
   AppsV1Api,
   CustomObjectsApi,
-  KubeConfig,
+  type KubeConfig,
   PatchStrategy,
   setHeaderOptions,
 } from "@kubernetes/client-node";
@@ -32,8 +32,8 @@ import {
   createControllerContext,
   EventRecorder,
   eventSinkFromClient,
+  loadKubeConfig,
   SharedInformers,
-  withSharedConnections,
 } from "../src/runtime/index.ts";
 import {
   createTriggerController,
@@ -103,10 +103,8 @@ async function runController(kubeconfigPath: string, namespace: string, workers:
   const send = (message: ChildMessage): void => {
     process.send?.(message);
   };
-  const loaded = new KubeConfig();
-  loaded.loadFromFile(kubeconfigPath);
-  // As buildOperator does: every client of the controller shares one connection pool.
-  const kc = withSharedConnections(loaded);
+  // As main.ts does: one connection (one pool) for every client of the controller.
+  const kc = loadKubeConfig(kubeconfigPath);
   const log = createLogger({ level: "error", name: "bench-trigger" });
   // The operator's defaults, but for --workers (--trigger-workers; empty: the default).
   const config = {

@@ -1,6 +1,7 @@
 // Keeps the import boundaries of src/ (docs/development.md, "Layers"):
 //   - a file imports another folder only through that folder's index.ts;
-//   - a folder imports only folders of a lower layer (same-layer folders stay independent).
+//   - a folder imports only folders of a lower layer (same-layer folders stay independent);
+//   - no file imports a package of FORBIDDEN_PACKAGES.
 // Exits 1 with one line per offending import, naming the file, the import and the rule.
 //
 //   node scripts/check-boundaries.ts
@@ -28,6 +29,16 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["operator"],
   ["main.ts"],
 ];
+
+/**
+ * Packages the operator's code must not load, and why. Tests, scripts and the harness may.
+ * client-node's KubeConfig alone loads every generated API and model: about 50 MiB of RSS
+ * before the first object (docs/memory.md, cause 1); src/runtime talks to the API server itself.
+ */
+export const FORBIDDEN_PACKAGES: Readonly<Record<string, string>> = {
+  "@kubernetes/client-node":
+    "costs ~50 MiB of RSS at start (docs/memory.md, cause 1); use src/runtime (kubeRequest, objectApi, informers)",
+};
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SRC = join(root, "src");
@@ -77,6 +88,18 @@ export function checkFile(file: string, source: string): Violation[] {
     return violations;
   }
   for (const { specifier, line } of importsOf(source)) {
+    const forbidden = Object.keys(FORBIDDEN_PACKAGES).find(
+      (name) => specifier === name || specifier.startsWith(`${name}/`),
+    );
+    if (forbidden) {
+      violations.push({
+        file,
+        line,
+        specifier,
+        problem: `may not import ${forbidden}: it ${FORBIDDEN_PACKAGES[forbidden]}`,
+      });
+      continue;
+    }
     if (!specifier.startsWith(".")) continue;
     const target = posix.normalize(posix.join(posix.dirname(file), specifier));
     if (target.startsWith("../")) {

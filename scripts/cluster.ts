@@ -10,17 +10,12 @@
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  CoreV1Api,
-  type KubeConfig,
-  type KubernetesObject,
-  KubernetesObjectApi,
-} from "@kubernetes/client-node";
+import { CoreV1Api, type KubernetesObject, KubernetesObjectApi } from "@kubernetes/client-node";
 import { createLogger } from "../src/log/index.ts";
 import { FIELD_MANAGER, objectApi } from "../src/runtime/index.ts";
 import { TokenSigningKeys } from "../src/token-server/index.ts";
 import { chartRegistry } from "../test/harness/chart-registry.ts";
-import { launchControlPlane, REPO_ROOT } from "../test/harness/control-plane.ts";
+import { type ControlPlane, launchControlPlane, REPO_ROOT } from "../test/harness/control-plane.ts";
 import { freePort, type ProcessInfo, pidRuns, stopPid } from "../test/harness/process.ts";
 import { type LaunchedRegistry, launchConfiguredRegistry, launchRegistry } from "../test/harness/registry.ts";
 
@@ -138,7 +133,7 @@ async function up(): Promise<void> {
   let integrated: IntegratedRegistry;
   try {
     registry = await launchRegistry("plain", { dir: REGISTRY_DIR, detached: true });
-    integrated = await startIntegratedRegistry(controlPlane.kubeConfig);
+    integrated = await startIntegratedRegistry(controlPlane);
   } catch (error) {
     await controlPlane.stop();
     throw error;
@@ -189,14 +184,17 @@ interface IntegratedRegistry {
  * reads its rootcertbundle at start-up, so the signing keys are made first, by the code the
  * operator runs (the operator then finds them in the Secret), and the roles are applied.
  */
-async function startIntegratedRegistry(kc: KubeConfig): Promise<IntegratedRegistry> {
+async function startIntegratedRegistry(
+  cp: Pick<ControlPlane, "kubeConfig" | "connection">,
+): Promise<IntegratedRegistry> {
+  const kc = cp.kubeConfig;
   const hooksUrl = `http://127.0.0.1:${await freePort()}`;
   const chart = chartRegistry(RELEASE, hooksUrl);
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } });
   const objects = kc.makeApiClient(KubernetesObjectApi);
   for (const role of chart.roles) await objects.create(role as unknown as KubernetesObject);
   const keys = new TokenSigningKeys({
-    objects: objectApi(kc, { fieldManager: FIELD_MANAGER }),
+    objects: objectApi(cp.connection, { fieldManager: FIELD_MANAGER }),
     secret: { namespace: OPERATOR_NAMESPACE, name: "registry-token-key" },
     configMap: { namespace: OPERATOR_NAMESPACE, name: "registry-token-ca" },
     log: createLogger({ level: "warn" }),

@@ -1,6 +1,5 @@
 // Entry point: `node src/main.ts` in development, `node dist/main.js` in the container image.
 import { readFileSync } from "node:fs";
-import { CoordinationV1Api } from "@kubernetes/client-node";
 import { ConfigError, helpText, parseConfig, SETTINGS } from "./config/index.ts";
 import { ListenError } from "./http/index.ts";
 import { LeaderElector, leaseStoreFromClient } from "./leader/index.ts";
@@ -45,7 +44,7 @@ async function main(): Promise<number> {
   }
   log.info(
     {
-      server: kc.getCurrentCluster()?.server,
+      server: kc.server,
       namespaces: config.namespaces.length ? config.namespaces : "all",
       controllers: config.controllers,
     },
@@ -96,11 +95,7 @@ async function main(): Promise<number> {
   const lost = Promise.withResolvers<void>();
   if (synced && config.leaderElect) {
     elector = new LeaderElector({
-      store: leaseStoreFromClient(
-        kc.makeApiClient(CoordinationV1Api),
-        config.leaderElectionNamespace,
-        config.leaderElectionName,
-      ),
+      store: leaseStoreFromClient(kc, config.leaderElectionNamespace, config.leaderElectionName),
       leaseDurationMs: config.leaseDurationMs,
       renewDeadlineMs: config.renewDeadlineMs,
       retryPeriodMs: config.retryPeriodMs,

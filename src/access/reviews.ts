@@ -3,7 +3,38 @@
 // stream) and the trigger controller (workloads following one) ask it, with a
 // SubjectAccessReview as OpenShift does, and remember the answer briefly.
 
-import { AuthorizationV1Api, type KubeConfig, type V1SubjectAccessReview } from "@kubernetes/client-node";
+import { type KubeConnection, kubeRequest } from "../runtime/index.ts";
+
+/** An authorization.k8s.io/v1 SubjectAccessReview, the fields the operator sends and reads. */
+export interface SubjectAccessReview {
+  apiVersion: "authorization.k8s.io/v1";
+  kind: "SubjectAccessReview";
+  spec: {
+    user: string;
+    uid?: string;
+    groups: string[];
+    extra?: Record<string, string[]>;
+    resourceAttributes: {
+      namespace?: string;
+      verb: string;
+      group: string;
+      resource: string;
+      subresource?: string;
+      name?: string;
+    };
+  };
+  status?: { allowed?: boolean; denied?: boolean; reason?: string };
+}
+
+/** Whether the API server allows the review's request (needs `create` on subjectaccessreviews). */
+async function allowedBy(kc: KubeConnection, review: SubjectAccessReview): Promise<boolean> {
+  const answer = (await kubeRequest(kc, {
+    method: "POST",
+    path: "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+    body: review,
+  })) as Partial<SubjectAccessReview> | undefined;
+  return answer?.status?.allowed === true;
+}
 
 /** Resolves true when `workloadNamespace`'s service accounts may get (or the review's verb) imagestreams in `sourceNamespace`. */
 export type AccessReview = (workloadNamespace: string, sourceNamespace: string) => Promise<boolean>;
@@ -21,7 +52,7 @@ export function serviceAccountsAccessReview(
   workloadNamespace: string,
   sourceNamespace: string,
   verb = "get",
-): V1SubjectAccessReview {
+): SubjectAccessReview {
   return {
     apiVersion: "authorization.k8s.io/v1",
     kind: "SubjectAccessReview",
@@ -61,7 +92,7 @@ export interface ResourceAccess {
  * behalf (oc import-image creating or updating a stream) is authorized as that user, never with
  * the operator's own rights.
  */
-export function userAccessReview(user: RequestingUser, access: ResourceAccess): V1SubjectAccessReview {
+export function userAccessReview(user: RequestingUser, access: ResourceAccess): SubjectAccessReview {
   return {
     apiVersion: "authorization.k8s.io/v1",
     kind: "SubjectAccessReview",
@@ -88,26 +119,17 @@ export function userAccessReview(user: RequestingUser, access: ResourceAccess): 
  * An AccessReview that asks the API server (needs `create` on subjectaccessreviews); `verb` on
  * imagestreams, `get` by default (`update` for receivers acting in other namespaces).
  */
-export function subjectAccessReviewFromClient(kc: KubeConfig, verb = "get"): AccessReview {
-  const api = kc.makeApiClient(AuthorizationV1Api);
-  return async (workloadNamespace, sourceNamespace) => {
-    const review = await api.createSubjectAccessReview({
-      body: serviceAccountsAccessReview(workloadNamespace, sourceNamespace, verb),
-    });
-    return review.status?.allowed === true;
-  };
+export function subjectAccessReviewFromClient(kc: KubeConnection, verb = "get"): AccessReview {
+  return (workloadNamespace, sourceNamespace) =>
+    allowedBy(kc, serviceAccountsAccessReview(workloadNamespace, sourceNamespace, verb));
 }
 
 /** Resolves true when `user` may do `access` (what the operator does on their behalf). */
 export type UserAccessReview = (user: RequestingUser, access: ResourceAccess) => Promise<boolean>;
 
 /** A UserAccessReview that asks the API server (needs `create` on subjectaccessreviews). */
-export function userAccessReviewFromClient(kc: KubeConfig): UserAccessReview {
-  const api = kc.makeApiClient(AuthorizationV1Api);
-  return async (user, access) => {
-    const review = await api.createSubjectAccessReview({ body: userAccessReview(user, access) });
-    return review.status?.allowed === true;
-  };
+export function userAccessReviewFromClient(kc: KubeConnection): UserAccessReview {
+  return (user, access) => allowedBy(kc, userAccessReview(user, access));
 }
 
 interface Decision {

@@ -2,7 +2,7 @@
 // naming rules, the resources, and the JSON and metadata helpers every layer above shares.
 export * from "./defaults.ts";
 export { canonicalJson, isRecord, sameJson } from "./json.ts";
-export { controllerRefOf, type KindKey, type NamespacedKey, type ObjectKey } from "./meta.ts";
+export { controllerRefOf, type KindKey, microTime, type NamespacedKey, type ObjectKey } from "./meta.ts";
 export * from "./names.ts";
 export {
   apiVersionOf,

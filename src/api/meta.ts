@@ -25,6 +25,14 @@ export interface ObjectMeta {
   ownerReferences?: OwnerReference[];
 }
 
+/**
+ * A meta/v1 MicroTime: RFC 3339 with exactly six fractional digits, the only form the API server
+ * accepts for fields such as a Lease's renewTime or an Event's eventTime.
+ */
+export function microTime(at: number | Date): string {
+  return new Date(at).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+}
+
 /** The owner reference marked `controller: true` (an object has at most one), if any. */
 export function controllerRefOf<R extends { readonly controller?: boolean | null }>(obj: {
   readonly metadata?: { readonly ownerReferences?: readonly R[] | null } | undefined;

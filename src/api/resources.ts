@@ -12,6 +12,11 @@ export interface ResourceType {
   readonly kind?: string;
   /** False for cluster-scoped resources (default true). */
   readonly namespaced?: boolean;
+  /**
+   * Fields (top-level, or `metadata.<key>`) that are often equal between objects and never
+   * edited in place: informers keep one frozen copy per distinct value (src/runtime/compact.ts).
+   */
+  readonly sharedFields?: readonly string[];
 }
 
 /** `group/version`, or `version` for the core group (an object's apiVersion). */
@@ -31,6 +36,15 @@ export const IMAGESTREAMTAGS: ResourceType = Object.freeze({
   version: API_VERSION_NAME,
   plural: "imagestreamtags",
   kind: "ImageStreamTag",
+  // Every ImageStreamTag of an image carries the same image metadata and layers; those of a
+  // stream the same owner reference, and all the operator's finalizer.
+  sharedFields: Object.freeze([
+    "tag",
+    "image",
+    "lookupPolicy",
+    "metadata.ownerReferences",
+    "metadata.finalizers",
+  ]),
 });
 
 export const IMAGESTREAMIMPORTS: ResourceType = Object.freeze({

@@ -1,5 +1,5 @@
 // The imperative shell of the kubectl plugin: dispatches a command line, reads and writes the
-// cluster with client-node, and maps errors to exit codes (2 usage, 1 failure).
+// cluster through the runtime's object API, and maps errors to exit codes (2 usage, 1 failure).
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -107,10 +107,10 @@ interface Session {
 }
 
 function session(opts: { kubeconfig: string | undefined; namespace: string | undefined }): Session {
-  const kc = loadKubeConfig(opts.kubeconfig);
-  const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
+  // kubectl's order: --kubeconfig, $KUBECONFIG, ~/.kube/config, then the in-cluster service account.
+  const kc = loadKubeConfig(opts.kubeconfig ?? (process.env.KUBECONFIG || undefined), { homeFirst: true });
   return {
-    namespace: opts.namespace ?? contextNamespace ?? "default",
+    namespace: opts.namespace ?? kc.namespace ?? "default",
     objects: objectApi(kc, { fieldManager: FIELD_MANAGER }),
   };
 }

@@ -258,7 +258,7 @@ export const SETTINGS: SettingTable = [
     env: "KUBECONFIG",
     default: "",
     parse: optional,
-    help: "Kubeconfig file; empty means in-cluster service account, then ~/.kube/config.",
+    help: "Kubeconfig file (a list separated like PATH is merged as kubectl does); empty means in-cluster service account, then ~/.kube/config.",
   },
   {
     key: "namespaces",

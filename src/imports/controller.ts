@@ -27,6 +27,7 @@ import {
   resourceVersionChanged,
   updateStatusWithRetry,
 } from "../runtime/index.ts";
+import { changeEvents } from "./change-events.ts";
 import { retryFailedTagsOnNewSecrets, secretVersions } from "./credential-changes.ts";
 import { failureOf } from "./failures.ts";
 import { fetchTagImage, repositoryTags } from "./fetch.ts";
@@ -40,13 +41,15 @@ import {
   type TagChange,
 } from "./model.ts";
 import { pendingImportRequest, planImports, recordImportAttempts } from "./plan.ts";
-import { type HonouredRequests, pendingTagRequests, withHandledRequest } from "./requests.ts";
+import { type HonouredRequests, pendingTagRequests, RequestBatches, withHandledRequest } from "./requests.ts";
 import { admitScheduledImports, scheduledImportBudget } from "./schedule.ts";
 import { pullSecretInformers } from "./secret-informers.ts";
 import { crossNamespaceSource, sourceStreamKeys } from "./sources.ts";
 import { computeStatus } from "./status.ts";
 
 const SOURCE_INDEX = "source-stream";
+/** Streams given the same request value at most this far apart are one request (RequestBatches). */
+const REQUEST_BATCH_GAP_MS = 10_000;
 
 export interface ImportControllerOptions {
   registry: RegistryClient;
@@ -101,10 +104,11 @@ export function createImportController(
    * are shared by every stream and tag that asked for the same reference.
    */
   const requestSeen = new Map<string, { request: string; at: number }>();
+  const requestBatches = new RequestBatches(REQUEST_BATCH_GAP_MS);
   const noteRequest = (s: ImageStream): void => {
     const request = requestIdentity(s);
     if (request !== undefined && requestSeen.get(keyString(keyOf(s)))?.request !== request) {
-      requestSeen.set(keyString(keyOf(s)), { request, at: now() });
+      requestSeen.set(keyString(keyOf(s)), { request, at: requestBatches.madeAt(request, now()) });
     }
   };
   /** Per tag: the manifest-list digest a Legacy import last resolved, so an unchanged list costs one HEAD. */
@@ -232,7 +236,7 @@ export function createImportController(
     } else if (outcomes.length > 0) {
       log.debug({ checked: outcomes.length, tags: checked }, "imagestream unchanged");
     }
-    for (const change of changes) recordEvent(stream, change);
+    recordEvents(stream, changes);
 
     const nextPlan = planImports(
       withHandledRequest(written.object, honouredRequests.get(key)),
@@ -346,23 +350,9 @@ export function createImportController(
     return outcomes;
   }
 
-  function recordEvent(stream: ImageStream, change: TagChange): void {
+  function recordEvents(stream: ImageStream, changes: readonly TagChange[]): void {
     const ref = objectRefOf(withKind(stream));
-    if (change.kind === "Updated") {
-      void ctx.events.record(ref, {
-        type: "Normal",
-        reason: "Imported",
-        action: "Import",
-        note: `tag ${change.tag} now points to ${change.dockerImageReference}`,
-      });
-    } else {
-      void ctx.events.record(ref, {
-        type: "Warning",
-        reason: "ImportFailed",
-        action: "Import",
-        note: `tag ${change.tag}: ${change.reason}: ${change.message}`,
-      });
-    }
+    for (const event of changeEvents(changes)) void ctx.events.record(ref, { ...event, action: "Import" });
   }
 
   return controller;

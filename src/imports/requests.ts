@@ -80,3 +80,44 @@ export function requestTagImports(stream: ImageStream, tags: readonly string[], 
     Object.fromEntries(Object.entries(next).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   );
 }
+
+/**
+ * When a request was made, as far as the freshness of its lookups goes: requests carrying the
+ * same value are one request (`kubectl annotate is --all ...=$(date)` writes one value to many
+ * streams), made when the controller first saw that value, as long as streams with it keep
+ * arriving at most `gapMs` apart. A push made before the first of them is therefore seen by
+ * all; the lookups that answer them are shared by every stream naming the same reference.
+ */
+export class RequestBatches {
+  readonly #gapMs: number;
+  readonly #batches = new Map<string, { first: number; last: number }>();
+  #prunedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(gapMs: number) {
+    this.#gapMs = gapMs;
+  }
+
+  /** The time request `value`, seen at `now`, counts as made. */
+  madeAt(value: string, now: number): number {
+    const batch = this.#batches.get(value);
+    if (batch !== undefined && now - batch.last <= this.#gapMs) {
+      batch.last = Math.max(batch.last, now);
+      return batch.first;
+    }
+    this.#forgetBefore(now - this.#gapMs);
+    this.#batches.set(value, { first: now, last: now });
+    return now;
+  }
+
+  /** Batches in memory (ended ones are dropped as new ones start). */
+  get size(): number {
+    return this.#batches.size;
+  }
+
+  #forgetBefore(time: number): void {
+    // at most once per gap: thousands of distinct values arriving together stay linear
+    if (time < this.#prunedAt) return;
+    this.#prunedAt = time + this.#gapMs;
+    for (const [value, batch] of this.#batches) if (batch.last < time) this.#batches.delete(value);
+  }
+}

@@ -17,4 +17,10 @@ export {
   releasedRecord,
   validateLeaderTimings,
 } from "./record.ts";
-export { type LeaseSnapshot, type LeaseStore, leaseStoreFromClient, recordFromLease } from "./store.ts";
+export {
+  type Lease,
+  type LeaseSnapshot,
+  type LeaseStore,
+  leaseStoreFromClient,
+  recordFromLease,
+} from "./store.ts";

@@ -1,8 +1,24 @@
 // Where the election record lives: a coordination.k8s.io/v1 Lease, behind a small interface so
 // the elector can be tested against an in-memory fake.
-import { type CoordinationV1Api, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
-import { isNotFound } from "../runtime/index.ts";
+import { microTime } from "../api/index.ts";
+import { isNotFound, type KubeConnection, kubeRequest } from "../runtime/index.ts";
 import type { LeaderElectionRecord } from "./record.ts";
+
+/** A coordination.k8s.io/v1 Lease, the fields the elector reads and writes (others are kept as they are). */
+export interface Lease {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; [field: string]: unknown };
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    /** meta/v1 MicroTime strings. */
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+    [field: string]: unknown;
+  };
+}
 
 export interface LeaseSnapshot {
   record: LeaderElectionRecord;
@@ -11,8 +27,8 @@ export interface LeaseSnapshot {
 
 /**
  * Reads and writes one Lease. create fails (HTTP 409) when it already exists; replace fails
- * (HTTP 409) when `resourceVersion` is no longer current. Errors carry the HTTP status the way
- * client-node's ApiException does (`code`), which `isConflict` from the runtime reads.
+ * (HTTP 409) when `resourceVersion` is no longer current. Errors are the runtime's KubeApiError,
+ * which `isConflict` reads.
  */
 export interface LeaseStore {
   /** The current Lease, or undefined when it does not exist. */
@@ -24,8 +40,6 @@ export interface LeaseStore {
 }
 
 function millisOf(value: unknown): number | undefined {
-  // client-node leaves MicroTime fields as strings when deserializing, so accept both forms.
-  if (value instanceof Date) return value.getTime();
   if (typeof value === "string" && value !== "") {
     const ms = Date.parse(value);
     return Number.isNaN(ms) ? undefined : ms;
@@ -34,7 +48,7 @@ function millisOf(value: unknown): number | undefined {
 }
 
 /** The election record held in a Lease's spec. */
-export function recordFromLease(lease: V1Lease): LeaderElectionRecord {
+export function recordFromLease(lease: Lease): LeaderElectionRecord {
   const spec = lease.spec ?? {};
   return {
     holderIdentity: spec.holderIdentity ?? "",
@@ -45,61 +59,59 @@ export function recordFromLease(lease: V1Lease): LeaderElectionRecord {
   };
 }
 
-function microTime(ms: number | undefined): V1MicroTime | undefined {
-  // V1MicroTime serializes with six fractional digits, the only form the API server accepts.
-  return ms === undefined ? undefined : new V1MicroTime(ms);
-}
-
-function specOf(record: LeaderElectionRecord): NonNullable<V1Lease["spec"]> {
+function specOf(record: LeaderElectionRecord): NonNullable<Lease["spec"]> {
   return {
     holderIdentity: record.holderIdentity,
     leaseDurationSeconds: record.leaseDurationSeconds,
-    acquireTime: microTime(record.acquireTime),
-    renewTime: microTime(record.renewTime),
+    // Undefined (left out of the JSON) rather than absent: it clears a time the last Lease had.
+    acquireTime: record.acquireTime === undefined ? undefined : microTime(record.acquireTime),
+    renewTime: record.renewTime === undefined ? undefined : microTime(record.renewTime),
     leaseTransitions: record.leaseTransitions,
   };
 }
 
-function snapshotOf(lease: V1Lease): LeaseSnapshot {
+function snapshotOf(lease: Lease): LeaseSnapshot {
   return { record: recordFromLease(lease), resourceVersion: lease.metadata?.resourceVersion ?? "" };
 }
 
 /** A LeaseStore on the Kubernetes API (needs get, create and update on leases in `namespace`). */
-export function leaseStoreFromClient(api: CoordinationV1Api, namespace: string, name: string): LeaseStore {
+export function leaseStoreFromClient(kc: KubeConnection, namespace: string, name: string): LeaseStore {
+  const collection = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
+  const path = `${collection}/${encodeURIComponent(name)}`;
   // The last Lease seen, so a replace keeps its labels, annotations and unknown spec fields.
-  let last: V1Lease | undefined;
-  const remember = (lease: V1Lease): LeaseSnapshot => {
-    last = lease;
-    return snapshotOf(lease);
+  let last: Lease | undefined;
+  const remember = (lease: unknown): LeaseSnapshot => {
+    last = lease as Lease;
+    return snapshotOf(last);
   };
   return {
     description: `${namespace}/${name}`,
     async get() {
       try {
-        return remember(await api.readNamespacedLease({ name, namespace }));
+        return remember(await kubeRequest(kc, { method: "GET", path }));
       } catch (err) {
         if (isNotFound(err)) return undefined;
         throw err;
       }
     },
     async create(record) {
-      const body: V1Lease = {
+      const body: Lease = {
         apiVersion: "coordination.k8s.io/v1",
         kind: "Lease",
         metadata: { name, namespace },
         spec: specOf(record),
       };
-      return remember(await api.createNamespacedLease({ namespace, body }));
+      return remember(await kubeRequest(kc, { method: "POST", path: collection, body }));
     },
     async replace(record, resourceVersion) {
       const base = last?.metadata?.resourceVersion === resourceVersion ? last : undefined;
-      const body: V1Lease = {
+      const body: Lease = {
         apiVersion: "coordination.k8s.io/v1",
         kind: "Lease",
         metadata: { ...base?.metadata, name, namespace, resourceVersion },
         spec: { ...base?.spec, ...specOf(record) },
       };
-      return remember(await api.replaceNamespacedLease({ name, namespace, body }));
+      return remember(await kubeRequest(kc, { method: "PUT", path, body }));
     },
   };
 }

@@ -59,6 +59,7 @@ export class OperatorMetrics {
   readonly #rateLimitWaits: Counter<"registry">;
   readonly #rateLimitWaitSeconds: Counter<"registry">;
   readonly #registryCache: Counter<"cache" | "result">;
+  readonly #tagLookups: Counter<"freshness" | "result">;
   readonly #imports: Counter<"result" | "reason">;
   readonly #triggerWrites: Counter<"result">;
   readonly #httpRequests: Counter<"server" | "route" | "code">;
@@ -166,6 +167,12 @@ export class OperatorMetrics {
       name: `${METRIC_PREFIX}registry_cache_lookups_total`,
       help: "Lookups in the registry client's by-digest cache of manifests and image configs, by hit or miss.",
       labelNames: ["cache", "result"],
+      registers,
+    });
+    this.#tagLookups = new Counter({
+      name: `${METRIC_PREFIX}registry_tag_lookups_total`,
+      help: "Lookups of where a tag points, by freshness (request: must start after a re-import request; recent) and result (shared with another lookup, or sent to the registry).",
+      labelNames: ["freshness", "result"],
       registers,
     });
     this.#imports = new Counter({
@@ -301,6 +308,14 @@ export class OperatorMetrics {
   /** A lookup in the registry client's by-digest cache; a miss is followed by a registry GET. */
   registryCacheLookup(cache: RegistryCacheLabel, hit: boolean): void {
     this.#registryCache.inc({ cache, result: hit ? "hit" : "miss" });
+  }
+
+  /** A lookup of where a tag points; `shared` when another lookup answered it. */
+  registryTagLookup(lookup: { fresh: boolean; shared: boolean }): void {
+    this.#tagLookups.inc({
+      freshness: lookup.fresh ? "request" : "recent",
+      result: lookup.shared ? "shared" : "sent",
+    });
   }
 
   /** One tag import; `reason` is the OpenShift condition reason of a failure (NotFound, Unauthorized, ...). */

@@ -2,7 +2,6 @@
 // replica runs (the caches, kept warm so a standby takes over at once, and services answering
 // from them) and the controllers, which only the leader runs.
 import { hostname } from "node:os";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { createAdmissionService, createAnswerCleanupController } from "../admission/index.ts";
 import type { Config } from "../config/index.ts";
 import { createImportController } from "../imports/index.ts";
@@ -21,9 +20,9 @@ import {
   createControllerContext,
   EventRecorder,
   eventSinkFromClient,
+  type KubeConnection,
   type ReplicaService,
   SharedInformers,
-  withSharedConnections,
 } from "../runtime/index.ts";
 import { createTriggerController } from "../triggers/index.ts";
 import { buildHooks, integratedRegistryOf, integratedRegistryParts } from "./hooks.ts";
@@ -49,7 +48,7 @@ export interface Operator {
 }
 
 export interface OperatorDeps {
-  kc: KubeConfig;
+  kc: KubeConnection;
   config: Config;
   log: Logger;
   caBundle?: string;
@@ -60,9 +59,8 @@ export interface OperatorDeps {
 }
 
 export function buildOperator(deps: OperatorDeps): Operator {
-  const { config, log } = deps;
-  // client-node opens a new TLS connection per request unless its clients share one pool.
-  const kc = withSharedConnections(deps.kc);
+  // One connection (one pool) for every request and watch of the operator.
+  const { config, log, kc } = deps;
   const informers = new SharedInformers(kc, log, config.namespaces);
   const events = new EventRecorder({
     sink: eventSinkFromClient(kc),
@@ -84,6 +82,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
     perRegistryConcurrency: config.registryConcurrency,
     cacheSize: config.registryCacheSize,
     onCacheLookup: (cache, hit) => metrics.registryCacheLookup(cache, hit),
+    onTagLookup: (lookup) => metrics.registryTagLookup(lookup),
     // Allow list: the registries users may import from (and the integrated one); block list:
     // every host and address the client may connect to (redirects and token realms included).
     hostPolicy: {

@@ -44,6 +44,11 @@ export interface RegistryClientOptions {
   cacheSize?: number;
   /** A lookup in the by-digest cache: a miss is followed by a GET. */
   onCacheLookup?: (cache: "manifest" | "config", hit: boolean) => void;
+  /**
+   * Called for every lookup of where a tag points: `fresh` when it had to start after a given
+   * time (a re-import request), `shared` when another lookup answered it (no request sent).
+   */
+  onTagLookup?: (lookup: { fresh: boolean; shared: boolean }) => void;
   /** How long a registry's `/v2/` challenge is reused. */
   pingTtlMs?: number;
   perRegistryConcurrency?: number;
@@ -323,18 +328,27 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     return digestFetches.get(key, () => getFacts(ctx, digest, digest));
   }
 
+  function countTagLookup(ctx: CallContext, shared: boolean): void {
+    options.onTagLookup?.({ fresh: ctx.freshAfter !== undefined, shared });
+  }
+
   async function factsByTag(ctx: CallContext, tag: string): Promise<ManifestFacts> {
     const key = tagKey(ctx, tag);
     const recent = headResolutions.peek(key, ctx.freshAfter);
-    if (recent?.digest) return factsByDigest(ctx, recent.digest);
+    if (recent?.digest) {
+      countTagLookup(ctx, true);
+      return factsByDigest(ctx, recent.digest);
+    }
     // Resolved before: a HEAD says where the tag points now, and that content is usually cached.
     if (headResolutions.latest(key)?.digest !== undefined) {
       const head = await headTag(ctx, tag);
       if (head.digest !== undefined) return factsByDigest(ctx, head.digest);
     }
-    return tagFetches.get(
+    let sent = false;
+    const facts = tagFetches.get(
       key,
       async () => {
+        sent = true;
         const startedAt = now();
         const facts = await getFacts(ctx, tag);
         headResolutions.remember(
@@ -346,10 +360,22 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       },
       ctx.freshAfter,
     );
+    countTagLookup(ctx, !sent);
+    return facts;
   }
 
   function headTag(ctx: CallContext, tag: string): Promise<TagResolution> {
-    return headResolutions.get(tagKey(ctx, tag), () => distribution.headManifest(ctx, tag), ctx.freshAfter);
+    let sent = false;
+    const resolution = headResolutions.get(
+      tagKey(ctx, tag),
+      () => {
+        sent = true;
+        return distribution.headManifest(ctx, tag);
+      },
+      ctx.freshAfter,
+    );
+    countTagLookup(ctx, !sent);
+    return resolution;
   }
 
   function resolved<T extends ManifestFacts>(ctx: CallContext, facts: T): T & Resolved {

@@ -1,6 +1,5 @@
 // What every controller is built from, and what the operator runs: the controller contract of
 // the runtime. Domains get a ControllerContext; the operator (src/operator) assembles them.
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { OperatorMetrics } from "../metrics/index.ts";
@@ -8,6 +7,7 @@ import { Controller, type ControllerOptions } from "./controller.ts";
 import type { EventRecorder } from "./events.ts";
 import type { InformerFactory } from "./informers.ts";
 import type { ObjectKey } from "./keys.ts";
+import type { KubeConnection } from "./kubeconfig.ts";
 import { type ObjectApi, objectApi } from "./objects.ts";
 
 /** Field manager of every write the operator makes (server-side apply, patches, status). */
@@ -23,8 +23,8 @@ export function drainDeadlineMs(shutdownTimeoutMs: number): number {
 }
 
 export interface ControllerContext {
-  /** For the few API clients the runtime does not wrap (SubjectAccessReviews). */
-  readonly kc: KubeConfig;
+  /** The API server connection, for the few calls the runtime does not wrap (SubjectAccessReviews). */
+  readonly kc: KubeConnection;
   readonly log: Logger;
   readonly config: Config;
   /** Shared caches; request informers in the controller's constructor, before the caches start. */

@@ -1,16 +1,11 @@
 // Kubernetes Events (events.k8s.io/v1) for the objects controllers act on. Repeats of the same
 // (object, type, reason, action, note) within a window update the first Event's series count
 // instead of creating new Events, as client-go's event recorder does. Recording never throws.
-import {
-  EventsV1Api,
-  type EventsV1Event,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  V1MicroTime,
-} from "@kubernetes/client-node";
+import { microTime } from "../api/index.ts";
 import type { Logger } from "../log/index.ts";
 import { isNotFound } from "./errors.ts";
+import { kubeRequest } from "./kube-request.ts";
+import type { KubeConnection } from "./kubeconfig.ts";
 
 export type EventType = "Normal" | "Warning";
 
@@ -24,14 +19,31 @@ export interface EventObjectRef {
   resourceVersion?: string;
 }
 
+/** An events.k8s.io/v1 Event, the fields the recorder writes. */
+export interface KubeEvent {
+  apiVersion: "events.k8s.io/v1";
+  kind: "Event";
+  metadata: { name?: string; namespace?: string };
+  /** A meta/v1 MicroTime (microTime() of src/api). */
+  eventTime: string;
+  type: EventType;
+  reason: string;
+  note: string;
+  action: string;
+  regarding: EventObjectRef;
+  reportingController: string;
+  reportingInstance: string;
+  series?: { count: number; lastObservedTime: string };
+}
+
 export interface EventSeriesPatch {
   series: { count: number; lastObservedTime: Date };
 }
 
-/** Where Events are written; a client-node implementation is below, tests use a fake. */
+/** Where Events are written; the API server's is below, tests use a fake. */
 export interface EventSink {
-  create(namespace: string, event: EventsV1Event): Promise<EventsV1Event>;
-  patchSeries(namespace: string, name: string, patch: EventSeriesPatch): Promise<EventsV1Event>;
+  create(namespace: string, event: KubeEvent): Promise<KubeEvent>;
+  patchSeries(namespace: string, name: string, patch: EventSeriesPatch): Promise<unknown>;
 }
 
 export interface EventRecorderOptions {
@@ -190,11 +202,11 @@ export class EventRecorder {
     // client-go's naming: the object's name and a hex timestamp, plus a sequence for uniqueness.
     const suffix = (BigInt(now) * 1_000_000n + BigInt(this.#sequence++ % 1_000_000)).toString(16);
     const name = `${regarding.name}.${suffix}`;
-    const event: EventsV1Event = {
+    const event: KubeEvent = {
       apiVersion: "events.k8s.io/v1",
       kind: "Event",
       metadata: { name, namespace },
-      eventTime: new V1MicroTime(now),
+      eventTime: microTime(now),
       type: spec.type,
       reason: spec.reason,
       note,
@@ -215,26 +227,23 @@ export class EventRecorder {
   }
 }
 
-/** An EventSink writing through client-node's EventsV1Api. */
-export function eventSinkFromClient(kc: KubeConfig): EventSink {
-  const api = kc.makeApiClient(EventsV1Api);
-  // client-node's patch methods default to JSON patch; a series update is a merge patch.
-  const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+const EVENTS_PATH = "/apis/events.k8s.io/v1/namespaces";
+
+/** An EventSink writing to the API server (needs create and patch on events.k8s.io events). */
+export function eventSinkFromClient(kc: KubeConnection): EventSink {
+  const collection = (namespace: string): string => `${EVENTS_PATH}/${encodeURIComponent(namespace)}/events`;
   return {
-    create: (namespace, event) => api.createNamespacedEvent({ namespace, body: event }),
+    create: async (namespace, event) =>
+      (await kubeRequest(kc, { method: "POST", path: collection(namespace), body: event })) as KubeEvent,
+    // A series update is a merge patch of the first Event of the series.
     patchSeries: (namespace, name, patch) =>
-      api.patchNamespacedEvent(
-        {
-          namespace,
-          name,
-          body: {
-            series: {
-              count: patch.series.count,
-              lastObservedTime: new V1MicroTime(patch.series.lastObservedTime),
-            },
-          },
+      kubeRequest(kc, {
+        method: "PATCH",
+        path: `${collection(namespace)}/${encodeURIComponent(name)}`,
+        contentType: "application/merge-patch+json",
+        body: {
+          series: { count: patch.series.count, lastObservedTime: microTime(patch.series.lastObservedTime) },
         },
-        mergePatch,
-      ),
+      }),
   };
 }

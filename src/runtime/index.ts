@@ -8,7 +8,6 @@ export {
   ExponentialBackoff,
   type RateLimiter,
 } from "./backoff.ts";
-export { withSharedConnections } from "./connections.ts";
 export {
   type ControllerContext,
   type ControllerContextParts,
@@ -44,6 +43,7 @@ export {
   type EventSpec,
   type EventType,
   eventSinkFromClient,
+  type KubeEvent,
   MAX_EVENT_NOTE_BYTES,
   objectRefOf,
   truncateUtf8,
@@ -64,8 +64,17 @@ export {
   SharedInformers,
 } from "./informers.ts";
 export { type KindKey, type KubeObjectLike, keyFields, keyOf, keyString, type ObjectKey } from "./keys.ts";
+export { type KubeRequest, kubeRequest } from "./kube-request.ts";
 export { type KubeListWatchOptions, listWatchFromClient } from "./kube-source.ts";
-export { loadKubeConfig } from "./kubeconfig.ts";
+export {
+  connectKube,
+  type ExecPlugin,
+  type KubeConfigSources,
+  type KubeConnection,
+  type KubeConnectionOptions,
+  loadKubeConfig,
+  resolveKubeConfig,
+} from "./kubeconfig.ts";
 export {
   type DeletePreconditions,
   type JsonPatchOperation,

@@ -1,12 +1,13 @@
 // Shared informers: one cache per resource type for the whole process, however many
 // controllers read it. With a namespace list, one informer per namespace stands behind
 // a single view, so controllers never care which mode the operator runs in.
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { ResourceType } from "../api/index.ts";
 import type { Logger } from "../log/index.ts";
+import { Compactor } from "./compact.ts";
 import { type IndexFunc, Informer, type InformerHandlers } from "./informer.ts";
 import type { KubeObjectLike, ObjectKey } from "./keys.ts";
 import { listWatchFromClient } from "./kube-source.ts";
+import type { KubeConnection } from "./kubeconfig.ts";
 
 export interface SharedInformerOptions {
   /** Watch PartialObjectMetadata only: for wide watches where most objects are irrelevant. */
@@ -80,14 +81,16 @@ class MultiNamespaceInformer<T extends KubeObjectLike> implements SharedInformer
 }
 
 export class SharedInformers implements InformerFactory {
-  readonly #kc: KubeConfig;
+  readonly #kc: KubeConnection;
   readonly #log: Logger;
   readonly #namespaces: string[];
   readonly #informers = new Map<string, MultiNamespaceInformer<KubeObjectLike>>();
+  /** One for every informer: a namespace or image named by many kinds is kept once. */
+  readonly #compactor = new Compactor();
   #started = false;
 
   /** `namespaces` empty means the whole cluster. */
-  constructor(kc: KubeConfig, log: Logger, namespaces: readonly string[]) {
+  constructor(kc: KubeConnection, log: Logger, namespaces: readonly string[]) {
     this.#kc = kc;
     this.#log = log;
     this.#namespaces = [...namespaces];
@@ -107,6 +110,7 @@ export class SharedInformers implements InformerFactory {
           ...(options.metadataOnly ? { metadataOnly: true } : {}),
           ...(options.fieldSelector ? { fieldSelector: options.fieldSelector } : {}),
           ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
+          transform: (obj) => this.#compactor.compact(obj, type.sharedFields),
         });
         const name = ns ? `${type.plural}/${ns}` : type.plural;
         informers.set(ns, new Informer({ source, logger: this.#log, name }));

@@ -1,9 +1,9 @@
-// One HTTP request to the API server with the kubeconfig's credentials and connection pool: the
-// request every list and object call of the runtime goes through. A non-2xx answer is thrown as
-// a KubeApiError carrying the Status the server sent.
-import { HttpMethod, type KubeConfig, RequestContext } from "@kubernetes/client-node";
-import { fetch } from "undici";
+// One HTTP request to the API server with the connection's credentials and connection pool: the
+// request every list, watch and object call of the runtime goes through. A non-2xx answer is
+// thrown as a KubeApiError carrying the Status the server sent.
+import { type Dispatcher, request as undiciRequest } from "undici";
 import { errorFromStatus } from "./errors.ts";
+import type { KubeConnection } from "./kubeconfig.ts";
 
 export interface KubeRequest {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -17,41 +17,52 @@ export interface KubeRequest {
   accept?: string;
 }
 
-const METHODS = {
-  GET: HttpMethod.GET,
-  POST: HttpMethod.POST,
-  PUT: HttpMethod.PUT,
-  PATCH: HttpMethod.PATCH,
-  DELETE: HttpMethod.DELETE,
-} as const;
+export interface StreamOptions {
+  signal?: AbortSignal;
+  /** Longest wait for the next bytes of the body (undici's bodyTimeout; default 5 minutes). */
+  idleTimeoutMs?: number;
+}
 
 /** Sends the request; resolves to the parsed JSON body (undefined when empty). */
-export async function kubeRequest(kc: KubeConfig, request: KubeRequest): Promise<unknown> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error("no current cluster in kubeconfig");
-  const url = new URL(cluster.server + request.path);
+export async function kubeRequest(kc: KubeConnection, request: KubeRequest): Promise<unknown> {
+  const response = await kubeResponse(kc, request);
+  return parseJson(await response.body.text());
+}
+
+/**
+ * Sends the request and resolves once the headers of a 2xx answer arrived, its body unread (a
+ * watch streams it); any other answer is read and thrown as a KubeApiError.
+ */
+export async function kubeResponse(
+  kc: KubeConnection,
+  request: KubeRequest,
+  options: StreamOptions = {},
+): Promise<Dispatcher.ResponseData> {
+  const url = new URL(kc.server + request.path);
   for (const [key, value] of Object.entries(request.query ?? {})) {
     if (value !== undefined) url.searchParams.set(key, value);
   }
-  const ctx = new RequestContext(url.toString(), METHODS[request.method]);
-  await kc.applySecurityAuthentication(ctx);
-  ctx.setHeaderParam("Accept", request.accept ?? "application/json");
-  if (request.body !== undefined)
-    ctx.setHeaderParam("Content-Type", request.contentType ?? "application/json");
-  const dispatcher = ctx.getDispatcher();
-  const response = await fetch(url, {
+  const headers: Record<string, string> = { accept: request.accept ?? "application/json" };
+  const authorization = await kc.authorization();
+  if (authorization !== undefined) headers.authorization = authorization;
+  if (request.body !== undefined) headers["content-type"] = request.contentType ?? "application/json";
+  const response = await undiciRequest(url, {
+    dispatcher: kc.dispatcher,
     method: request.method,
-    headers: ctx.getHeaders(),
+    headers,
     ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
-    ...(dispatcher ? { dispatcher } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.idleTimeoutMs !== undefined ? { bodyTimeout: options.idleTimeoutMs } : {}),
   });
-  const text = await response.text();
-  let body: unknown;
+  if (response.statusCode >= 200 && response.statusCode < 300) return response;
+  if (response.statusCode === 401) kc.rejected();
+  throw errorFromStatus(response.statusCode, parseJson(await response.body.text()));
+}
+
+function parseJson(text: string): unknown {
   try {
-    body = text ? JSON.parse(text) : undefined;
+    return text ? JSON.parse(text) : undefined;
   } catch {
-    body = undefined;
+    return undefined;
   }
-  if (response.status < 200 || response.status >= 300) throw errorFromStatus(response.status, body);
-  return body;
 }

@@ -1,12 +1,12 @@
-// A ListWatchSource over a real API server through @kubernetes/client-node: paginated lists
-// of any collection path and client-node's Watch, optionally as PartialObjectMetadata.
+// A ListWatchSource over a real API server: paginated lists of any collection path and a
+// streamed watch, optionally as PartialObjectMetadata, both through kubeRequest's undici pool.
 
-import type { KubeConfig, RequestContext } from "@kubernetes/client-node";
-import { Watch } from "@kubernetes/client-node";
 import { isRecord } from "../api/index.ts";
 import { errorFromStatus, httpStatusOf, KubeApiError } from "./errors.ts";
 import type { ListWatchSource, WatchEventType } from "./informer.ts";
 import { kubeRequest } from "./kube-request.ts";
+import { kubeWatch } from "./kube-watch.ts";
+import type { KubeConnection } from "./kubeconfig.ts";
 
 export interface KubeListWatchOptions {
   /**
@@ -26,10 +26,15 @@ export interface KubeListWatchOptions {
    */
   timeoutSeconds?: () => number;
   /**
-   * client-node's own connect/inactivity timeout for a watch (default 5 minutes). Kept above
+   * Longest wait for the next bytes of a watch before it fails (default 5 minutes). Kept above
    * the informer's silence threshold so the informer decides when a quiet watch is dead.
    */
   inactivityTimeoutMs?: number;
+  /**
+   * Applied to every listed (page by page, so a page's parsed JSON is garbage before the next
+   * arrives) and watched object; default: drop managedFields.
+   */
+  transform?: <T>(obj: T) => T;
 }
 
 const METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
@@ -45,22 +50,9 @@ function defaultTimeoutSeconds(): number {
 }
 
 /**
- * A KubeConfig that also sets `Accept` on every request it authenticates: client-node's Watch
- * builds its headers only from applySecurityAuthentication, so this is where the header goes.
- */
-function withAccept(kc: KubeConfig, accept: string): KubeConfig {
-  const wrapped = Object.create(kc) as KubeConfig;
-  wrapped.applySecurityAuthentication = async (ctx: RequestContext): Promise<void> => {
-    await kc.applySecurityAuthentication(ctx);
-    ctx.setHeaderParam("Accept", accept);
-  };
-  return wrapped;
-}
-
-/**
- * Drops `metadata.managedFields` before an object reaches a cache: no controller reads it, and
- * it grows with the object's spec (most of a metadata-only cache's memory, measured with 3000
- * Deployments), so the cache's size would follow the size of objects it does not care about.
+ * Drops `metadata.managedFields` when no transform is given: no controller reads it, and it
+ * grows with the object's spec (most of a metadata-only cache's memory, measured with 3000
+ * Deployments). Informers compact objects further (compact.ts), which drops it too.
  */
 function withoutManagedFields<T>(obj: T): T {
   if (!isRecord(obj) || !isRecord(obj.metadata) || !("managedFields" in obj.metadata)) return obj;
@@ -71,13 +63,17 @@ function withoutManagedFields<T>(obj: T): T {
   return obj;
 }
 
-export function listWatchFromClient<T>(kc: KubeConfig, options: KubeListWatchOptions): ListWatchSource<T> {
+export function listWatchFromClient<T>(
+  kc: KubeConnection,
+  options: KubeListWatchOptions,
+): ListWatchSource<T> {
   const selectors: Record<string, string> = {};
   if (options.labelSelector) selectors.labelSelector = options.labelSelector;
   if (options.fieldSelector) selectors.fieldSelector = options.fieldSelector;
   const pageSize = options.pageSize ?? 500;
+  const transform = options.transform ?? withoutManagedFields;
   const nextTimeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds;
-  const watchConfig = options.metadataOnly ? withAccept(kc, METADATA_WATCH_ACCEPT) : kc;
+  const watchAccept = options.metadataOnly ? METADATA_WATCH_ACCEPT : "application/json";
   const listAccept = options.metadataOnly ? METADATA_LIST_ACCEPT : "application/json";
 
   async function listPage(continueToken: string | undefined): Promise<ListBody<T>> {
@@ -99,7 +95,7 @@ export function listWatchFromClient<T>(kc: KubeConfig, options: KubeListWatchOpt
       // An expired continue token fails with 410; the informer then relists from the start.
       do {
         const page = await listPage(continueToken);
-        for (const item of page.items ?? []) items.push(withoutManagedFields(item));
+        for (const item of page.items ?? []) items.push(transform(item));
         resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
         continueToken = page.metadata?.continue || undefined;
       } while (continueToken);
@@ -108,47 +104,44 @@ export function listWatchFromClient<T>(kc: KubeConfig, options: KubeListWatchOpt
 
     async watch(resourceVersion, onEvent, onDone) {
       let ended = false;
-      let controller: AbortController | undefined;
+      const controller = new AbortController();
       const endOnce = (err?: unknown): void => {
         if (ended) return;
         ended = true;
-        controller?.abort();
+        controller.abort();
         onDone(err);
       };
-      const watch = new Watch(watchConfig);
-      // client-node aborts a watch that received no bytes for requestTimeoutMs (30 s by default,
-      // below the API server's ~1 minute bookmark interval); the field is private, hence the cast.
-      (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs =
-        options.inactivityTimeoutMs ?? 300_000;
       const query = {
         ...selectors,
         resourceVersion,
-        allowWatchBookmarks: true,
-        timeoutSeconds: nextTimeoutSeconds(),
+        allowWatchBookmarks: "true",
+        timeoutSeconds: String(nextTimeoutSeconds()),
       };
-      controller = await watch.watch(
-        options.path,
-        query,
-        (phase: string, obj: unknown) => {
+      kubeWatch(
+        kc,
+        { path: options.path, query, accept: watchAccept },
+        ({ type, object }) => {
           if (ended) return;
-          if (phase === "ERROR") {
+          if (type === "ERROR") {
             // e.g. {"kind":"Status","code":410,"reason":"Expired"} when resourceVersion is too old.
-            endOnce(errorFromStatus(httpStatusOf(obj) ?? 500, obj));
+            endOnce(errorFromStatus(httpStatusOf(object) ?? 500, object));
             return;
           }
-          if (phase === "ADDED" || phase === "MODIFIED" || phase === "DELETED" || phase === "BOOKMARK") {
-            onEvent(phase as WatchEventType, withoutManagedFields(obj as T));
+          if (type === "ADDED" || type === "MODIFIED" || type === "DELETED" || type === "BOOKMARK") {
+            onEvent(type as WatchEventType, type === "BOOKMARK" ? (object as T) : transform(object as T));
           }
         },
-        // client-node reports HTTP errors (status >= 300) as an Error with `statusCode`, a clean
-        // end of the stream as null, and our own abort as an AbortError (ignored: already ended).
-        (err: unknown) => endOnce(err ?? undefined),
+        { signal: controller.signal, idleTimeoutMs: options.inactivityTimeoutMs ?? 300_000 },
+      ).then(
+        // A clean end of the stream is the server ending the watch; after our own abort, the
+        // abort error is ignored (already ended).
+        () => endOnce(),
+        (err: unknown) => endOnce(err ?? new Error("watch failed")),
       );
-      if (ended) controller.abort();
       return {
         abort: () => {
           ended = true;
-          controller?.abort();
+          controller.abort();
         },
       };
     },

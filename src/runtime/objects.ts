@@ -2,11 +2,11 @@
 // makes, for any resource (ImageStreams, ImageStreamTags, Deployments, Pods, ...), through one
 // HTTP path and one error type. Writes name the field manager; replace and patch carry the
 // resourceVersion given to them (optimistic concurrency); delete can carry preconditions.
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { ResourceType } from "../api/index.ts";
 import { collectionPath } from "./informers.ts";
 import type { ObjectKey } from "./keys.ts";
 import { kubeRequest } from "./kube-request.ts";
+import type { KubeConnection } from "./kubeconfig.ts";
 
 /** An object as the API returns it; at least its metadata. */
 export interface KubeObject {
@@ -68,8 +68,8 @@ function keyOfObject(object: KubeObject): ObjectKey {
   return { namespace: object.metadata?.namespace, name: object.metadata?.name ?? "" };
 }
 
-/** An ObjectApi over the kubeconfig's cluster, writing as `fieldManager`. */
-export function objectApi(kc: KubeConfig, options: { fieldManager: string }): ObjectApi {
+/** An ObjectApi over the connection's cluster, writing as `fieldManager`. */
+export function objectApi(kc: KubeConnection, options: { fieldManager: string }): ObjectApi {
   const query = { fieldManager: options.fieldManager };
   const send = async <T>(request: Parameters<typeof kubeRequest>[1]): Promise<T> =>
     (await kubeRequest(kc, request)) as T;

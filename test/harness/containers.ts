@@ -5,6 +5,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { StartedTestContainer } from "testcontainers";
+import { loadKubeConfig } from "../../src/runtime/index.ts";
 import { type ControlPlane, type ControlPlaneOptions, installCrds } from "./control-plane.ts";
 import { makeTempDir, removeTempDir } from "./process.ts";
 import {
@@ -65,7 +66,8 @@ export async function startK3sControlPlane(opts: ControlPlaneOptions): Promise<C
     });
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(kubeconfigPath);
-    const controlPlane: ControlPlane = { kubeconfigPath, kubeConfig, server, dir, stop };
+    const connection = loadKubeConfig(kubeconfigPath);
+    const controlPlane: ControlPlane = { kubeconfigPath, kubeConfig, connection, server, dir, stop };
     if (opts.installCrds) await installCrds(controlPlane);
     return controlPlane;
   } catch (error) {

@@ -5,6 +5,7 @@ import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { Agent, request } from "undici";
+import { type KubeConnection, loadKubeConfig } from "../../src/runtime/index.ts";
 import { selectedBackend } from "./backend.ts";
 import { controlPlanesWithoutControllers, kubectl } from "./kubectl.ts";
 import {
@@ -28,7 +29,10 @@ import {
 export interface ControlPlane {
   /** Admin kubeconfig (client cert, O=system:masters). */
   kubeconfigPath: string;
+  /** client-node's view of it, for the tests' own API calls. */
   kubeConfig: KubeConfig;
+  /** The runtime's connection to it, for what the operator's code is given. */
+  connection: KubeConnection;
   /** https://127.0.0.1:PORT */
   server: string;
   /** Its temp dir (removed by stop()). */
@@ -218,7 +222,16 @@ export async function launchControlPlane(opts: LaunchOptions = {}): Promise<Laun
     await writeFile(kubeconfigPath, kubeconfigYaml(server, caPem, adminUser), { mode: 0o600 });
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(kubeconfigPath);
-    const controlPlane: LaunchedControlPlane = { kubeconfigPath, kubeConfig, server, dir, stop, processes };
+    const connection = loadKubeConfig(kubeconfigPath);
+    const controlPlane: LaunchedControlPlane = {
+      kubeconfigPath,
+      kubeConfig,
+      connection,
+      server,
+      dir,
+      stop,
+      processes,
+    };
 
     if (!opts.controllerManager) controlPlanesWithoutControllers.add(controlPlane);
     if (opts.controllerManager) {

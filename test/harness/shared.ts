@@ -2,6 +2,7 @@
 // test file: vitest passes their connection info (plain data) through provide/inject.
 import { KubeConfig } from "@kubernetes/client-node";
 import { inject } from "vitest";
+import { loadKubeConfig } from "../../src/runtime/index.ts";
 import type { ControlPlane } from "./control-plane.ts";
 import type { RegistryConnection, RegistryInstance, RegistryVariant } from "./registry.ts";
 
@@ -35,7 +36,8 @@ export function useSharedControlPlane(): ControlPlane {
     const { kubeconfigPath, server, dir } = sharedInfo().controlPlane;
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(kubeconfigPath);
-    sharedControlPlane = { kubeconfigPath, kubeConfig, server, dir, stop: async () => {} };
+    const connection = loadKubeConfig(kubeconfigPath);
+    sharedControlPlane = { kubeconfigPath, kubeConfig, connection, server, dir, stop: async () => {} };
   }
   return sharedControlPlane;
 }

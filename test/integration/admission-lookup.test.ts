@@ -21,7 +21,7 @@ type Json = Record<string, unknown>;
 
 const cp = useSharedControlPlane();
 const registry = useSharedRegistry("tls");
-const objects = objectApi(cp.kubeConfig, { fieldManager: "admission-test" });
+const objects = objectApi(cp.connection, { fieldManager: "admission-test" });
 const streams = streamsOf(cp);
 
 let ns = "";

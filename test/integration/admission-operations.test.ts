@@ -26,7 +26,7 @@ type Json = Record<string, unknown>;
 
 const cp = useSharedControlPlane();
 const registry = useSharedRegistry("tls");
-const objects = objectApi(cp.kubeConfig, { fieldManager: "admission-ops-test" });
+const objects = objectApi(cp.connection, { fieldManager: "admission-ops-test" });
 const streams = streamsOf(cp);
 const admissionApi = cp.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
 const DEPLOYMENTS = podTemplateKind("Deployment");
@@ -219,7 +219,7 @@ describe("several replicas sharing the certificate Secret", () => {
     const published: string[] = [];
     const keeper = (name: string): CertificateSource =>
       secretCertificates({
-        objects: objectApi(cp.kubeConfig, { fieldManager: "imagestream-operator" }),
+        objects: objectApi(cp.connection, { fieldManager: "imagestream-operator" }),
         secret,
         policy: {
           caLifetimeMs: 3_600_000,

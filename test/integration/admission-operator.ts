@@ -4,13 +4,9 @@
 // file gets its own configuration, limited to its own namespaces, and removes it afterwards, so
 // other files never meet the webhooks.
 import { randomBytes } from "node:crypto";
-import {
-  AdmissionregistrationV1Api,
-  CoreV1Api,
-  KubeConfig,
-  RbacAuthorizationV1Api,
-} from "@kubernetes/client-node";
+import { AdmissionregistrationV1Api, CoreV1Api, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import type { Operator, OperatorDeps } from "../../src/operator/index.ts";
+import { connectKube, type KubeConnection, resolveKubeConfig } from "../../src/runtime/index.ts";
 import { type ControlPlane, createNamespace, eventually, freePort } from "../harness/index.ts";
 import { startInProcessOperator } from "./in-process-operator.ts";
 
@@ -78,13 +74,13 @@ export async function startAdmissionOperator(
   };
 }
 
-/** A kubeconfig acting as a new ServiceAccount of `namespace` bound to `rules` there (a user who is not admin). */
+/** A connection acting as a new ServiceAccount of `namespace` bound to `rules` there (a user who is not admin). */
 export async function restrictedUser(
   cp: ControlPlane,
   namespace: string,
   name: string,
   rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[],
-): Promise<{ kubeConfig: KubeConfig; username: string }> {
+): Promise<{ connection: KubeConnection; username: string }> {
   const core = cp.kubeConfig.makeApiClient(CoreV1Api);
   const rbac = cp.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
   await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
@@ -102,14 +98,13 @@ export async function restrictedUser(
     name,
     body: { spec: { expirationSeconds: 3600 } },
   });
-  const admin = cp.kubeConfig.getCurrentCluster();
-  if (!admin) throw new Error("no cluster in the admin kubeconfig");
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ ...admin }],
-    users: [{ name, token: token.status?.token ?? "" }],
-    contexts: [{ name, cluster: admin.name, user: name, namespace }],
-    currentContext: name,
+  // The admin kubeconfig's cluster, with the service account's token instead of the admin's certificate.
+  const { server, certificateAuthority } = resolveKubeConfig(cp.kubeconfigPath);
+  const connection = connectKube({
+    server,
+    ...(certificateAuthority ? { certificateAuthority } : {}),
+    namespace,
+    token: token.status?.token ?? "",
   });
-  return { kubeConfig, username: `system:serviceaccount:${namespace}:${name}` };
+  return { connection, username: `system:serviceaccount:${namespace}:${name}` };
 }

@@ -62,7 +62,7 @@ describe("the image built from the Dockerfile", () => {
   it("has the config the chart relies on: uid 1000, the entrypoint, the chart's ports, OCI labels", () => {
     expect(config.User).toBe("1000:1000");
     expect(config.User?.split(":")[0]).toBe(String(chartValues.podSecurityContext.runAsUser));
-    expect(config.Entrypoint).toEqual(["node", "dist/main.js"]);
+    expect(config.Entrypoint).toEqual(["node", "--max-old-space-size-percentage=50", "dist/main.js"]);
     // The base image's CMD must not leak in as arguments of the operator.
     expect(config.Cmd ?? []).toEqual([]);
     expect(config.WorkingDir).toBe("/app");

@@ -6,13 +6,13 @@ import { buildOperator, type Operator, type OperatorDeps } from "../../src/opera
 import type { ControlPlane } from "../harness/index.ts";
 
 export async function startInProcessOperator(
-  cp: Pick<ControlPlane, "kubeConfig">,
+  cp: Pick<ControlPlane, "connection">,
   flags: string[],
   deps: Partial<Omit<OperatorDeps, "kc" | "config">> = {},
 ): Promise<Operator> {
   const config = parseConfig(["--leader-elect=false", ...flags], {});
   const operator = buildOperator({
-    kc: cp.kubeConfig,
+    kc: cp.connection,
     config,
     log: createLogger({ level: process.env.IMAGESTREAM_TEST_LOG_LEVEL ?? "warn" }),
     ...deps,

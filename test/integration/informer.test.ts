@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 function configMapInformer(metadataOnly: boolean): Informer<KubeObjectLike> {
-  const source = listWatchFromClient<KubeObjectLike>(cp.kubeConfig, {
+  const source = listWatchFromClient<KubeObjectLike>(cp.connection, {
     path: `/api/v1/namespaces/${namespace}/configmaps`,
     metadataOnly,
     // The controller manager adds kube-root-ca.crt to every namespace; only the test's count.

@@ -68,7 +68,7 @@ export function integratedRegistryFlags(o: {
 }
 
 export async function startIntegratedRegistry(
-  cp: Pick<ControlPlane, "kubeConfig">,
+  cp: Pick<ControlPlane, "kubeConfig" | "connection">,
   options: { opsNamespace: string; extraFlags?: string[]; publicRegistry?: string },
 ): Promise<IntegratedRegistryRig> {
   const release = `push-${randomUUID().slice(0, 6)}`;

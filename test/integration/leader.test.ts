@@ -1,9 +1,10 @@
 // Leader election against the real API server: two electors in one process, each with its own
 // client, compete for one Lease.
 import { setTimeout as sleep } from "node:timers/promises";
-import { CoordinationV1Api, KubeConfig } from "@kubernetes/client-node";
+import { CoordinationV1Api } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { LeaderElector, leaseStoreFromClient } from "../../src/leader/index.ts";
+import { loadKubeConfig } from "../../src/runtime/index.ts";
 import { createNamespace, useSharedControlPlane } from "../harness/index.ts";
 
 const TIMINGS = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500 };
@@ -22,11 +23,9 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((r) => r.elector.stop()));
 });
 
-/** A replica with its own KubeConfig and client, as a separate process would have. */
+/** A replica with its own connection, as a separate process would have. */
 function replica(namespace: string, identity: string, releaseOnStop: boolean): Replica {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(cp.kubeconfigPath);
-  const store = leaseStoreFromClient(kubeConfig.makeApiClient(CoordinationV1Api), namespace, LEASE);
+  const store = leaseStoreFromClient(loadKubeConfig(cp.kubeconfigPath), namespace, LEASE);
   const r: Replica = { elector: undefined as never, startedAt: [], stoppedAt: [] };
   r.elector = new LeaderElector({
     ...TIMINGS,

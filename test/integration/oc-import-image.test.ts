@@ -34,7 +34,7 @@ interface Form {
 const plan = readPlan<{ forms: Form[] }>("import-image-sequences.json");
 const cp = useSharedControlPlane();
 const registry = useSharedRegistry("tls");
-const objects = objectApi(cp.kubeConfig, { fieldManager: "oc-import-test" });
+const objects = objectApi(cp.connection, { fieldManager: "oc-import-test" });
 const custom = cp.kubeConfig.makeApiClient(CustomObjectsApi);
 
 let ns = "";
@@ -120,7 +120,7 @@ describe("oc import-image against kube-apiserver with the operator's webhook", (
     let answer: Answer | undefined;
     for (const planned of form.steps) {
       let step = localize(planned);
-      let kc = cp.kubeConfig;
+      let kc = cp.connection;
       if (step.method === "POST") {
         step = postBody(step, lastGet);
         if (form.name.includes("changed between")) {
@@ -137,7 +137,7 @@ describe("oc import-image against kube-apiserver with the operator's webhook", (
               { apiGroups: ["image.openshift.io"], resources: ["imagestreamimports"], verbs: ["create"] },
               { apiGroups: ["image.openshift.io"], resources: ["imagestreams"], verbs: ["get"] },
             ])
-          ).kubeConfig;
+          ).connection;
         }
       }
       const requestsBefore = registryRequests.length;

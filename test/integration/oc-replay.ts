@@ -3,9 +3,8 @@
 // the harness's registry: the plan's hosts, namespaces and fake digests are mapped to real ones.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { type ImageStream, isRecord, type ResourceType, type TagReference } from "../../src/api/index.ts";
-import { KubeApiError, objectApi } from "../../src/runtime/index.ts";
+import { KubeApiError, type KubeConnection, objectApi } from "../../src/runtime/index.ts";
 import { FIXTURES_DIR } from "../fixtures/crd-fixtures.ts";
 
 export type Json = Record<string, unknown>;
@@ -81,7 +80,7 @@ export interface Answer {
 }
 
 /** Sends a localized step; a PUT `fromGet` is the last GET's stream with `setTag` set, as oc builds it. */
-export async function send(kc: KubeConfig, step: Step, lastGet: Json | undefined): Promise<Answer> {
+export async function send(kc: KubeConnection, step: Step, lastGet: Json | undefined): Promise<Answer> {
   const objects = objectApi(kc, { fieldManager: "oc" });
   const { namespace, type, name } = target(step.path);
   let body = step.body;

@@ -34,7 +34,7 @@ interface Form {
 const plan = readPlan<{ given: ImageStream[]; forms: Form[] }>("tag-sequences.json");
 const cp = useSharedControlPlane();
 const registry = useSharedRegistry("tls");
-const objects = objectApi(cp.kubeConfig, { fieldManager: "oc-test" });
+const objects = objectApi(cp.connection, { fieldManager: "oc-test" });
 const custom = cp.kubeConfig.makeApiClient(CustomObjectsApi);
 const STREAMS = { group: "image.openshift.io", version: "v1", plural: "imagestreams", kind: "ImageStream" };
 const D1 = `sha256:${"1".repeat(64)}`;
@@ -162,7 +162,7 @@ describe("oc tag against kube-apiserver with the operator's webhooks", () => {
     for (let i = 0; i < form.steps.length; i++) {
       const step = localize(form.steps[i] as Step);
       if (step.method === "PUT" && step.path.includes("/imagestreamtags/")) destinationStart = i;
-      const answer = await send(cp.kubeConfig, step, lastGet);
+      const answer = await send(cp.connection, step, lastGet);
       const writesStream = step.path.includes("/imagestreams/") && step.method === "PUT";
       if (writesStream && answer.code === 409 && step.expect.code !== 409 && conflictRetries < 4) {
         conflictRetries++;

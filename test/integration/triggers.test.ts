@@ -8,7 +8,6 @@ import {
   CustomObjectsApi,
   EventsV1Api,
   type EventsV1Event,
-  type KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
   RbacAuthorizationV1Api,
@@ -24,6 +23,7 @@ import {
   EventRecorder,
   eventSinkFromClient,
   FIELD_MANAGER,
+  type KubeConnection,
   SharedInformers,
 } from "../../src/runtime/index.ts";
 import {
@@ -44,7 +44,7 @@ interface RunningController {
 }
 
 /** An operator context as main.ts would build it, scoped to the test's namespaces. */
-async function startTriggerController(kc: KubeConfig, namespaces: string[]): Promise<RunningController> {
+async function startTriggerController(kc: KubeConnection, namespaces: string[]): Promise<RunningController> {
   const log = createLogger({ level: "error", name: "trigger-test" });
   const config = { ...parseConfig([], {}), namespaces, triggerWorkers: 2 };
   const informers = new SharedInformers(kc, log, namespaces);
@@ -301,7 +301,7 @@ describe("trigger controller", () => {
         ],
       },
     });
-    running = await startTriggerController(kc, [ns, shared, secret]);
+    running = await startTriggerController(cp.connection, [ns, shared, secret]);
   });
 
   afterAll(async () => {
@@ -592,7 +592,7 @@ describe("trigger controller", () => {
     await sleep(1000);
     expect(imageOf("Deployment", await read("Deployment", "restart"), "app")).toBe(first);
 
-    running = await startTriggerController(kc, [ns, shared, secret]);
+    running = await startTriggerController(cp.connection, [ns, shared, secret]);
     await waitForImage("Deployment", "restart", "app", second);
   });
 });

@@ -1,16 +1,18 @@
-import type { CoordinationV1Api, V1Lease } from "@kubernetes/client-node";
-import { describe, expect, it } from "vitest";
+import { createServer, type Server, type ServerResponse } from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
 import {
   decideAcquireOrRenew,
   isLeaseValid,
   type LeaderElectionRecord,
+  type Lease,
   leaseDurationSeconds,
   leaseStoreFromClient,
   recordFromLease,
   releasedRecord,
   validateLeaderTimings,
 } from "../../../src/leader/index.ts";
-import { httpError } from "./fake-store.ts";
+import { isConflict } from "../../../src/runtime/index.ts";
+import { closeServer, listenLoopback } from "../runtime/helpers.ts";
 
 const held: LeaderElectionRecord = {
   holderIdentity: "other",
@@ -90,42 +92,58 @@ describe("timings", () => {
   });
 });
 
-/** Records calls the way client-node's ObjectCoordinationV1Api receives them. */
-function fakeApi(initial?: V1Lease) {
+const LEASES = "/apis/coordination.k8s.io/v1/namespaces/ops/leases";
+
+let server: Server | undefined;
+afterEach(async () => {
+  await closeServer(server);
+  server = undefined;
+});
+
+/** A Lease API on 127.0.0.1: GET, POST and PUT of one Lease with the API server's concurrency rule. */
+async function fakeApi(initial?: Lease) {
   let stored = initial;
   let version = 10;
   const bodies: string[] = [];
-  const save = (body: V1Lease): V1Lease => {
-    // Round-trip through JSON like the wire: MicroTime fields come back as strings.
-    const json = JSON.stringify(body);
-    bodies.push(json);
-    const lease = JSON.parse(json) as V1Lease;
-    lease.metadata = { ...lease.metadata, resourceVersion: String(++version) };
-    stored = lease;
-    return JSON.parse(JSON.stringify(lease)) as V1Lease;
+  const requests: string[] = [];
+  const answer = (res: ServerResponse, code: number, body: unknown): void => {
+    res.writeHead(code, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
   };
-  const api = {
-    readNamespacedLease: async () => {
-      if (!stored) throw httpError(404, "not found");
-      return JSON.parse(JSON.stringify(stored)) as V1Lease;
-    },
-    createNamespacedLease: async ({ body }: { body: V1Lease }) => {
-      if (stored) throw httpError(409, "exists");
-      return save(body);
-    },
-    replaceNamespacedLease: async ({ body }: { body: V1Lease }) => {
-      if (body.metadata?.resourceVersion !== stored?.metadata?.resourceVersion)
-        throw httpError(409, "conflict");
-      return save(body);
-    },
-  };
-  return { api: api as unknown as CoordinationV1Api, bodies, stored: () => stored };
+  const status = (code: number, reason: string) => ({ kind: "Status", code, reason, message: reason });
+  server = createServer((req, res) => {
+    let text = "";
+    req.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    req.on("end", () => {
+      requests.push(`${req.method} ${req.url}`);
+      if (req.method === "GET") {
+        if (!stored) answer(res, 404, status(404, "NotFound"));
+        else answer(res, 200, stored);
+        return;
+      }
+      const body = JSON.parse(text) as Lease;
+      const exists = stored !== undefined;
+      if (
+        req.method === "POST" ? exists : body.metadata?.resourceVersion !== stored?.metadata?.resourceVersion
+      ) {
+        answer(res, 409, status(409, "Conflict"));
+        return;
+      }
+      bodies.push(text);
+      stored = { ...body, metadata: { ...body.metadata, resourceVersion: String(++version) } };
+      answer(res, req.method === "POST" ? 201 : 200, stored);
+    });
+  });
+  const kc = await listenLoopback(server);
+  return { kc, bodies, requests, stored: () => stored };
 }
 
 describe("leaseStoreFromClient", () => {
   it("reads a missing lease as undefined and creates it with microsecond times", async () => {
-    const { api, bodies } = fakeApi();
-    const store = leaseStoreFromClient(api, "ops", "imagestream-operator");
+    const { kc, bodies, requests } = await fakeApi();
+    const store = leaseStoreFromClient(kc, "ops", "imagestream-operator");
     expect(await store.get()).toBeUndefined();
     const now = Date.parse("2025-01-01T00:00:00.123Z");
     const created = await store.create({ ...held, acquireTime: now, renewTime: now });
@@ -137,18 +155,19 @@ describe("leaseStoreFromClient", () => {
     // The API server only accepts RFC 3339 with six fractional digits for MicroTime.
     expect(body.spec.renewTime).toBe("2025-01-01T00:00:00.123000Z");
     expect(body.spec.acquireTime).toBe("2025-01-01T00:00:00.123000Z");
+    expect(requests).toEqual([`GET ${LEASES}/imagestream-operator`, `POST ${LEASES}`]);
   });
 
   it("replaces with the given resourceVersion, keeping labels, and reports conflicts", async () => {
-    const { api, stored } = fakeApi({
+    const { kc, stored, requests } = await fakeApi({
       metadata: { name: "l", namespace: "ops", resourceVersion: "5", labels: { team: "a" } },
       spec: {
         holderIdentity: "x",
         leaseDurationSeconds: 15,
-        renewTime: "2025-01-01T00:00:00.000000Z" as never,
+        renewTime: "2025-01-01T00:00:00.000000Z",
       },
     });
-    const store = leaseStoreFromClient(api, "ops", "l");
+    const store = leaseStoreFromClient(kc, "ops", "l");
     const current = await store.get();
     expect(current?.record.renewTime).toBe(Date.parse("2025-01-01T00:00:00Z"));
     expect(current?.record.acquireTime).toBeUndefined();
@@ -156,7 +175,9 @@ describe("leaseStoreFromClient", () => {
     await store.replace({ ...held, holderIdentity: "me" }, "5");
     expect(stored()?.metadata?.labels).toEqual({ team: "a" });
     expect(stored()?.spec?.holderIdentity).toBe("me");
-    await expect(store.replace(held, "5")).rejects.toMatchObject({ code: 409 });
+    expect(requests.at(-1)).toBe(`PUT ${LEASES}/l`);
+    const err = await store.replace(held, "5").catch((e: unknown) => e);
+    expect(isConflict(err)).toBe(true);
   });
 
   it("recordFromLease fills defaults for an empty spec", () => {

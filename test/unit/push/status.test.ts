@@ -130,7 +130,7 @@ describe("catch-up", () => {
       [{ name: "stable", from: { kind: "DockerImage", name: "quay.io/org/app:stable" } }],
       [
         { tag: "dev", items: [event(ref(D1), D1), event(ref(D2), D2)] },
-        { tag: "stable", items: [event("quay.io/org/app@" + D3, D3)] },
+        { tag: "stable", items: [event(`quay.io/org/app@${D3}`, D3)] },
       ],
     );
     expect(catchUpTags(app, ["prod", "dev", "stable", "dev"])).toEqual([

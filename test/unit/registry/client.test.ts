@@ -626,6 +626,24 @@ describe("sharing between controllers and streams", () => {
     ).toMatchObject({ kind: "image", digest: registry.digests.moved });
   });
 
+  it("counts tag lookups by freshness and by whether a request was sent", async () => {
+    let clock = 0;
+    const registry = imagesRegistry(["a"]);
+    const lookups: string[] = [];
+    const { c, paths } = client(registry.handler, {
+      now: () => clock,
+      onTagLookup: ({ fresh, shared }) =>
+        lookups.push(`${fresh ? "request" : "recent"} ${shared ? "shared" : "sent"}`),
+    });
+    await c.inspect("r.test/app:a"); // the first lookup: a GET
+    await c.inspect("r.test/app:a", { knownDigest: registry.digests.a }); // within 5 s: shared
+    clock = 1_000;
+    await c.inspect("r.test/app:a", { knownDigest: registry.digests.a, freshAfter: 1_000 }); // a HEAD
+    await c.inspect("r.test/app:a", { knownDigest: registry.digests.a, freshAfter: 1_000 }); // shared
+    expect(lookups).toEqual(["recent sent", "recent shared", "request sent", "request shared"]);
+    expect(count(paths(), "HEAD /v2/app/manifests/")).toBe(1);
+  });
+
   it("bounds the by-digest cache and counts hits and misses", async () => {
     const registry = imagesRegistry(["a", "b"]);
     const a = `r.test/app@${registry.digests.a}`;

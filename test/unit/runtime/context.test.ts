@@ -1,10 +1,10 @@
 // The controller context: the controllers it makes drain for a deadline derived from the one
 // shutdown setting, so their reconciles are told to abort before the process gives up.
-import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../../src/config/index.ts";
 import { createMetrics } from "../../../src/metrics/index.ts";
 import {
+  connectKube,
   createControllerContext,
   drainDeadlineMs,
   EventRecorder,
@@ -27,7 +27,7 @@ function context(flags: string[]) {
     },
   };
   return createControllerContext({
-    kc: new KubeConfig(),
+    kc: connectKube({ server: "https://cluster.invalid" }),
     log,
     config: parseConfig(flags, {}),
     informers: noInformers,

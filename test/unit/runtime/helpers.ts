@@ -2,9 +2,9 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
-import { KubeConfig } from "@kubernetes/client-node";
 import { vi } from "vitest";
 import { createLogger, type Logger } from "../../../src/log/logger.ts";
+import { connectKube, type KubeConnection } from "../../../src/runtime/index.ts";
 
 export interface Deferred<T = void> {
   promise: Promise<T>;
@@ -42,18 +42,11 @@ export function captureLogger(level = "debug"): { logger: Logger; lines: () => R
 
 export const silentLogger = (): Logger => createLogger({ level: "silent" });
 
-/** Starts `server` on a free 127.0.0.1 port; the kubeconfig of a cluster there, with a bearer token. */
-export async function listenLoopback(server: Server, token = "test-token"): Promise<KubeConfig> {
+/** Starts `server` on a free 127.0.0.1 port; the connection to a cluster there, with a bearer token. */
+export async function listenLoopback(server: Server, token = "test-token"): Promise<KubeConnection> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: "c", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: "u", token }],
-    contexts: [{ name: "ctx", cluster: "c", user: "u" }],
-    currentContext: "ctx",
-  });
-  return kc;
+  return connectKube({ server: `http://127.0.0.1:${port}`, token });
 }
 
 /** Closes a server of listenLoopback, its open connections (watches) too. */

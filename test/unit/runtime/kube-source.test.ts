@@ -1,9 +1,13 @@
-// The client-node adapter against a tiny HTTP server on 127.0.0.1 that speaks the list and
+// The list/watch source against a tiny HTTP server on 127.0.0.1 that speaks the list and
 // watch wire format: checks the requests it sends and how it reports what comes back.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
-import { httpStatusOf, listWatchFromClient, type WatchEventType } from "../../../src/runtime/index.ts";
+import {
+  httpStatusOf,
+  type KubeConnection,
+  listWatchFromClient,
+  type WatchEventType,
+} from "../../../src/runtime/index.ts";
 import { closeServer, listenLoopback } from "./helpers.ts";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
@@ -11,7 +15,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
 let server: Server | undefined;
 const requests: { url: URL; headers: IncomingMessage["headers"] }[] = [];
 
-async function serve(handler: Handler): Promise<KubeConfig> {
+async function serve(handler: Handler): Promise<KubeConnection> {
   requests.length = 0;
   server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -83,6 +87,37 @@ describe("listWatchFromClient", () => {
     expect(requests[1]?.url.searchParams.get("continue")).toBe("page2");
   });
 
+  it("hands out listed and watched objects as its transform made them, bookmarks untouched", async () => {
+    const kc = await serve((_req, res, url) => {
+      res.setHeader("Content-Type", "application/json");
+      if (url.searchParams.get("watch") === "true") {
+        res.write(`${JSON.stringify({ type: "ADDED", object: item("b", "21") })}\n`);
+        res.end(`${JSON.stringify({ type: "BOOKMARK", object: { metadata: { resourceVersion: "22" } } })}\n`);
+        return;
+      }
+      res.end(JSON.stringify({ metadata: { resourceVersion: "20" }, items: [item("a", "10")] }));
+    });
+    const transformed: string[] = [];
+    const source = listWatchFromClient<ReturnType<typeof item>>(kc, {
+      path: PATH,
+      transform: <T>(obj: T): T => {
+        const o = obj as ReturnType<typeof item>;
+        transformed.push(o.metadata.name);
+        return { ...o, metadata: { ...o.metadata, name: o.metadata.name.toUpperCase() } } as T;
+      },
+    });
+    const { items } = await source.list();
+    expect(items.map((i) => i.metadata.name)).toEqual(["A"]);
+    const watch = collectWatch();
+    await source.watch("20", watch.onEvent, watch.onDone);
+    await watch.done;
+    expect(watch.events).toEqual([
+      ["ADDED", "B"],
+      ["BOOKMARK", undefined],
+    ]);
+    expect(transformed).toEqual(["a", "b"]);
+  });
+
   it("turns an error response into an error carrying the HTTP status and reason", async () => {
     const kc = await serve((_req, res) => {
       res.statusCode = 410;
@@ -150,6 +185,28 @@ describe("listWatchFromClient", () => {
     const watch = collectWatch();
     await source.watch("1", watch.onEvent, watch.onDone);
     expect(httpStatusOf(await watch.done)).toBe(410);
+  });
+
+  it("ends the watch with an error when a line is not a watch event", async () => {
+    const kc = await serve((_req, res) => {
+      res.write(`${JSON.stringify({ type: "ADDED", object: item("a", "2") })}\n<html>\n`);
+    });
+    const source = listWatchFromClient<ReturnType<typeof item>>(kc, { path: PATH });
+    const watch = collectWatch();
+    await source.watch("1", watch.onEvent, watch.onDone);
+    expect(String(await watch.done)).toContain("watch stream: a line is not JSON: <html>");
+    expect(watch.events).toEqual([["ADDED", "a"]]);
+  });
+
+  it("fails a watch that received no bytes for inactivityTimeoutMs", async () => {
+    const kc = await serve((_req, res) => {
+      res.write(`${JSON.stringify({ type: "ADDED", object: item("a", "2") })}\n`);
+    });
+    const source = listWatchFromClient<ReturnType<typeof item>>(kc, { path: PATH, inactivityTimeoutMs: 200 });
+    const watch = collectWatch();
+    await source.watch("1", watch.onEvent, watch.onDone);
+    expect(await watch.done).toMatchObject({ code: "UND_ERR_BODY_TIMEOUT" });
+    expect(watch.events).toEqual([["ADDED", "a"]]);
   });
 
   it("abort() closes the connection and reports nothing afterwards", async () => {

@@ -1,10 +1,9 @@
 // The generic object API against a tiny HTTP server on 127.0.0.1: the paths, methods, content
 // types, field manager and preconditions it sends for any resource, and its one error type.
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { IMAGESTREAMS, MUTATING_WEBHOOK_CONFIGURATIONS, type ResourceType } from "../../../src/api/index.ts";
-import { isConflict, KubeApiError, objectApi } from "../../../src/runtime/index.ts";
+import { isConflict, KubeApiError, type KubeConnection, objectApi } from "../../../src/runtime/index.ts";
 import { closeServer, listenLoopback } from "./helpers.ts";
 
 interface Seen {
@@ -18,7 +17,7 @@ interface Seen {
 let server: Server | undefined;
 const seen: Seen[] = [];
 
-async function serve(status = 200, answer: unknown = { metadata: { name: "x" } }): Promise<KubeConfig> {
+async function serve(status = 200, answer: unknown = { metadata: { name: "x" } }): Promise<KubeConnection> {
   seen.length = 0;
   server = createServer((req: IncomingMessage, res) => {
     let text = "";

@@ -65,4 +65,20 @@ describe("checkFile", () => {
   it("asks for a layer for a folder nobody placed yet", () => {
     expect(checkFile("gateway/server.ts", "")[0]?.problem).toMatch(/src\/gateway is in no layer/);
   });
+
+  it("refuses @kubernetes/client-node anywhere in src/, type imports and subpaths included", () => {
+    const source = [
+      'import { KubeConfig } from "@kubernetes/client-node";',
+      'import type { V1Lease } from "@kubernetes/client-node";',
+      'import { Watch } from "@kubernetes/client-node/dist/watch.js";',
+      'import { fetch } from "undici";',
+    ].join("\n");
+    const violations = checkFile("runtime/kubeconfig.ts", source);
+    expect(violations.map((v) => [v.line, v.specifier])).toEqual([
+      [1, "@kubernetes/client-node"],
+      [2, "@kubernetes/client-node"],
+      [3, "@kubernetes/client-node/dist/watch.js"],
+    ]);
+    expect(violations[0]?.problem).toMatch(/^may not import @kubernetes\/client-node: .*docs\/memory\.md/);
+  });
 });

@@ -1,8 +1,6 @@
 // The trigger controller's loop against in-memory informers and a fake API: what it reads,
 // what it patches, and which Events it records. Real clusters are in test/integration.
 
-import type { EventsV1Event } from "@kubernetes/client-node";
-import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AccessReview } from "../../../src/access/index.ts";
 import type { ImageStream } from "../../../src/api/types.ts";
@@ -11,12 +9,14 @@ import { createLogger } from "../../../src/log/logger.ts";
 import { createMetrics } from "../../../src/metrics/index.ts";
 import {
   type ControllerHandle,
+  connectKube,
   createControllerContext,
   EventRecorder,
   type EventSink,
   type IndexFunc,
   type InformerFactory,
   type InformerHandlers,
+  type KubeEvent,
   keyString,
   type ObjectKey,
 } from "../../../src/runtime/index.ts";
@@ -140,18 +140,18 @@ function setup(options: { accessReview?: AccessReview; beforePatch?: (workload: 
     // What a metadata-only watch delivers: no spec.
     informer("deployments").put({ metadata: { name, namespace, uid, generation, annotations } } as Meta);
   };
-  const events: EventsV1Event[] = [];
+  const events: KubeEvent[] = [];
   const sink: EventSink = {
     create: async (_namespace, event) => {
       events.push(event);
       return event;
     },
-    patchSeries: async () => ({}) as EventsV1Event,
+    patchSeries: async () => {},
   };
   const log = createLogger({ level: "silent" });
   const metrics = createMetrics({ defaultMetrics: false });
   const ctx = createControllerContext({
-    kc: new KubeConfig(),
+    kc: connectKube({ server: "https://cluster.invalid" }),
     log,
     config: { ...parseConfig([], {}), triggerWorkers: 1 },
     informers: fakeInformers as unknown as InformerFactory,

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { RequestBatches } from "../../../src/imports/requests.ts";
+
+describe("RequestBatches", () => {
+  it("dates every stream given the same value to the first sighting while they keep arriving", () => {
+    const batches = new RequestBatches(10_000);
+    expect(batches.madeAt("v1", 1_000)).toBe(1_000);
+    expect(batches.madeAt("v1", 9_000)).toBe(1_000);
+    // 30 s after the first, but never more than 10 s after the previous one: still one request
+    expect(batches.madeAt("v1", 18_000)).toBe(1_000);
+    expect(batches.madeAt("v1", 27_000)).toBe(1_000);
+  });
+
+  it("starts a new request when the value comes back after a gap", () => {
+    const batches = new RequestBatches(10_000);
+    batches.madeAt("v1", 1_000);
+    expect(batches.madeAt("v1", 11_001)).toBe(11_001);
+  });
+
+  it("keeps different values apart", () => {
+    const batches = new RequestBatches(10_000);
+    expect(batches.madeAt("v1", 1_000)).toBe(1_000);
+    expect(batches.madeAt("v2", 2_000)).toBe(2_000);
+    expect(batches.madeAt("v1", 3_000)).toBe(1_000);
+  });
+
+  it("forgets ended batches, so memory does not grow with every request ever made", () => {
+    const batches = new RequestBatches(10_000);
+    for (let i = 0; i < 100; i++) batches.madeAt(`v${i}`, i * 1_000);
+    // a new value at 200 s: every batch ended more than 10 s before is gone
+    batches.madeAt("late", 200_000);
+    expect(batches.size).toBe(1);
+  });
+});
