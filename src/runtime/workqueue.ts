@@ -4,6 +4,7 @@
 // any value with a canonical string form (`identify`); the queue de-duplicates by that string.
 import PQueue from "p-queue";
 import { ExponentialBackoff, type RateLimiter } from "./backoff.ts";
+import { Delays } from "./delays.ts";
 
 export type ProcessFn<K> = (key: K, signal: AbortSignal) => Promise<void>;
 
@@ -56,7 +57,7 @@ export class WorkQueue<K = string> {
   readonly #processing = new Set<string>();
   /** When each dirty key was added, for queue latency. */
   readonly #addedAt = new Map<string, number>();
-  readonly #delayed = new Map<string, { readyAt: number; timer: NodeJS.Timeout }>();
+  readonly #delayed = new Delays<K>((key) => this.add(key));
   /** Aborted when a shutdown deadline passes, so in-flight work can give up. */
   readonly #abort = new AbortController();
   #started: boolean;
@@ -119,19 +120,14 @@ export class WorkQueue<K = string> {
     if (this.#shuttingDown) return;
     const id = this.#identify(key);
     if (!(ms > 0)) {
-      this.#cancelDelayed(id);
+      this.#delayed.delete(id);
       this.add(key);
       return;
     }
     const readyAt = Date.now() + ms;
-    const existing = this.#delayed.get(id);
-    if (existing && existing.readyAt <= readyAt) return;
-    if (existing) clearTimeout(existing.timer);
-    const timer = setTimeout(() => {
-      this.#delayed.delete(id);
-      this.add(key);
-    }, ms);
-    this.#delayed.set(id, { readyAt, timer });
+    const existing = this.#delayed.readyAt(id);
+    if (existing !== undefined && existing <= readyAt) return;
+    this.#delayed.set(id, key, readyAt);
   }
 
   /** Adds `key` after its per-key backoff delay, counting one more failure. */
@@ -160,7 +156,6 @@ export class WorkQueue<K = string> {
    */
   async shutdown(timeoutMs = 30_000): Promise<boolean> {
     this.#shuttingDown = true;
-    for (const { timer } of this.#delayed.values()) clearTimeout(timer);
     this.#delayed.clear();
     for (const key of this.#queue) {
       this.#dirty.delete(key);
@@ -216,13 +211,6 @@ export class WorkQueue<K = string> {
       this.#processing.delete(id);
       if (this.#dirty.has(id)) this.#queue.push(id);
     }
-  }
-
-  #cancelDelayed(id: string): void {
-    const existing = this.#delayed.get(id);
-    if (!existing) return;
-    clearTimeout(existing.timer);
-    this.#delayed.delete(id);
   }
 
   #safeHook(call: () => void): void {
