@@ -2,13 +2,14 @@
 // streamed watch, optionally as PartialObjectMetadata, both through kubeRequest's undici pool.
 
 import { isRecord } from "../api/index.ts";
+import { withoutManagedFields } from "./compact.ts";
 import { errorFromStatus, httpStatusOf, KubeApiError } from "./errors.ts";
 import type { ListWatchSource, WatchEventType } from "./informer.ts";
 import { kubeRequest } from "./kube-request.ts";
 import { kubeWatch } from "./kube-watch.ts";
 import type { KubeConnection } from "./kubeconfig.ts";
 
-export interface KubeListWatchOptions {
+export interface KubeListWatchOptions<T = unknown> {
   /**
    * Collection path without query, e.g. `/apis/image.openshift.io/v1/namespaces/x/imagestreams`,
    * `/apis/image.openshift.io/v1/imagestreams` (all namespaces) or `/api/v1/secrets`.
@@ -34,7 +35,7 @@ export interface KubeListWatchOptions {
    * Applied to every listed (page by page, so a page's parsed JSON is garbage before the next
    * arrives) and watched object; default: drop managedFields.
    */
-  transform?: <T>(obj: T) => T;
+  transform?: (obj: T) => T;
 }
 
 const METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
@@ -49,28 +50,15 @@ function defaultTimeoutSeconds(): number {
   return Math.floor(300 + Math.random() * 300);
 }
 
-/**
- * Drops `metadata.managedFields` when no transform is given: no controller reads it, and it
- * grows with the object's spec (most of a metadata-only cache's memory, measured with 3000
- * Deployments). Informers compact objects further (compact.ts), which drops it too.
- */
-function withoutManagedFields<T>(obj: T): T {
-  if (!isRecord(obj) || !isRecord(obj.metadata) || !("managedFields" in obj.metadata)) return obj;
-  // Rebuilt rather than `delete`d: a deleted property turns every cached metadata into a
-  // dictionary-mode object (about 800 bytes instead of 400, docs/memory.md).
-  const { managedFields: _dropped, ...metadata } = obj.metadata;
-  (obj as Record<string, unknown>).metadata = metadata;
-  return obj;
-}
-
 export function listWatchFromClient<T>(
   kc: KubeConnection,
-  options: KubeListWatchOptions,
+  options: KubeListWatchOptions<T>,
 ): ListWatchSource<T> {
   const selectors: Record<string, string> = {};
   if (options.labelSelector) selectors.labelSelector = options.labelSelector;
   if (options.fieldSelector) selectors.fieldSelector = options.fieldSelector;
   const pageSize = options.pageSize ?? 500;
+  // Informers compact objects further (compact.ts), which drops managedFields too.
   const transform = options.transform ?? withoutManagedFields;
   const nextTimeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds;
   const watchAccept = options.metadataOnly ? METADATA_WATCH_ACCEPT : "application/json";
