@@ -351,6 +351,8 @@ export class Informer<T extends KubeObjectLike> {
       this.#log.error({ err, index: name, key }, "index function threw; object not indexed");
       return;
     }
+    // Most objects of a wide watch have no value (workloads without triggers): nothing to keep.
+    if (values.length === 0) return;
     index.valuesByKey.set(key, values);
     for (const value of values) {
       let keys = index.keysByValue.get(value);
