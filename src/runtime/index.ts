@@ -59,6 +59,7 @@ export {
 export {
   collectionPath,
   type InformerFactory,
+  type Projection,
   type SharedInformer,
   type SharedInformerOptions,
   SharedInformers,

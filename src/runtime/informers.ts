@@ -9,9 +9,21 @@ import type { KubeObjectLike, ObjectKey } from "./keys.ts";
 import { listWatchFromClient } from "./kube-source.ts";
 import type { KubeConnection } from "./kubeconfig.ts";
 
+/**
+ * What a controller keeps of each object of a wide watch: the fields it reads, nothing else
+ * (e.g. the trigger controller keeps of 5,000 ReplicaSets their names, versions and owner).
+ * Part of the informer's identity: controllers asking for other projections get other caches.
+ */
+export interface Projection {
+  readonly name: string;
+  readonly keep: (obj: KubeObjectLike) => KubeObjectLike;
+}
+
 export interface SharedInformerOptions {
   /** Watch PartialObjectMetadata only: for wide watches where most objects are irrelevant. */
   metadataOnly?: boolean;
+  /** Cache only what this projection keeps of each object. */
+  projection?: Projection;
   fieldSelector?: string;
   labelSelector?: string;
 }
@@ -98,7 +110,8 @@ export class SharedInformers implements InformerFactory {
 
   /** The informer of a resource type, created on first use; call before start(). */
   for<T extends KubeObjectLike>(type: ResourceType, options: SharedInformerOptions = {}): SharedInformer<T> {
-    const id = `${type.group}/${type.version}/${type.plural}?${options.metadataOnly ? "meta" : "full"}&${options.fieldSelector ?? ""}&${options.labelSelector ?? ""}`;
+    const id = `${type.group}/${type.version}/${type.plural}?${options.metadataOnly ? "meta" : "full"}&${options.fieldSelector ?? ""}&${options.labelSelector ?? ""}&${options.projection?.name ?? ""}`;
+    const keep = options.projection?.keep ?? ((obj: KubeObjectLike) => obj);
     let shared = this.#informers.get(id);
     if (!shared) {
       if (this.#started) throw new Error(`informer ${id} requested after start`);
@@ -110,7 +123,7 @@ export class SharedInformers implements InformerFactory {
           ...(options.metadataOnly ? { metadataOnly: true } : {}),
           ...(options.fieldSelector ? { fieldSelector: options.fieldSelector } : {}),
           ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
-          transform: (obj) => this.#compactor.compact(obj, type.sharedFields),
+          transform: (obj) => this.#compactor.compact(keep(obj), type.sharedFields),
         });
         const name = ns ? `${type.plural}/${ns}` : type.plural;
         informers.set(ns, new Informer({ source, logger: this.#log, name }));

@@ -41,6 +41,7 @@ import {
   isControlledByOwner,
   ReportedProblems,
   TRIGGER_INDEX,
+  TRIGGER_INPUTS,
   type WorkloadKey,
   type WorkloadMetadata,
   wantsReconcile,
@@ -91,7 +92,10 @@ export function createTriggerController(
   });
   const workloads = new Map<WorkloadKind, SharedInformer<WorkloadMetadata>>();
   for (const info of WORKLOAD_KINDS) {
-    const informer = ctx.informers.for<WorkloadMetadata>(info, { metadataOnly: true });
+    const informer = ctx.informers.for<WorkloadMetadata>(info, {
+      metadataOnly: true,
+      projection: TRIGGER_INPUTS,
+    });
     informer.addIndex(TRIGGER_INDEX, (workload) => safely(() => workloadIndexKeys(workload, info.kind), []));
     workloads.set(info.kind, informer);
   }

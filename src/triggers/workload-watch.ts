@@ -2,7 +2,14 @@
 // keys, which watch events matter, the trigger index, and the problems already reported.
 
 import { controllerRefOf, type KindKey } from "../api/index.ts";
-import { annotationChanged, anyOf, generationChanged, type Predicate } from "../runtime/index.ts";
+import {
+  annotationChanged,
+  anyOf,
+  generationChanged,
+  type KubeObjectLike,
+  type Predicate,
+  type Projection,
+} from "../runtime/index.ts";
 import { problemsToReport } from "./events.ts";
 import { triggerKeys } from "./keys.ts";
 import type { WorkloadKind } from "./kinds.ts";
@@ -20,6 +27,47 @@ export interface WorkloadMetadata {
     generation?: number;
     annotations?: Record<string, string> | null;
     ownerReferences?: readonly { controller?: boolean | null; kind?: string; name?: string }[] | null;
+  };
+}
+
+/**
+ * What the trigger controller keeps of each workload it watches: what the functions here read
+ * (name, namespace, uid, versions, the trigger annotation, the controller owner reference) and
+ * nothing else. Most watched workloads are ReplicaSets and Jobs owned by another controller,
+ * whose labels and other annotations would otherwise be most of the cache (docs/memory.md).
+ */
+export const TRIGGER_INPUTS: Projection = {
+  name: "trigger-inputs",
+  keep: (obj: KubeObjectLike) => triggerInputsOf(obj as WorkloadMetadata),
+};
+
+function triggerInputsOf(workload: WorkloadMetadata): WorkloadMetadata {
+  const metadata = workload.metadata;
+  if (!metadata) return workload;
+  const trigger = metadata.annotations?.[TRIGGER_ANNOTATION];
+  const controller = controllerRefOf(workload);
+  return {
+    ...(workload.apiVersion === undefined ? {} : { apiVersion: workload.apiVersion }),
+    ...(workload.kind === undefined ? {} : { kind: workload.kind }),
+    metadata: {
+      ...(metadata.name === undefined ? {} : { name: metadata.name }),
+      ...(metadata.namespace === undefined ? {} : { namespace: metadata.namespace }),
+      ...(metadata.uid === undefined ? {} : { uid: metadata.uid }),
+      ...(metadata.resourceVersion === undefined ? {} : { resourceVersion: metadata.resourceVersion }),
+      ...(metadata.generation === undefined ? {} : { generation: metadata.generation }),
+      ...(trigger === undefined ? {} : { annotations: { [TRIGGER_ANNOTATION]: trigger } }),
+      ...(controller === undefined
+        ? {}
+        : {
+            ownerReferences: [
+              {
+                controller: true,
+                ...(controller.kind === undefined ? {} : { kind: controller.kind }),
+                ...(controller.name === undefined ? {} : { name: controller.name }),
+              },
+            ],
+          }),
+    },
   };
 }
 

@@ -12,6 +12,7 @@ import {
   workloadIndexKeys,
   workloadKey,
 } from "../../../src/triggers/index.ts";
+import { TRIGGER_INPUTS } from "../../../src/triggers/workload-watch.ts";
 
 const TRIGGER = JSON.stringify([
   {
@@ -175,5 +176,54 @@ describe("ReportedProblems", () => {
     reported.forget("uid-2");
     expect(reported.size).toBe(0);
     expect(reported.update("uid-2", [b])).toEqual([b]);
+  });
+});
+
+describe("TRIGGER_INPUTS, what the workload caches keep", () => {
+  const busy: WorkloadMetadata = {
+    apiVersion: "apps/v1",
+    kind: "ReplicaSet",
+    metadata: {
+      ...meta().metadata,
+      annotations: { [TRIGGER_ANNOTATION]: TRIGGER, "deployment.kubernetes.io/revision": "3" },
+      ownerReferences: [
+        { kind: "Other", name: "x" },
+        { controller: true, kind: "Deployment", name: "web" },
+      ],
+      labels: { app: "web", "pod-template-hash": "abc" },
+      creationTimestamp: "2026-12-01T00:00:00Z",
+    } as WorkloadMetadata["metadata"],
+  };
+
+  it("keeps names, versions, the trigger annotation and the controller reference, nothing else", () => {
+    expect(TRIGGER_INPUTS.keep(busy)).toEqual({
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      metadata: {
+        name: "web",
+        namespace: "team",
+        uid: "uid-1",
+        resourceVersion: "10",
+        generation: 1,
+        annotations: { [TRIGGER_ANNOTATION]: TRIGGER },
+        ownerReferences: [{ controller: true, kind: "Deployment", name: "web" }],
+      },
+    });
+    expect(TRIGGER_INPUTS.keep(plain)).toEqual({
+      metadata: { name: "web", namespace: "team", uid: "uid-1", resourceVersion: "10", generation: 1 },
+    });
+  });
+
+  it("gives every decision of the controller's glue the same answer as the whole object", () => {
+    const kept = (w: WorkloadMetadata) => TRIGGER_INPUTS.keep(w) as WorkloadMetadata;
+    const fixtures = [busy, meta(), plain, controlled, meta({ generation: 2 }), meta({ annotations: null })];
+    for (const w of fixtures) {
+      expect(wantsReconcile(kept(w))).toBe(wantsReconcile(w));
+      expect(isControlledByOwner(kept(w))).toBe(isControlledByOwner(w));
+      expect(workloadIndexKeys(kept(w), "Deployment")).toEqual(workloadIndexKeys(w, "Deployment"));
+      expect(workloadKey("Deployment", kept(w))).toEqual(workloadKey("Deployment", w));
+      for (const other of fixtures)
+        expect(workloadChanged(kept(w), kept(other))).toBe(workloadChanged(w, other));
+    }
   });
 });
