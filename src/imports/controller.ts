@@ -41,7 +41,13 @@ import {
   type TagChange,
 } from "./model.ts";
 import { pendingImportRequest, planImports, recordImportAttempts } from "./plan.ts";
-import { type HonouredRequests, pendingTagRequests, RequestBatches, withHandledRequest } from "./requests.ts";
+import {
+  type HonouredRequests,
+  lookupFreshness,
+  pendingTagRequests,
+  RequestBatches,
+  withHandledRequest,
+} from "./requests.ts";
 import { admitScheduledImports, scheduledImportBudget } from "./schedule.ts";
 import { pullSecretInformers } from "./secret-informers.ts";
 import { crossNamespaceSource, sourceStreamKeys } from "./sources.ts";
@@ -111,6 +117,19 @@ export function createImportController(
       requestSeen.set(keyString(keyOf(s)), { request, at: requestBatches.madeAt(request, now()) });
     }
   };
+  /**
+   * Per stream: when the controller first saw its current spec (generation). Lookups started
+   * after that are fresh enough for the tags that spec adds or changes (Initial, SpecChanged):
+   * at a cold start, 30,000 new tags naming 30 references cost 30 lookups, and a push made
+   * before the stream was applied is still seen. Dropped after a round without failures.
+   */
+  const specSeen = new Map<string, { generation: number; at: number }>();
+  const noteSpec = (s: ImageStream): void => {
+    const generation = s.metadata.generation;
+    const key = keyString(keyOf(s));
+    if (generation !== undefined && specSeen.get(key)?.generation !== generation)
+      specSeen.set(key, { generation, at: now() });
+  };
   /** Per tag: the manifest-list digest a Legacy import last resolved, so an unchanged list costs one HEAD. */
   const sourceDigests = new Map<string, { source: string; recorded: string }>();
 
@@ -126,8 +145,15 @@ export function createImportController(
       concurrency: ctx.config.importWorkers,
       reconcile: (key, rctx) => reconcile(key, rctx),
     })
-    // A re-import request is noted when the change is seen, not when it is reconciled.
-    .watch(streams, { map: ownKey, predicate: resourceVersionChanged, observe: noteRequest })
+    // Requests and new specs are noted when the change is seen, not when it is reconciled.
+    .watch(streams, {
+      map: ownKey,
+      predicate: resourceVersionChanged,
+      observe: (s) => {
+        noteRequest(s);
+        noteSpec(s);
+      },
+    })
     // Followers (ImageStreamTag/ImageStreamImage sources) see a source's new status at once.
     .watch(streams, {
       map: followersOf,
@@ -152,6 +178,7 @@ export function createImportController(
       secretsSeen.delete(key);
       honouredRequests.delete(key);
       requestSeen.delete(key);
+      specSeen.delete(key);
       return;
     }
     const log = rctx.log;
@@ -219,6 +246,7 @@ export function createImportController(
       requestSeen.delete(key);
     }
 
+    if (outcomes.every((o) => o.ok)) specSeen.delete(key);
     memory.set(key, recordImportAttempts(state, stream, outcomes, startedAt, repositoryImported));
     secretsSeen.set(key, seenSecrets);
     for (const outcome of outcomes) {
@@ -261,9 +289,10 @@ export function createImportController(
     const remembered = sourceDigests.get(tagKey);
     const knownDigest = remembered && remembered.recorded === recorded ? remembered.source : recorded;
     try {
-      // A user's request must see a push made a moment ago: only lookups that started after
-      // the controller saw the request answer it (docs/imports.md, "Re-import on demand").
-      const freshAfter = planned.causes.includes("Requested") ? requestSeenAt(stream) : undefined;
+      const freshAfter = lookupFreshness(planned.causes, {
+        request: requestSeenAt(stream),
+        spec: specSeenAt(stream),
+      });
       const fetched = await fetchTagImage(options.registry, planned, {
         keychain,
         signal,
@@ -324,6 +353,12 @@ export function createImportController(
       });
       return [];
     }
+  }
+
+  /** When the controller first saw the stream's current spec; now when it did not (a later time is safe). */
+  function specSeenAt(stream: ImageStream): number {
+    const seen = specSeen.get(keyString(keyOf(stream)));
+    return seen !== undefined && seen.generation === stream.metadata.generation ? seen.at : now();
   }
 
   /** When the stream's pending requests were first seen; now when they were not (a later time is safe). */

@@ -6,7 +6,26 @@ import {
   IMPORT_REQUESTED_HANDLED_ANNOTATION,
   IMPORT_REQUESTED_TAGS_ANNOTATION,
   IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION,
+  type ImportCause,
 } from "./model.ts";
+
+/**
+ * The time a registry lookup must have started after to answer an import with these causes,
+ * given when the controller saw the stream's pending request and its current spec; undefined
+ * when a recent lookup will do (scheduled checks, retries). A user's request, or a tag they just
+ * added or changed, must see a push made a moment before: only lookups that started after the
+ * controller saw the request or the spec answer it (docs/imports.md, "Which registry lookups an
+ * import shares").
+ */
+export function lookupFreshness(
+  causes: readonly ImportCause[],
+  seen: { readonly request: number; readonly spec: number },
+): number | undefined {
+  const after: number[] = [];
+  if (causes.includes("Requested")) after.push(seen.request);
+  if (causes.includes("Initial") || causes.includes("SpecChanged")) after.push(seen.spec);
+  return after.length > 0 ? Math.max(...after) : undefined;
+}
 
 /** The requests a round honoured, remembered until the cache shows the "handled" annotations. */
 export interface HonouredRequests {

@@ -171,7 +171,7 @@ export class OperatorMetrics {
     });
     this.#tagLookups = new Counter({
       name: `${METRIC_PREFIX}registry_tag_lookups_total`,
-      help: "Lookups of where a tag points, by freshness (request: must start after a re-import request; recent) and result (shared with another lookup, or sent to the registry).",
+      help: "Lookups of where a tag points, by freshness (seen: must start after the operator saw a re-import request or a new spec tag; recent: one of the last 5 s will do) and result (shared with another lookup, or sent to the registry).",
       labelNames: ["freshness", "result"],
       registers,
     });
@@ -313,7 +313,7 @@ export class OperatorMetrics {
   /** A lookup of where a tag points; `shared` when another lookup answered it. */
   registryTagLookup(lookup: { fresh: boolean; shared: boolean }): void {
     this.#tagLookups.inc({
-      freshness: lookup.fresh ? "request" : "recent",
+      freshness: lookup.fresh ? "seen" : "recent",
       result: lookup.shared ? "shared" : "sent",
     });
   }

@@ -185,6 +185,26 @@ describe("import controller", () => {
     expect((await getStream("hist")).metadata.resourceVersion).toBe(handled.metadata.resourceVersion);
   });
 
+  it("imports a new stream's tag as pushed before the stream was applied, not from another stream's lookup", async () => {
+    const spec = {
+      tags: [
+        {
+          name: "v1",
+          from: { kind: "DockerImage", name: `${plain.host}/imports/fresh:v1` },
+          importPolicy: { insecure: true },
+        },
+      ],
+    };
+    const first = await pushImage(plain, "imports/fresh", "v1", { layerContent: "one" });
+    await createStream({ metadata: { name: "fresh-a" }, spec });
+    await importedDigest("fresh-a", "v1", first.digest);
+    // Within the 5 s in which scheduled checks share fresh-a's lookup.
+    const second = await pushImage(plain, "imports/fresh", "v1", { layerContent: "two" });
+    await createStream({ metadata: { name: "fresh-b" }, spec });
+    const b = await importedDigest("fresh-b", "v1");
+    expect(tagStatus(b, "v1")?.items?.map((i) => i.image)).toEqual([second.digest]);
+  });
+
   it("checks an unchanged scheduled tag with one HEAD and writes nothing", async () => {
     const pushed = await pushImage(plain, "imports/sched", "v1");
     await createStream({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RequestBatches } from "../../../src/imports/requests.ts";
+import { lookupFreshness, RequestBatches } from "../../../src/imports/requests.ts";
 
 describe("RequestBatches", () => {
   it("dates every stream given the same value to the first sighting while they keep arriving", () => {
@@ -30,5 +30,26 @@ describe("RequestBatches", () => {
     // a new value at 200 s: every batch ended more than 10 s before is gone
     batches.madeAt("late", 200_000);
     expect(batches.size).toBe(1);
+  });
+});
+
+describe("lookupFreshness", () => {
+  const seen = { request: 2_000, spec: 1_000 };
+
+  it("lets a scheduled check or a retry take any recent lookup", () => {
+    expect(lookupFreshness(["Scheduled"], seen)).toBeUndefined();
+    expect(lookupFreshness(["Retry"], seen)).toBeUndefined();
+    expect(lookupFreshness([], seen)).toBeUndefined();
+  });
+
+  it("makes a new or changed tag wait for a lookup started after its spec was seen", () => {
+    expect(lookupFreshness(["Initial"], seen)).toBe(1_000);
+    expect(lookupFreshness(["SpecChanged", "Scheduled"], seen)).toBe(1_000);
+  });
+
+  it("makes a request wait for a lookup started after it was seen, the later time winning", () => {
+    expect(lookupFreshness(["Requested"], seen)).toBe(2_000);
+    expect(lookupFreshness(["Initial", "Requested"], seen)).toBe(2_000);
+    expect(lookupFreshness(["Requested", "SpecChanged"], { request: 1_000, spec: 3_000 })).toBe(3_000);
   });
 });

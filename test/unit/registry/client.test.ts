@@ -633,14 +633,14 @@ describe("sharing between controllers and streams", () => {
     const { c, paths } = client(registry.handler, {
       now: () => clock,
       onTagLookup: ({ fresh, shared }) =>
-        lookups.push(`${fresh ? "request" : "recent"} ${shared ? "shared" : "sent"}`),
+        lookups.push(`${fresh ? "seen" : "recent"} ${shared ? "shared" : "sent"}`),
     });
     await c.inspect("r.test/app:a"); // the first lookup: a GET
     await c.inspect("r.test/app:a", { knownDigest: registry.digests.a }); // within 5 s: shared
     clock = 1_000;
     await c.inspect("r.test/app:a", { knownDigest: registry.digests.a, freshAfter: 1_000 }); // a HEAD
     await c.inspect("r.test/app:a", { knownDigest: registry.digests.a, freshAfter: 1_000 }); // shared
-    expect(lookups).toEqual(["recent sent", "recent shared", "request sent", "request shared"]);
+    expect(lookups).toEqual(["recent sent", "recent shared", "seen sent", "seen shared"]);
     expect(count(paths(), "HEAD /v2/app/manifests/")).toBe(1);
   });
 
