@@ -130,7 +130,7 @@ interface PhaseFigures {
   apiWrites: Map<string, number>;
   reconciles: Map<string, number>;
   clientRequests: number;
-  /** The operator's tag lookups by `freshness result` (request sent, recent shared, ...). */
+  /** The operator's tag lookups by `freshness result` (seen sent, recent shared, ...). */
   tagLookups: Map<string, number>;
   cpuSeconds: number;
   rssMax: number;
@@ -784,7 +784,7 @@ async function main(): Promise<void> {
         : []),
       row(
         `re-import request on all ${o.streams} streams`,
-        `${(reimport.ms / 1000).toFixed(1)} s, ${registryTotal(reimport)}; of these, sent for the request: ${reimport.tagLookups.get("request sent") ?? 0} (${reimport.tagLookups.get("request shared") ?? 0} request lookups shared; the rest are scheduled checks)`,
+        `${(reimport.ms / 1000).toFixed(1)} s, ${registryTotal(reimport)}; of these, sent for the request: ${reimport.tagLookups.get("seen sent") ?? 0} (${reimport.tagLookups.get("seen shared") ?? 0} request lookups shared; the rest are scheduled checks)`,
       ),
       row("API writes during the re-import request", writes(reimport)),
       row(`steady window (${o.intervals} x ${o.interval} s): registry requests`, registryTotal(steady)),
