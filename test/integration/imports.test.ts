@@ -186,7 +186,7 @@ describe("import controller", () => {
   });
 
   it("imports a new stream's tag as pushed before the stream was applied, not from another stream's lookup", async () => {
-    const spec = {
+    const spec: ImageStream["spec"] = {
       tags: [
         {
           name: "v1",
