@@ -40,6 +40,16 @@ export const FORBIDDEN_PACKAGES: Readonly<Record<string, string>> = {
     "costs ~50 MiB of RSS at start (docs/memory.md, cause 1); use src/runtime (kubeRequest, objectApi, informers)",
 };
 
+/**
+ * Packages the operator loads only through one module of src/; other files may import their
+ * types (`import type`), which load nothing.
+ */
+export const LOADED_THROUGH: Readonly<Record<string, { file: string; why: string }>> = {
+  undici: {
+    file: "registry/undici.ts",
+    why: "its index loads fetch, WebSocket, the cache store and the mocks the operator never uses (docs/memory.md)",
+  },
+};
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SRC = join(root, "src");
 
@@ -53,15 +63,19 @@ function unitOf(srcRelative: string): string {
 }
 
 /** Every import and re-export specifier of a TypeScript source, with its line. */
-export function importsOf(source: string): { specifier: string; line: number }[] {
-  const found: { specifier: string; line: number }[] = [];
+export function importsOf(source: string): { specifier: string; line: number; typeOnly: boolean }[] {
+  const found: { specifier: string; line: number; typeOnly: boolean }[] = [];
   // Statements start a line; `[^"'`;]` keeps a match inside one statement (lists may span lines).
   const pattern =
-    /^[ \t]*(?:import|export)\s(?:[^"'`;]*?\sfrom\s*)?["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/gm;
+    /^[ \t]*(?:import|export)\s(type\s)?(?:[^"'`;]*?\sfrom\s*)?["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/gm;
   for (const match of source.matchAll(pattern)) {
-    const specifier = match[1] ?? match[2];
+    const specifier = match[2] ?? match[3];
     if (specifier === undefined) continue;
-    found.push({ specifier, line: source.slice(0, match.index).split("\n").length });
+    found.push({
+      specifier,
+      line: source.slice(0, match.index).split("\n").length,
+      typeOnly: match[1] !== undefined,
+    });
   }
   return found;
 }
@@ -87,7 +101,19 @@ export function checkFile(file: string, source: string): Violation[] {
     });
     return violations;
   }
-  for (const { specifier, line } of importsOf(source)) {
+  for (const { specifier, line, typeOnly } of importsOf(source)) {
+    const through = Object.entries(LOADED_THROUGH).find(
+      ([name]) => specifier === name || specifier.startsWith(`${name}/`),
+    );
+    if (through && !typeOnly && file !== through[1].file) {
+      violations.push({
+        file,
+        line,
+        specifier,
+        problem: `load ${through[0]} through src/${through[1].file} (\`import type\` is fine): ${through[1].why}`,
+      });
+      continue;
+    }
     const forbidden = Object.keys(FORBIDDEN_PACKAGES).find(
       (name) => specifier === name || specifier.startsWith(`${name}/`),
     );

@@ -7,9 +7,9 @@
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { isIP, type LookupFunction } from "node:net";
 import { rootCertificates } from "node:tls";
-import { Agent, buildConnector, request } from "undici";
 import { RegistryError } from "./errors.ts";
 import type { HostPolicy } from "./host-policy.ts";
+import { Agent, type BuildOptions, buildConnector, type Connector, type ResponseData } from "./undici.ts";
 
 export type HttpMethod = "GET" | "HEAD";
 
@@ -96,12 +96,8 @@ export function checkedLookup(policy: HostPolicy, port: number, resolve: Resolve
 }
 
 /** undici's connector with the address check: names through checkedLookup, IP literals here. */
-function guardedConnector(
-  tls: buildConnector.BuildOptions,
-  policy: HostPolicy,
-  resolve: Resolver,
-): buildConnector.connector {
-  const byPort = new Map<number, buildConnector.connector>();
+function guardedConnector(tls: BuildOptions, policy: HostPolicy, resolve: Resolver): Connector {
+  const byPort = new Map<number, Connector>();
   return (opts, callback) => {
     const port = Number(opts.port) || (opts.protocol === "https:" ? 443 : 80);
     if (isIP(opts.hostname) !== 0) {
@@ -199,12 +195,14 @@ export function createUndiciTransport(options: UndiciTransportOptions): UndiciTr
   const send: Transport = async (req) => {
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
-    let res: Awaited<ReturnType<typeof request>>;
+    let res: ResponseData;
     try {
-      res = await request(req.url, {
+      const url = new URL(req.url);
+      res = await (req.unverifiedTls ? unverified : verified).request({
+        origin: url.origin,
+        path: url.pathname + url.search,
         method: req.method,
         headers: req.headers,
-        dispatcher: req.unverifiedTls ? unverified : verified,
         signal,
       });
     } catch (err) {

@@ -1,7 +1,7 @@
 // One HTTP request to the API server with the connection's credentials and connection pool: the
 // request every list, watch and object call of the runtime goes through. A non-2xx answer is
 // thrown as a KubeApiError carrying the Status the server sent.
-import { type Dispatcher, request as undiciRequest } from "undici";
+import type { ResponseData } from "../registry/index.ts";
 import { errorFromStatus } from "./errors.ts";
 import type { KubeConnection } from "./kubeconfig.ts";
 
@@ -37,7 +37,7 @@ export async function kubeResponse(
   kc: KubeConnection,
   request: KubeRequest,
   options: StreamOptions = {},
-): Promise<Dispatcher.ResponseData> {
+): Promise<ResponseData> {
   const url = new URL(kc.server + request.path);
   for (const [key, value] of Object.entries(request.query ?? {})) {
     if (value !== undefined) url.searchParams.set(key, value);
@@ -46,8 +46,9 @@ export async function kubeResponse(
   const authorization = await kc.authorization();
   if (authorization !== undefined) headers.authorization = authorization;
   if (request.body !== undefined) headers["content-type"] = request.contentType ?? "application/json";
-  const response = await undiciRequest(url, {
-    dispatcher: kc.dispatcher,
+  const response = await kc.dispatcher.request({
+    origin: url.origin,
+    path: url.pathname + url.search,
     method: request.method,
     headers,
     ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),

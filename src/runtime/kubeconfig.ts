@@ -9,8 +9,8 @@ import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { load as loadYaml } from "js-yaml";
-import { Agent, type Dispatcher } from "undici";
 import { isRecord } from "../api/index.ts";
+import { Agent, type Dispatcher } from "../registry/index.ts";
 
 /** A connection to one API server; every request of the runtime goes through one. */
 export interface KubeConnection {

@@ -15,11 +15,11 @@ describe("importsOf", () => {
       '// a comment on how to import x from "../nowhere/index.ts"',
     ].join("\n");
     expect(importsOf(source)).toEqual([
-      { specifier: "./a.ts", line: 1 },
-      { specifier: "../b/index.ts", line: 2 },
-      { specifier: "./c.ts", line: 5 },
-      { specifier: "../d/index.ts", line: 6 },
-      { specifier: "./side-effect.ts", line: 7 },
+      { specifier: "./a.ts", line: 1, typeOnly: false },
+      { specifier: "../b/index.ts", line: 2, typeOnly: true },
+      { specifier: "./c.ts", line: 5, typeOnly: false },
+      { specifier: "../d/index.ts", line: 6, typeOnly: false },
+      { specifier: "./side-effect.ts", line: 7, typeOnly: false },
     ]);
   });
 });
@@ -71,7 +71,7 @@ describe("checkFile", () => {
       'import { KubeConfig } from "@kubernetes/client-node";',
       'import type { V1Lease } from "@kubernetes/client-node";',
       'import { Watch } from "@kubernetes/client-node/dist/watch.js";',
-      'import { fetch } from "undici";',
+      'import type { Dispatcher } from "undici";',
     ].join("\n");
     const violations = checkFile("runtime/kubeconfig.ts", source);
     expect(violations.map((v) => [v.line, v.specifier])).toEqual([
@@ -80,5 +80,20 @@ describe("checkFile", () => {
       [3, "@kubernetes/client-node/dist/watch.js"],
     ]);
     expect(violations[0]?.problem).toMatch(/^may not import @kubernetes\/client-node: .*docs\/memory\.md/);
+  });
+
+  it("loads undici only through src/registry/undici.ts; its types may be imported anywhere", () => {
+    const source = [
+      'import { Agent } from "undici";',
+      'import type { Dispatcher } from "undici";',
+      'import { request } from "undici/lib/api/api-request.js";',
+    ].join("\n");
+    const violations = checkFile("registry/transport.ts", source);
+    expect(violations.map((v) => [v.line, v.specifier])).toEqual([
+      [1, "undici"],
+      [3, "undici/lib/api/api-request.js"],
+    ]);
+    expect(violations[0]?.problem).toMatch(/^load undici through src\/registry\/undici\.ts/);
+    expect(checkFile("registry/undici.ts", source)).toEqual([]);
   });
 });
