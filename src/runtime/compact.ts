@@ -60,10 +60,43 @@ export function withoutManagedFields<T>(obj: T): T {
   return obj;
 }
 
+/**
+ * Where a resource's shared fields are, compiled from their paths: `image` (a top-level key),
+ * `metadata.ownerReferences` (a nested one), `spec.tags[]` (each element of a list),
+ * `status.tags[].items[]` (each element of lists inside a list).
+ */
+interface SharePlan {
+  /** This value is replaced by its shared copy. */
+  share?: true;
+  /** Plans for the named fields of this object. */
+  fields?: Map<string, SharePlan>;
+  /** The plan for each element of this list. */
+  each?: SharePlan;
+}
+
+function compilePlan(paths: readonly string[]): SharePlan {
+  const root: SharePlan = {};
+  for (const path of paths) {
+    let plan = root;
+    for (const segment of path.split(".")) {
+      const name = segment.endsWith("[]") ? segment.slice(0, -2) : segment;
+      plan.fields ??= new Map();
+      let next = plan.fields.get(name);
+      if (!next) plan.fields.set(name, (next = {}));
+      plan = next;
+      if (segment.endsWith("[]")) plan = plan.each ??= {};
+    }
+    plan.share = true;
+  }
+  return root;
+}
+
 /** Shrinks objects before they are cached; one per process, so every informer shares its tables. */
 export class Compactor {
   readonly #strings: Generations<string>;
   readonly #shared: Generations<unknown>;
+  /** Compiled once per list of paths (resource types hold theirs frozen, so identity works). */
+  readonly #plans = new WeakMap<readonly string[], SharePlan>();
 
   constructor(options: CompactorOptions = {}) {
     this.#strings = new Generations(options.strings ?? 50_000);
@@ -71,38 +104,34 @@ export class Compactor {
   }
 
   /**
-   * `obj` without `metadata.managedFields` (no controller reads it, and it grows with the
-   * object's spec), its strings interned, and each field named in `sharedFields` (a top-level
-   * key such as `image`, or `metadata.<key>`) replaced by the one frozen copy of equal content. Never mutate a
-   * cached object: shared values are frozen, so a mutation fails loudly.
+   * `obj` without `metadata.managedFields`, its strings interned, and each value at a path of
+   * `sharedFields` (see SharePlan: `image`, `metadata.ownerReferences`, `spec.tags[]`) replaced
+   * by the one frozen copy of equal content. Rebuilt in place: `obj` must be freshly parsed.
+   * Never mutate a cached object: shared values are frozen, so a mutation fails loudly.
    */
   compact<T>(obj: T, sharedFields: readonly string[] = []): T {
     if (!isRecord(obj)) return obj;
-    const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(withoutManagedFields(obj))) {
-      out[key] =
-        key === "metadata" && isRecord(value)
-          ? this.#fields(value, sharedFields, "metadata.")
-          : this.#field(key, value, sharedFields.includes(key));
+    let plan = this.#plans.get(sharedFields);
+    if (!plan) this.#plans.set(sharedFields, (plan = compilePlan(sharedFields)));
+    return this.#apply(withoutManagedFields(obj), plan, "") as T;
+  }
+
+  #apply(value: unknown, plan: SharePlan, key: string): unknown {
+    if (value === null || typeof value !== "object") return this.#intern(value, key);
+    if (plan.share) return this.#share(value);
+    if (plan.each && Array.isArray(value)) {
+      const each = plan.each;
+      for (let i = 0; i < value.length; i++) value[i] = this.#apply(value[i], each, key);
+      return value;
     }
-    return out as T;
-  }
-
-  /** `record`'s fields, those named `prefix + key` in `sharedFields` shared (in place). */
-  #fields(
-    record: Record<string, unknown>,
-    sharedFields: readonly string[],
-    prefix: string,
-  ): Record<string, unknown> {
-    for (const key of Object.keys(record))
-      record[key] = this.#field(key, record[key], sharedFields.includes(prefix + key));
-    return record;
-  }
-
-  #field(key: string, value: unknown, shared: boolean): unknown {
-    return shared && value !== null && typeof value === "object"
-      ? this.#share(value)
-      : this.#intern(value, key);
+    if (plan.fields && isRecord(value)) {
+      for (const k of Object.keys(value)) {
+        const field = plan.fields.get(k);
+        value[k] = field ? this.#apply(value[k], field, k) : this.#intern(value[k], k);
+      }
+      return value;
+    }
+    return this.#intern(value, key);
   }
 
   /** The value with its strings replaced by their canonical copies (objects rebuilt in place). */

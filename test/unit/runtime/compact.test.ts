@@ -68,6 +68,27 @@ describe("Compactor", () => {
     expect(b.metadata.name).toBe("b:latest");
   });
 
+  it("shares each element of a list at a path such as spec.tags[] or status.tags[].items[]", () => {
+    const compactor = new Compactor();
+    const stream = (name: string, created: string) => ({
+      metadata: { namespace: "team", name },
+      spec: { tags: [{ name: "latest", from: { kind: "DockerImage", name: "r.local/app:latest" } }] },
+      status: {
+        tags: [{ tag: "latest", items: [{ image: "sha256:a", created }, { image: "sha256:b", created: "t0" }] }],
+      },
+    });
+    const fields = Object.freeze(["spec.tags[]", "status.tags[].items[]"]);
+    const a = compactor.compact(stream("a", "t1"), fields);
+    const b = compactor.compact(stream("b", "t2"), fields);
+    expect(b.spec.tags[0]).toBe(a.spec.tags[0]);
+    expect(Object.isFrozen(a.spec.tags[0]?.from)).toBe(true);
+    expect(Object.isFrozen(a.spec.tags)).toBe(false);
+    expect(b.status.tags[0]?.items[0]).not.toBe(a.status.tags[0]?.items[0]);
+    expect(b.status.tags[0]?.items[1]).toBe(a.status.tags[0]?.items[1]);
+    expect(b.status.tags[0]).not.toBe(a.status.tags[0]);
+    expect(b).toEqual(stream("b", "t2"));
+  });
+
   it("forgets shared values no longer seen, so its tables stay bounded", () => {
     const compactor = new Compactor({ shared: 1 });
     const first = compactor.compact(istag("a:latest", "sha256:a"), ["image"]).image;
