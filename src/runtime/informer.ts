@@ -58,12 +58,16 @@ type WatchOutcome =
   | { kind: "silent"; events: number }
   | { kind: "stopped"; events: number };
 
+/**
+ * A secondary index. Its function must be pure: an object's old values are computed again from
+ * the cached old copy to unindex it, rather than kept per object (at 30,000 ImageStreamTags that
+ * record cost several MiB; docs/memory.md).
+ */
 interface Index<T> {
+  name: string;
   fn: IndexFunc<T>;
   /** index value -> keys of the objects that have it */
   keysByValue: Map<string, Set<string>>;
-  /** key -> the values it was indexed under, to unindex the old copy */
-  valuesByKey: Map<string, string[]>;
 }
 
 const RESTART_KEY = "watch";
@@ -110,9 +114,9 @@ export class Informer<T extends KubeObjectLike> {
   /** Adds a secondary index; objects already cached are indexed at once. */
   addIndex(name: string, fn: IndexFunc<T>): void {
     if (this.#indexes.has(name)) throw new Error(`index ${name} already exists`);
-    const index: Index<T> = { fn, keysByValue: new Map(), valuesByKey: new Map() };
+    const index: Index<T> = { name, fn, keysByValue: new Map() };
     this.#indexes.set(name, index);
-    for (const [key, obj] of this.#cache) this.#indexOne(index, name, key, obj);
+    for (const [key, obj] of this.#cache) this.#addToIndex(index, key, this.#valuesOf(index, key, obj));
   }
 
   /** Cached objects whose index `name` yields `value`. */
@@ -297,12 +301,12 @@ export class Informer<T extends KubeObjectLike> {
     if (type === "DELETED") {
       if (!old) return;
       this.#cache.delete(key);
-      this.#unindex(key);
+      this.#reindex(key, old, undefined);
       this.#emitDelete(obj);
       return;
     }
     this.#cache.set(key, obj);
-    this.#reindex(key, obj);
+    this.#reindex(key, old, obj);
     if (old) this.#emitUpdate(old, obj);
     else this.#emitAdd(obj);
   }
@@ -314,13 +318,13 @@ export class Informer<T extends KubeObjectLike> {
     for (const [key, old] of [...this.#cache]) {
       if (fresh.has(key)) continue;
       this.#cache.delete(key);
-      this.#unindex(key);
+      this.#reindex(key, old, undefined);
       this.#emitDelete(old);
     }
     for (const [key, obj] of fresh) {
       const old = this.#cache.get(key);
       this.#cache.set(key, obj);
-      this.#reindex(key, obj);
+      this.#reindex(key, old, obj);
       if (!old) this.#emitAdd(obj);
       // Unchanged objects (same resourceVersion) are not announced again.
       else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.#emitUpdate(old, obj);
@@ -332,28 +336,28 @@ export class Informer<T extends KubeObjectLike> {
     }
   }
 
-  #reindex(key: string, obj: T): void {
-    for (const [name, index] of this.#indexes) {
-      this.#removeFromIndex(index, key);
-      this.#indexOne(index, name, key, obj);
+  /** Moves `key` from the index values of its old copy to those of its new one (either may be absent). */
+  #reindex(key: string, old: T | undefined, obj: T | undefined): void {
+    for (const index of this.#indexes.values()) {
+      const before = old === undefined ? [] : this.#valuesOf(index, key, old, false);
+      const after = obj === undefined ? [] : this.#valuesOf(index, key, obj);
+      if (before.length === after.length && before.every((v, i) => v === after[i])) continue;
+      this.#removeFromIndex(index, key, before);
+      this.#addToIndex(index, key, after);
     }
   }
 
-  #unindex(key: string): void {
-    for (const index of this.#indexes.values()) this.#removeFromIndex(index, key);
-  }
-
-  #indexOne(index: Index<T>, name: string, key: string, obj: T): void {
-    let values: string[];
+  /** The distinct index values of `obj`; none when the index function throws (logged once, when indexing). */
+  #valuesOf(index: Index<T>, key: string, obj: T, log = true): string[] {
     try {
-      values = [...new Set(index.fn(obj))];
+      return [...new Set(index.fn(obj))];
     } catch (err) {
-      this.#log.error({ err, index: name, key }, "index function threw; object not indexed");
-      return;
+      if (log) this.#log.error({ err, index: index.name, key }, "index function threw; object not indexed");
+      return [];
     }
-    // Most objects of a wide watch have no value (workloads without triggers): nothing to keep.
-    if (values.length === 0) return;
-    index.valuesByKey.set(key, values);
+  }
+
+  #addToIndex(index: Index<T>, key: string, values: readonly string[]): void {
     for (const value of values) {
       let keys = index.keysByValue.get(value);
       if (!keys) {
@@ -364,10 +368,7 @@ export class Informer<T extends KubeObjectLike> {
     }
   }
 
-  #removeFromIndex(index: Index<T>, key: string): void {
-    const values = index.valuesByKey.get(key);
-    if (!values) return;
-    index.valuesByKey.delete(key);
+  #removeFromIndex(index: Index<T>, key: string, values: readonly string[]): void {
     for (const value of values) {
       const keys = index.keysByValue.get(value);
       keys?.delete(key);
