@@ -44,6 +44,7 @@ import { pendingImportRequest, planImports, recordImportAttempts } from "./plan.
 import {
   type HonouredRequests,
   lookupFreshness,
+  notYetShown,
   pendingTagRequests,
   RequestBatches,
   withHandledRequest,
@@ -187,12 +188,11 @@ export function createImportController(
     const secrets = namespaceSecrets(namespace);
     const seenSecrets = secretVersions(secrets);
     const remembered = retryFailedTagsOnNewSecrets(memory.get(key), secretsSeen.get(key), seenSecrets);
-    const plan = planImports(
-      withHandledRequest(stream, honouredRequests.get(key)),
-      startedAt,
-      remembered,
-      settings,
-    );
+    // Forgotten once the cache shows them handled: 10,000 streams after a request held 1.7 MiB.
+    const honoured = notYetShown(stream, honouredRequests.get(key));
+    if (honoured) honouredRequests.set(key, honoured);
+    else honouredRequests.delete(key);
+    const plan = planImports(withHandledRequest(stream, honoured), startedAt, remembered, settings);
 
     // Scheduled-only imports share the cluster-wide budget: a slot now, or one reserved for later.
     const admitted = admitScheduledImports(plan.tags, remembered, budget, startedAt);

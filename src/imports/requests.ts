@@ -33,28 +33,42 @@ export interface HonouredRequests {
   tagRequest?: string;
 }
 
+/** What of `honoured` the stream's "handled" annotations do not show yet; undefined once they show all of it. */
+export function notYetShown(
+  stream: ImageStream,
+  honoured: HonouredRequests | undefined,
+): HonouredRequests | undefined {
+  const annotations = stream.metadata.annotations ?? {};
+  const pending: HonouredRequests = {};
+  if (
+    honoured?.request !== undefined &&
+    annotations[IMPORT_REQUESTED_HANDLED_ANNOTATION] !== honoured.request
+  )
+    pending.request = honoured.request;
+  if (
+    honoured?.tagRequest !== undefined &&
+    annotations[IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION] !== honoured.tagRequest
+  )
+    pending.tagRequest = honoured.tagRequest;
+  return pending.request === undefined && pending.tagRequest === undefined ? undefined : pending;
+}
+
 /**
  * The stream with the honoured requests recorded as handled even if the cache lags: the
  * "handled" annotations are written after status, so the cache can show the new status before
  * them, and without this a request would run twice.
  */
 export function withHandledRequest(stream: ImageStream, honoured: HonouredRequests | undefined): ImageStream {
-  const annotations = stream.metadata.annotations ?? {};
+  const pending = notYetShown(stream, honoured);
+  if (!pending) return stream;
   const missing: Record<string, string> = {};
-  if (
-    honoured?.request !== undefined &&
-    annotations[IMPORT_REQUESTED_HANDLED_ANNOTATION] !== honoured.request
-  ) {
-    missing[IMPORT_REQUESTED_HANDLED_ANNOTATION] = honoured.request;
-  }
-  if (
-    honoured?.tagRequest !== undefined &&
-    annotations[IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION] !== honoured.tagRequest
-  ) {
-    missing[IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION] = honoured.tagRequest;
-  }
-  if (Object.keys(missing).length === 0) return stream;
-  return { ...stream, metadata: { ...stream.metadata, annotations: { ...annotations, ...missing } } };
+  if (pending.request !== undefined) missing[IMPORT_REQUESTED_HANDLED_ANNOTATION] = pending.request;
+  if (pending.tagRequest !== undefined)
+    missing[IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION] = pending.tagRequest;
+  return {
+    ...stream,
+    metadata: { ...stream.metadata, annotations: { ...stream.metadata.annotations, ...missing } },
+  };
 }
 
 /** `{"tag": "id"}` from an annotation value; anything else reads as no request. */

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { lookupFreshness, RequestBatches } from "../../../src/imports/requests.ts";
+import type { ImageStream } from "../../../src/api/index.ts";
+import {
+  IMPORT_REQUESTED_HANDLED_ANNOTATION,
+  IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION,
+} from "../../../src/imports/model.ts";
+import { lookupFreshness, notYetShown, RequestBatches } from "../../../src/imports/requests.ts";
 
 describe("RequestBatches", () => {
   it("dates every stream given the same value to the first sighting while they keep arriving", () => {
@@ -51,5 +56,34 @@ describe("lookupFreshness", () => {
     expect(lookupFreshness(["Requested"], seen)).toBe(2_000);
     expect(lookupFreshness(["Initial", "Requested"], seen)).toBe(2_000);
     expect(lookupFreshness(["Requested", "SpecChanged"], { request: 1_000, spec: 3_000 })).toBe(3_000);
+  });
+});
+
+describe("notYetShown", () => {
+  const stream = (annotations: Record<string, string>): ImageStream => ({
+    apiVersion: "image.openshift.io/v1",
+    kind: "ImageStream",
+    metadata: { namespace: "team", name: "app", annotations },
+  });
+
+  it("keeps what the handled annotations do not show yet, and nothing once they show it all", () => {
+    const honoured = { request: "r1", tagRequest: "t1" };
+    expect(notYetShown(stream({}), honoured)).toEqual(honoured);
+    expect(notYetShown(stream({ [IMPORT_REQUESTED_HANDLED_ANNOTATION]: "r1" }), honoured)).toEqual({
+      tagRequest: "t1",
+    });
+    expect(
+      notYetShown(
+        stream({
+          [IMPORT_REQUESTED_HANDLED_ANNOTATION]: "r1",
+          [IMPORT_REQUESTED_TAGS_HANDLED_ANNOTATION]: "t1",
+        }),
+        honoured,
+      ),
+    ).toBeUndefined();
+    expect(notYetShown(stream({ [IMPORT_REQUESTED_HANDLED_ANNOTATION]: "r0" }), { request: "r1" })).toEqual({
+      request: "r1",
+    });
+    expect(notYetShown(stream({}), undefined)).toBeUndefined();
   });
 });

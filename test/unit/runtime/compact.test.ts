@@ -74,7 +74,15 @@ describe("Compactor", () => {
       metadata: { namespace: "team", name },
       spec: { tags: [{ name: "latest", from: { kind: "DockerImage", name: "r.local/app:latest" } }] },
       status: {
-        tags: [{ tag: "latest", items: [{ image: "sha256:a", created }, { image: "sha256:b", created: "t0" }] }],
+        tags: [
+          {
+            tag: "latest",
+            items: [
+              { image: "sha256:a", created },
+              { image: "sha256:b", created: "t0" },
+            ],
+          },
+        ],
       },
     });
     const fields = Object.freeze(["spec.tags[]", "status.tags[].items[]"]);
