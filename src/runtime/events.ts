@@ -1,6 +1,7 @@
 // Kubernetes Events (events.k8s.io/v1) for the objects controllers act on. Repeats of the same
 // (object, type, reason, action, note) within a window update the first Event's series count
 // instead of creating new Events, as client-go's event recorder does. Recording never throws.
+import { createHash } from "node:crypto";
 import { microTime } from "../api/index.ts";
 import type { Logger } from "../log/index.ts";
 import { isNotFound } from "./errors.ts";
@@ -124,6 +125,7 @@ export class EventRecorder {
   readonly #maxTracked: number;
   /** Insertion-ordered, refreshed on use: the first entry is the least recently seen. */
   readonly #tracked = new Map<string, Tracked>();
+  #sweep: NodeJS.Timeout | undefined;
   #sequence = 0;
 
   constructor(options: EventRecorderOptions) {
@@ -135,6 +137,11 @@ export class EventRecorder {
     this.#maxTracked = options.maxTracked ?? 4096;
   }
 
+  /** Event series remembered for aggregation (bounded by maxTracked, emptied when idle). */
+  get trackedSeries(): number {
+    return this.#tracked.size;
+  }
+
   /**
    * Records an Event about `regarding`. Resolves once written (or once the failure was logged);
    * callers need not await it.
@@ -142,7 +149,8 @@ export class EventRecorder {
   record(regarding: EventObjectRef, spec: EventSpec): Promise<void> {
     const note = truncateUtf8(spec.note, MAX_EVENT_NOTE_BYTES, "...");
     const namespace = regarding.namespace || "default";
-    const aggregateKey = JSON.stringify([
+    // Hashed: the note can be a kilobyte, and up to maxTracked keys are kept (docs/memory.md).
+    const aggregateJson = JSON.stringify([
       regarding.uid ?? "",
       regarding.kind ?? "",
       namespace,
@@ -152,6 +160,7 @@ export class EventRecorder {
       spec.action,
       note,
     ]);
+    const aggregateKey = createHash("sha256").update(aggregateJson).digest("base64");
     const now = Date.now();
     let tracked = this.#tracked.get(aggregateKey);
     if (tracked && now - tracked.lastObserved > this.#windowMs) tracked = undefined;
@@ -164,6 +173,7 @@ export class EventRecorder {
     this.#tracked.delete(aggregateKey);
     this.#tracked.set(aggregateKey, tracked);
     this.#evict(now);
+    this.#sweepLater();
 
     const entry = tracked;
     const count = entry.count;
@@ -217,6 +227,17 @@ export class EventRecorder {
     };
     const created = await this.#sink.create(namespace, event);
     return created.metadata?.name ?? name;
+  }
+
+  /** Forgets series whose window passed even when no Event follows (an idle operator keeps none). */
+  #sweepLater(): void {
+    if (this.#sweep !== undefined) return;
+    this.#sweep = setTimeout(() => {
+      this.#sweep = undefined;
+      this.#evict(Date.now());
+      if (this.#tracked.size > 0) this.#sweepLater();
+    }, this.#windowMs + 1000);
+    this.#sweep.unref();
   }
 
   #evict(now: number): void {

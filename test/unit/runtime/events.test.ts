@@ -126,6 +126,21 @@ describe("EventRecorder", () => {
     expect(sink.patches).toHaveLength(0);
   });
 
+  it("forgets every series once its window passed, even when no Event follows", async () => {
+    const sink = new FakeSink();
+    const events = recorder(sink);
+    await events.record(objectRefOf(stream), failure);
+    await events.record({ ...objectRefOf(stream), name: "redis", uid: "u-2" }, failure);
+    expect(events.trackedSeries).toBe(2);
+    await vi.advanceTimersByTimeAsync(30_000);
+    await events.record(objectRefOf(stream), failure);
+    await vi.advanceTimersByTimeAsync(31_500);
+    expect(events.trackedSeries).toBe(1);
+    await vi.advanceTimersByTimeAsync(61_500);
+    expect(events.trackedSeries).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it("creates a new Event when the aggregated one has expired (404 on patch)", async () => {
     const sink = new FakeSink();
     const events = recorder(sink);
