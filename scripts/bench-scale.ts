@@ -4,7 +4,7 @@
 //
 //   node scripts/bench-scale.ts [--streams 10000] [--tags 3] [--references 30] [--plain 5000]
 //       [--triggered 0] [--interval 300] [--intervals 3] [--per-minute N] [--import-workers 4]
-//       [--operator-dir DIR] [--compiled] [--memory-limit MIB] [--node-flags=FLAGS] [--out DIR]
+//       [--operator-dir DIR] [--compiled] [--memory-limit MIB] [--node-flags=FLAGS] [--env K=V]... [--out DIR]
 //       [--heap-snapshot] [--timeout 14400]
 //   npm run bench:scale -- --help    prints this text
 //
@@ -26,7 +26,9 @@
 // With --heap-snapshot (needs --out) the operator writes a heap snapshot (SIGUSR2) at the end;
 // `node scripts/heap-summary.ts FILE` summarizes it. --operator-dir runs another checkout's
 // operator (e.g. the code before a change) under the same benchmark; --node-flags passes flags
-// to its node (`--node-flags=--max-semi-space-size=2`, with `=`: the value starts with a dash).
+// to its node (`--node-flags=--max-semi-space-size=2`, with `=`: the value starts with a dash);
+// --env adds a variable to its environment (repeatable, e.g. `--env MALLOC_ARENA_MAX=2` as the
+// container image sets it).
 // --compiled builds the operator (`tsc -p tsconfig.build.json`) and runs `dist/main.js`, as the
 // container image does. --memory-limit runs it in a memory cgroup with that limit, as a pod with
 // `resources.limits.memory` runs (needs root and a writable cgroup v1 or v2 memory controller):
@@ -226,6 +228,7 @@ async function main(): Promise<void> {
       "import-workers": { type: "string", default: "4" },
       "operator-dir": { type: "string", default: ROOT },
       "node-flags": { type: "string", default: "" },
+      env: { type: "string", multiple: true, default: [] },
       compiled: { type: "boolean", default: false },
       "memory-limit": { type: "string", default: "0" },
       out: { type: "string" },
@@ -259,6 +262,12 @@ async function main(): Promise<void> {
   const operatorDir = resolve(values["operator-dir"]);
   if (!existsSync(join(operatorDir, "src/main.ts")))
     throw new Error(`--operator-dir: no src/main.ts in ${operatorDir}`);
+  const operatorEnv: Record<string, string> = {};
+  for (const pair of values.env) {
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new Error(`--env takes NAME=VALUE, got ${JSON.stringify(pair)}`);
+    operatorEnv[pair.slice(0, at)] = pair.slice(at + 1);
+  }
   if (values["heap-snapshot"] && !values.out)
     throw new Error("--heap-snapshot needs --out DIR to keep the snapshot");
   const totalTags = o.streams * o.tags;
@@ -268,7 +277,7 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
 
   console.log(
-    `scale benchmark: ${o.streams} ImageStreams x ${o.tags} scheduled tags = ${totalTags} tags naming ${o.references} references, ${o.plain} Deployments without triggers, ${o.triggered} with; interval ${o.interval} s, ${perMinute} scheduled imports per minute, ${o["import-workers"]} import workers; operator from ${operatorDir}${values.compiled ? " (compiled, dist/main.js)" : " (src/main.ts)"}${values["node-flags"] ? ` with node ${values["node-flags"]}` : ""}${o["memory-limit"] > 0 ? ` in a memory cgroup limited to ${o["memory-limit"]} MiB` : ""}`,
+    `scale benchmark: ${o.streams} ImageStreams x ${o.tags} scheduled tags = ${totalTags} tags naming ${o.references} references, ${o.plain} Deployments without triggers, ${o.triggered} with; interval ${o.interval} s, ${perMinute} scheduled imports per minute, ${o["import-workers"]} import workers; operator from ${operatorDir}${values.compiled ? " (compiled, dist/main.js)" : " (src/main.ts)"}${values["node-flags"] ? ` with node ${values["node-flags"]}` : ""}${values.env.length > 0 ? `, environment ${values.env.join(" ")}` : ""}${o["memory-limit"] > 0 ? ` in a memory cgroup limited to ${o["memory-limit"]} MiB` : ""}`,
   );
   console.log(
     "starting a control plane (etcd, kube-apiserver, kube-controller-manager) and a plain-HTTP registry behind a counting proxy on loopback...",
@@ -489,7 +498,7 @@ async function main(): Promise<void> {
     ],
     logFile,
     cwd: operatorDir,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, POD_NAME: "bench-scale" },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, POD_NAME: "bench-scale", ...operatorEnv },
   });
   onCleanup(() => operator.stop());
   const probe = new OperatorProbe(
