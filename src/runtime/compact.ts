@@ -82,9 +82,15 @@ function compilePlan(paths: readonly string[]): SharePlan {
       const name = segment.endsWith("[]") ? segment.slice(0, -2) : segment;
       plan.fields ??= new Map();
       let next = plan.fields.get(name);
-      if (!next) plan.fields.set(name, (next = {}));
+      if (!next) {
+        next = {};
+        plan.fields.set(name, next);
+      }
       plan = next;
-      if (segment.endsWith("[]")) plan = plan.each ??= {};
+      if (segment.endsWith("[]")) {
+        plan.each ??= {};
+        plan = plan.each;
+      }
     }
     plan.share = true;
   }
@@ -112,7 +118,10 @@ export class Compactor {
   compact<T>(obj: T, sharedFields: readonly string[] = []): T {
     if (!isRecord(obj)) return obj;
     let plan = this.#plans.get(sharedFields);
-    if (!plan) this.#plans.set(sharedFields, (plan = compilePlan(sharedFields)));
+    if (!plan) {
+      plan = compilePlan(sharedFields);
+      this.#plans.set(sharedFields, plan);
+    }
     return this.#apply(withoutManagedFields(obj), plan, "") as T;
   }
 
