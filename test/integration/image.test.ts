@@ -70,6 +70,7 @@ describe("the image built from the Dockerfile", () => {
       [`${chartValues.metrics.port}/tcp`, `${chartValues.health.port}/tcp`].sort(),
     );
     expect(config.Env).toContain("NODE_ENV=production");
+    expect(config.Env).toContain("MALLOC_ARENA_MAX=2");
     expect(config.Labels).toMatchObject({
       "org.opencontainers.image.title": "imagestream-operator",
       "org.opencontainers.image.version": packageJson.version,
