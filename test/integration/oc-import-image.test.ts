@@ -93,7 +93,8 @@ async function resetStream(given: ImageStream | null): Promise<ImageStream | und
     async () => ((await get()).status?.tags?.length ? true : undefined),
     "the given stream imported",
   );
-  await untilQuiet(async () => (await get()).metadata.resourceVersion ?? "", "the given stream");
+  // 3 s: on a loaded machine the annotation write can follow the status by more than a second.
+  await untilQuiet(async () => (await get()).metadata.resourceVersion ?? "", "the given stream", 3000);
   return created;
 }
 
