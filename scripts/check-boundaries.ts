@@ -87,6 +87,11 @@ export interface Violation {
   problem: string;
 }
 
+/** Whether `specifier` names package `name` or a path inside it. */
+function isPackage(specifier: string, name: string): boolean {
+  return specifier === name || specifier.startsWith(`${name}/`);
+}
+
 /** The violations of one file (`file` relative to src/, posix separators). */
 export function checkFile(file: string, source: string): Violation[] {
   const from = unitOf(file);
@@ -102,9 +107,7 @@ export function checkFile(file: string, source: string): Violation[] {
     return violations;
   }
   for (const { specifier, line, typeOnly } of importsOf(source)) {
-    const through = Object.entries(LOADED_THROUGH).find(
-      ([name]) => specifier === name || specifier.startsWith(`${name}/`),
-    );
+    const through = Object.entries(LOADED_THROUGH).find(([name]) => isPackage(specifier, name));
     if (through && !typeOnly && file !== through[1].file) {
       violations.push({
         file,
@@ -114,9 +117,7 @@ export function checkFile(file: string, source: string): Violation[] {
       });
       continue;
     }
-    const forbidden = Object.keys(FORBIDDEN_PACKAGES).find(
-      (name) => specifier === name || specifier.startsWith(`${name}/`),
-    );
+    const forbidden = Object.keys(FORBIDDEN_PACKAGES).find((name) => isPackage(specifier, name));
     if (forbidden) {
       violations.push({
         file,

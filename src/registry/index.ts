@@ -85,4 +85,4 @@ export {
 } from "./reference.ts";
 export type { TokenIssuer, TokenIssuerTarget } from "./token-issuer.ts";
 export type { HttpMethod, HttpRequest, HttpResponse, Resolver, Transport } from "./transport.ts";
-export { Agent, type Dispatcher, type ResponseData } from "./undici.ts";
+export { Agent, type Dispatcher, type ResponseData, requestUrl } from "./undici.ts";

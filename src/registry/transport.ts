@@ -9,7 +9,14 @@ import { isIP, type LookupFunction } from "node:net";
 import { rootCertificates } from "node:tls";
 import { RegistryError } from "./errors.ts";
 import type { HostPolicy } from "./host-policy.ts";
-import { Agent, type BuildOptions, buildConnector, type Connector, type ResponseData } from "./undici.ts";
+import {
+  Agent,
+  type BuildOptions,
+  buildConnector,
+  type Connector,
+  type ResponseData,
+  requestUrl,
+} from "./undici.ts";
 
 export type HttpMethod = "GET" | "HEAD";
 
@@ -197,10 +204,7 @@ export function createUndiciTransport(options: UndiciTransportOptions): UndiciTr
     const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
     let res: ResponseData;
     try {
-      const url = new URL(req.url);
-      res = await (req.unverifiedTls ? unverified : verified).request({
-        origin: url.origin,
-        path: url.pathname + url.search,
+      res = await requestUrl(req.unverifiedTls ? unverified : verified, new URL(req.url), {
         method: req.method,
         headers: req.headers,
         signal,

@@ -18,6 +18,16 @@ const requestApi: Undici.Dispatcher["request"] = require("undici/lib/api/api-req
 if (Dispatcher.prototype.request === undefined) Dispatcher.prototype.request = requestApi;
 
 export type Dispatcher = Undici.Dispatcher;
+
+/** One request to `url` through `dispatcher` (what undici's top-level `request(url, ...)` does). */
+export function requestUrl(
+  dispatcher: Undici.Dispatcher,
+  url: URL,
+  options: Omit<Undici.Dispatcher.RequestOptions, "origin" | "path">,
+): Promise<Undici.Dispatcher.ResponseData> {
+  return dispatcher.request({ ...options, origin: url.origin, path: url.pathname + url.search });
+}
+
 export type ResponseData = Undici.Dispatcher.ResponseData;
 export type BuildOptions = Undici.buildConnector.BuildOptions;
 export type Connector = Undici.buildConnector.connector;

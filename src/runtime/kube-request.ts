@@ -1,7 +1,7 @@
 // One HTTP request to the API server with the connection's credentials and connection pool: the
 // request every list, watch and object call of the runtime goes through. A non-2xx answer is
 // thrown as a KubeApiError carrying the Status the server sent.
-import type { ResponseData } from "../registry/index.ts";
+import { type ResponseData, requestUrl } from "../registry/index.ts";
 import { errorFromStatus } from "./errors.ts";
 import type { KubeConnection } from "./kubeconfig.ts";
 
@@ -46,9 +46,7 @@ export async function kubeResponse(
   const authorization = await kc.authorization();
   if (authorization !== undefined) headers.authorization = authorization;
   if (request.body !== undefined) headers["content-type"] = request.contentType ?? "application/json";
-  const response = await kc.dispatcher.request({
-    origin: url.origin,
-    path: url.pathname + url.search,
+  const response = await requestUrl(kc.dispatcher, url, {
     method: request.method,
     headers,
     ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
